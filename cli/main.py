@@ -1,22 +1,27 @@
-"""Entry point: the ``qbsync`` click group; each verb lives in its own module."""
+"""Entry point: the ``qbsync`` click group. Each verb lives in its own module and calls a service."""
 
 from __future__ import annotations
 
 import click
 
+from cli.runtime import QbsyncGroup
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+VERBS = {
+    "db": "cli.database:db_group",
+    "emulator": "emulator.cli:emulator_command",
+    "import": "cli.importing:import_command",
+}
+
+
+@click.group(cls=QbsyncGroup, lazy=VERBS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qbsync")
 def qbsync() -> None:
-    """Keep TMS invoices in sync with QuickBooks Online, and fix the ones that fail."""
+    """Keep TMS invoices in sync with QuickBooks Online, and fix the ones that fail.
 
-
-def _register() -> None:
-    from emulator.cli import emulator_command
-
-    qbsync.add_command(emulator_command, name="emulator")
+    Configuration comes from the environment (DATABASE_URL, QBO_*, SLACK_*, QBSYNC_*);
+    see the README. With nothing set, qbsync uses ./qbsync.db (SQLite).
+    """
 
 
 def main() -> None:
-    _register()
     qbsync()

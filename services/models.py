@@ -1,0 +1,214 @@
+"""The data model: the TMS side of each invoice, the QuickBooks connection, and the history of every attempt.
+
+Amounts are ``Decimal`` in Python and whole cents in the database (exact on SQLite and PostgreSQL alike).
+Times are timezone-aware UTC.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, Relationship, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Money(TypeDecorator):
+    """A Decimal with two places, stored as whole cents."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> int | None:
+        if value is None:
+            return None
+        cents = (Decimal(value) * 100).to_integral_exact()
+        return int(cents)
+
+    def process_result_value(self, value: int | None, dialect: sa.Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime that comes back aware (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class LoadState(StrEnum):
+    PENDING = "pending"  # never pushed, or changed since and waiting
+    SYNCED = "synced"
+    PROBLEM = "problem"
+
+
+class ChargeCodeState(StrEnum):
+    UNSYNCED = "unsynced"
+    SYNCED = "synced"
+    MISSING = "missing"
+    DUPLICATE = "duplicate"
+    INACTIVE = "inactive"
+
+
+class ConnectionState(StrEnum):
+    CONNECTED = "connected"
+    BROKEN = "broken"  # tokens rejected or refresh failed; needs a new connect
+    DISCONNECTED = "disconnected"
+
+
+class Customer(SQLModel, table=True):
+    """A TMS customer. ``qb_email`` is the TMS field "QuickBooks Email"."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    qb_email: str | None = Field(default=None, max_length=254)
+    qb_customer_id: str | None = Field(default=None, max_length=32)
+    created_at: dt.datetime = _when(nullable=False, default=utcnow)
+    updated_at: dt.datetime = _when(nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ChargeCode(SQLModel, table=True):
+    """A TMS charge code (Base Price, Chassis, Fuel Surcharge …) and the QuickBooks item it maps to."""
+
+    __tablename__ = "charge_code"
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    qb_item_id: str | None = Field(default=None, max_length=32)
+    sync_state: ChargeCodeState = Field(
+        default=ChargeCodeState.UNSYNCED, sa_column=Column(sa.String(16), nullable=False)
+    )
+    sync_detail: str | None = Field(default=None, max_length=500)
+    updated_at: dt.datetime = _when(nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Load(SQLModel, table=True):
+    """One load and its invoice: the TMS side, what QuickBooks holds of it, and its current reasons."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    load_number: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    customer_id: str = Field(foreign_key="customer.id", max_length=64, index=True)
+    invoice_date: dt.date
+
+    state: LoadState = Field(
+        default=LoadState.PENDING, sa_column=Column(sa.String(16), nullable=False, index=True)
+    )
+    reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    problem_since: dt.datetime | None = _when(nullable=True)
+
+    qb_invoice_id: str | None = Field(default=None, max_length=32, index=True)
+    qb_sync_token: str | None = Field(default=None, max_length=16)
+    qb_customer_id: str | None = Field(default=None, max_length=32)  # the QuickBooks customer invoiced
+    synced_customer_id: str | None = Field(default=None, max_length=64)  # TMS customer at the last push
+    synced_total: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
+    synced_at: dt.datetime | None = _when(nullable=True)
+    sync_generation: int = Field(default=0)  # bumped when a push must not reuse the last request id
+
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: dt.datetime | None = _when(nullable=True)
+
+    created_at: dt.datetime = _when(nullable=False, default=utcnow)
+    updated_at: dt.datetime = _when(nullable=False, default=utcnow, onupdate=utcnow)
+
+    charges: list["ChargeLine"] = Relationship(
+        back_populates="load",
+        sa_relationship_kwargs={"order_by": "ChargeLine.position", "cascade": "all, delete-orphan"},
+    )
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.charges), Decimal("0.00"))
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [reason["code"] for reason in self.reasons]
+
+
+class ChargeLine(SQLModel, table=True):
+    __tablename__ = "charge_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    load_id: int = Field(foreign_key="load.id", index=True, ondelete="CASCADE")
+    position: int
+    code: str = Field(foreign_key="charge_code.code", max_length=64)
+    description: str | None = Field(default=None, max_length=4000)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+
+    load: Optional["Load"] = Relationship(back_populates="charges")
+
+
+class SyncAttempt(SQLModel, table=True):
+    """Every push of a load to QuickBooks: when, started by whom or what, and how it ended."""
+
+    __tablename__ = "sync_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    load_id: int = Field(foreign_key="load.id", index=True, ondelete="CASCADE")
+    started_at: dt.datetime = _when(nullable=False, default=utcnow)
+    finished_at: dt.datetime | None = _when(nullable=True)
+    trigger: str = Field(max_length=100)  # e.g. "cli", "scheduler", "slack:U123", "webhook"
+    outcome: str = Field(max_length=16)  # synced | problem | error
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    qb_error_code: str | None = Field(default=None, max_length=16)
+    detail: str | None = Field(default=None, max_length=4000)
+    intuit_tid: str | None = Field(default=None, max_length=100)
+    request_id: str | None = Field(default=None, max_length=50)
+    qb_invoice_id: str | None = Field(default=None, max_length=32)
+
+
+class QboConnection(SQLModel, table=True):
+    """The company's QuickBooks connection. Token columns hold ciphertext once encryption is configured."""
+
+    __tablename__ = "qbo_connection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    realm_id: str | None = Field(default=None, max_length=32)
+    state: ConnectionState = Field(
+        default=ConnectionState.DISCONNECTED, sa_column=Column(sa.String(16), nullable=False)
+    )
+    access_token: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    refresh_token: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    access_expires_at: dt.datetime | None = _when(nullable=True)
+    refresh_expires_at: dt.datetime | None = _when(nullable=True)
+    broken_reason: str | None = Field(default=None, max_length=500)
+    connected_by: str | None = Field(default=None, max_length=100)
+    connected_at: dt.datetime | None = _when(nullable=True)
+    updated_at: dt.datetime = _when(nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class FixAudit(SQLModel, table=True):
+    """Every fix run: who, when, on which load, and what it changed in QuickBooks."""
+
+    __tablename__ = "fix_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _when(nullable=False, default=utcnow)
+    actor: str = Field(max_length=100)
+    load_number: str | None = Field(default=None, max_length=64, index=True)
+    fix: str = Field(max_length=40)
+    outcome: str = Field(max_length=16)  # applied | unchanged | refused | failed | choice
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: str | None = Field(default=None, max_length=4000)

@@ -1,0 +1,144 @@
+"""One settings object, read from the environment variables the contract names, validated at start.
+
+Secrets are ``SecretStr``: they print as ``**********`` and are only unwrapped where they are used.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
+
+
+def _split_ids(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",")]
+        return tuple(item for item in items if item)
+    return tuple(value)  # type: ignore[arg-type]
+
+
+class Settings(BaseSettings):
+    """Everything qbsync reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    qbo_client_id: str | None = Field(None, validation_alias="QBO_CLIENT_ID")
+    qbo_client_secret: SecretStr | None = Field(None, validation_alias="QBO_CLIENT_SECRET")
+    qbo_redirect_uri: str | None = Field(None, validation_alias="QBO_REDIRECT_URI")
+    qbo_environment: Literal["sandbox", "production"] = Field("sandbox", validation_alias="QBO_ENVIRONMENT")
+    qbo_api_base_url: str | None = Field(None, validation_alias="QBO_API_BASE_URL")
+    intuit_discovery_url: str | None = Field(None, validation_alias="INTUIT_DISCOVERY_URL")
+
+    secret_key: SecretStr | None = Field(None, validation_alias="QBSYNC_SECRET_KEY")
+    fixers: tuple[str, ...] | None = Field(None, validation_alias="QBSYNC_FIXERS")
+    admins: tuple[str, ...] = Field((), validation_alias="QBSYNC_ADMINS")
+
+    digest_channel: str | None = Field(None, validation_alias="QBSYNC_DIGEST_CHANNEL")
+    digest_time: str = Field("08:00", validation_alias="QBSYNC_DIGEST_TIME")
+    timezone: str = Field("UTC", validation_alias="QBSYNC_TIMEZONE")
+    scheduler: Literal["on", "off"] = Field("on", validation_alias="QBSYNC_SCHEDULER")
+
+    tms_webhook_secret: SecretStr | None = Field(None, validation_alias="QBSYNC_TMS_WEBHOOK_SECRET")
+
+    @field_validator("fixers", "admins", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> tuple[str, ...] | None:
+        return _split_ids(value)
+
+    @field_validator("admins", mode="after")
+    @classmethod
+    def _admins_default(cls, value: tuple[str, ...] | None) -> tuple[str, ...]:
+        return value or ()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value[len("postgres://") :]
+        elif value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg")):
+            raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if not match:
+            raise ValueError("QBSYNC_DIGEST_TIME must be HH:MM (24-hour clock)")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"QBSYNC_TIMEZONE {value!r} is not an IANA time zone") from exc
+        return value
+
+    @field_validator("slack_api_url", "qbo_api_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @property
+    def qbo_api_base(self) -> str:
+        """The QuickBooks API base for the configured environment, or the override."""
+        if self.qbo_api_base_url:
+            return self.qbo_api_base_url.rstrip("/")
+        if self.qbo_environment == "production":
+            return "https://quickbooks.api.intuit.com/v3"
+        return "https://sandbox-quickbooks.api.intuit.com/v3"
+
+    @property
+    def intuit_environment(self) -> str:
+        """What intuit-oauth's ``AuthClient`` takes as environment: a name, or a discovery URL."""
+        return self.intuit_discovery_url or self.qbo_environment
+
+    def is_fixer(self, user_id: str) -> bool:
+        return self.fixers is None or user_id in self.fixers
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable configuration; the message says which variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the environment; raise ``SettingsError`` with a one-line reason."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            problems.append(f"{where.upper()}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,76 @@
+"""Shared fixtures: a migrated database per test (SQLite by default, PostgreSQL when
+``QBSYNC_TEST_DATABASE_URL`` names a server), and the environment the CLI reads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import SQLModel
+
+from services.storage import make_engine, upgrade
+
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+PG_URL = os.environ.get("QBSYNC_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate once per session: a SQLite file to copy, or a fresh PostgreSQL database."""
+    if PG_URL:
+        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        name = f"qbsync_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        upgrade(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(_template_db: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for this test."""
+    if PG_URL:
+        engine = sa.create_engine(_template_db)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        engine.dispose()
+        yield _template_db
+    else:
+        path = tmp_path / "qbsync.db"
+        shutil.copyfile(_template_db, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for running ``qbsync`` against this test's database."""
+    for name in list(os.environ):
+        if name.startswith(("QBO_", "SLACK_", "QBSYNC_", "INTUIT_")) and name != "QBSYNC_TEST_DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    from services.settings import get_settings
+
+    get_settings.cache_clear()
+    return {"DATABASE_URL": database_url}
