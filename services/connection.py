@@ -1,0 +1,227 @@
+"""The company's QuickBooks connection: stored tokens, refresh, and the broken/connected state.
+
+Intuit rotates refresh tokens: a refresh returns a new one and retires the old. Two refreshes at once
+can leave a retired token stored and disconnect the company, so refreshes are serialised across
+threads (a lock) and processes (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite),
+and the rotated token is committed before the new access token is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from services.models import ConnectionState, QboConnection, utcnow
+from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
+from services.secrets import TokenCipher
+
+log = logging.getLogger(__name__)
+
+ROW_ID = 1
+EXPIRY_MARGIN = dt.timedelta(minutes=5)
+_TABLE = QboConnection.__table__  # type: ignore[attr-defined]
+_process_locks: dict[str, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def _process_lock(engine: Engine) -> threading.Lock:
+    key = engine.url.render_as_string(hide_password=False)
+    with _process_locks_guard:
+        return _process_locks.setdefault(key, threading.Lock())
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    state: ConnectionState
+    realm_id: str | None
+    access_expires_at: dt.datetime | None
+    refresh_expires_at: dt.datetime | None
+    broken_reason: str | None
+    connected_by: str | None
+    connected_at: dt.datetime | None
+
+    @property
+    def connected(self) -> bool:
+        return self.state is ConnectionState.CONNECTED
+
+
+class ConnectionService:
+    """Stores and refreshes the tokens; a ``TokenSource`` for ``QuickBooksApi``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        auth: IntuitAuth,
+        cipher: TokenCipher,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.auth = auth
+        self.cipher = cipher
+        self.clock = clock
+        self._lock = _process_lock(engine)
+
+    # -- state --------------------------------------------------------------------------------
+
+    def status(self) -> ConnectionStatus:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
+        if row is None:
+            return ConnectionStatus(ConnectionState.DISCONNECTED, None, None, None, None, None, None)
+        return ConnectionStatus(
+            ConnectionState(row["state"]),
+            row["realm_id"],
+            row["access_expires_at"],
+            row["refresh_expires_at"],
+            row["broken_reason"],
+            row["connected_by"],
+            row["connected_at"],
+        )
+
+    def store(self, tokens: TokenSet, realm_id: str, actor: str) -> ConnectionStatus:
+        """Save freshly obtained tokens for ``realm_id`` (connect)."""
+        now = self.clock()
+        values = {
+            "realm_id": realm_id,
+            "state": ConnectionState.CONNECTED.value,
+            "broken_reason": None,
+            "connected_by": actor,
+            "connected_at": now,
+            "updated_at": now,
+            **self._token_values(tokens, now),
+        }
+        with self._locked_row() as (conn, row):
+            if row is None:
+                conn.execute(sa.insert(_TABLE).values(id=ROW_ID, **values))
+            else:
+                conn.execute(sa.update(_TABLE).where(_TABLE.c.id == ROW_ID).values(**values))
+        return self.status()
+
+    def forget(self) -> None:
+        now = self.clock()
+        with self._locked_row() as (conn, row):
+            if row is not None:
+                conn.execute(
+                    sa.update(_TABLE)
+                    .where(_TABLE.c.id == ROW_ID)
+                    .values(
+                        state=ConnectionState.DISCONNECTED.value,
+                        access_token=None,
+                        refresh_token=None,
+                        access_expires_at=None,
+                        refresh_expires_at=None,
+                        broken_reason=None,
+                        updated_at=now,
+                    )
+                )
+
+    def disconnect(self) -> bool:
+        """Revoke the grant at Intuit (best effort) and forget the tokens. True if Intuit confirmed."""
+        revoked = False
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
+        token = row["refresh_token"] if row else None
+        if token:
+            try:
+                self.auth.revoke(self.cipher.decrypt(token))
+                revoked = True
+            except QboError as exc:
+                log.warning("revoking the QuickBooks grant failed: %s", exc)
+        self.forget()
+        return revoked
+
+    # -- TokenSource ----------------------------------------------------------------------------
+
+    def current(self) -> tuple[str, str]:
+        row = self._row()
+        if self._usable(row):
+            return row["realm_id"], self.cipher.decrypt(row["access_token"])
+        return self._refresh(rejected=None)
+
+    def refreshed(self, rejected_token: str) -> tuple[str, str]:
+        return self._refresh(rejected=rejected_token)
+
+    def broken(self, reason: str) -> None:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(_TABLE)
+                .where(_TABLE.c.id == ROW_ID)
+                .values(state=ConnectionState.BROKEN.value, broken_reason=reason[:500], updated_at=now)
+            )
+        log.warning("QuickBooks connection marked broken: %s", reason)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _row(self):
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
+        self._require_connected(row)
+        return row
+
+    def _require_connected(self, row) -> None:
+        if row is None or row["state"] == ConnectionState.DISCONNECTED.value or not row["refresh_token"]:
+            raise NotConnected("QuickBooks is not connected")
+        if row["state"] == ConnectionState.BROKEN.value:
+            raise NotConnected(f"the QuickBooks connection is broken: {row['broken_reason'] or 'reconnect'}")
+
+    def _usable(self, row) -> bool:
+        expires = row["access_expires_at"]
+        return bool(row["access_token"]) and expires is not None and expires - EXPIRY_MARGIN > self.clock()
+
+    def _refresh(self, rejected: str | None) -> tuple[str, str]:
+        refused: NotConnected | None = None
+        with self._lock, self._locked_row() as (conn, row):
+            self._require_connected(row)
+            if row["access_token"]:
+                stored = self.cipher.decrypt(row["access_token"])
+                if stored != rejected and self._usable(row):
+                    return row["realm_id"], stored  # another worker refreshed while we waited
+            now = self.clock()
+            try:
+                tokens = self.auth.refresh(self.cipher.decrypt(row["refresh_token"]))
+            except NotConnected as exc:
+                refused = exc  # recorded as broken, committed, then raised below
+                values: dict[str, object] = {
+                    "state": ConnectionState.BROKEN.value,
+                    "broken_reason": str(exc)[:500],
+                }
+            else:
+                values = self._token_values(tokens, now)
+            conn.execute(sa.update(_TABLE).where(_TABLE.c.id == ROW_ID).values(updated_at=now, **values))
+        if refused is not None:
+            log.warning("QuickBooks refresh refused: %s", refused)
+            raise refused
+        log.info("QuickBooks tokens refreshed for realm %s", row["realm_id"])
+        return row["realm_id"], tokens.access_token
+
+    def _token_values(self, tokens: TokenSet, now: dt.datetime) -> dict[str, object]:
+        refresh_expires = (
+            now + dt.timedelta(seconds=tokens.refresh_expires_in) if tokens.refresh_expires_in else None
+        )
+        return {
+            "access_token": self.cipher.encrypt(tokens.access_token),
+            "refresh_token": self.cipher.encrypt(tokens.refresh_token),
+            "access_expires_at": now + dt.timedelta(seconds=tokens.expires_in),
+            "refresh_expires_at": refresh_expires,
+        }
+
+    @contextmanager
+    def _locked_row(self) -> Iterator[tuple[Connection, object]]:
+        """A transaction holding the write lock on the connection row (committed on success)."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+            with conn.begin():
+                query = sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)
+                if conn.dialect.name != "sqlite":
+                    query = query.with_for_update()
+                row = conn.execute(query).mappings().first()
+                yield conn, row
