@@ -10,6 +10,11 @@ VERBS = {
     "db": "cli.database:db_group",
     "emulator": "emulator.cli:emulator_command",
     "import": "cli.importing:import_command",
+    "sync": "cli.syncing:sync_command",
+    "retry": "cli.syncing:retry_command",
+    "problems": "cli.syncing:problems_command",
+    "connect": "cli.connecting:connect_command",
+    "disconnect": "cli.connecting:disconnect_command",
 }
 
 

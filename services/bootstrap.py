@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
@@ -14,12 +15,46 @@ from services.storage import make_engine
 class Services:
     settings: Settings
     engine: Engine
+    retry: object | None = None  # a services.quickbooks.RetryPolicy; None = the default
     extras: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def auth(self):
+        from services.quickbooks import IntuitAuth
+
+        return IntuitAuth(self.settings)
+
+    @cached_property
+    def cipher(self):
+        from services.secrets import TokenCipher
+
+        key = self.settings.secret_key.get_secret_value() if self.settings.secret_key else None
+        return TokenCipher(key)
+
+    @cached_property
+    def connection(self):
+        from services.connection import ConnectionService
+
+        return ConnectionService(self.engine, self.auth, self.cipher)
+
+    @cached_property
+    def api(self):
+        from services.quickbooks import QuickBooksApi
+
+        return QuickBooksApi(self.auth, self.connection, self.settings.qbo_api_base, self.retry)
+
+    @cached_property
+    def sync(self):
+        from services.sync import SyncEngine
+
+        return SyncEngine(self.engine, self.api, self.connection)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None) -> Services:
+def bootstrap(
+    settings: Settings | None = None, *, engine: Engine | None = None, retry: object | None = None
+) -> Services:
     settings = settings or get_settings()
-    return Services(settings=settings, engine=engine or make_engine(settings.database_url))
+    return Services(settings=settings, engine=engine or make_engine(settings.database_url), retry=retry)

@@ -1,0 +1,567 @@
+"""Push each load's invoice to QuickBooks exactly once, and name the reason for every failure.
+
+A push: claim the load (so two workers or a double click never push it twice), check the
+connection, the company's numbering, the customer and the charge codes, look for an invoice that
+already carries the load number (ours → adopt, someone else's → ``duplicate_load_number``), then
+create the invoice with a ``requestid`` derived from the load and its sync generation — a retry after
+a crash gets the same invoice back. Every attempt is recorded with its ``intuit_tid``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from services import invoices
+from services.company import CompanySnapshot
+from services.connection import ConnectionService
+from services.loadnumbers import clean_load_number, suggest_load_numbers
+from services.matching import customer_brief, match_customer, match_item
+from services.models import ChargeCode, ChargeCodeState, Customer, Load, LoadState, SyncAttempt, utcnow
+from services.quickbooks import Kind, QboError, QuickBooksApi
+from services.reasons import Reason, ordered
+
+log = logging.getLogger(__name__)
+
+DOC_NUMBER_MAX = 21
+CLAIM_TTL = dt.timedelta(minutes=10)
+REQUEST_NAMESPACE = uuid.UUID("6f1d5a43-8b0e-4c1e-9a55-3b0c1f6d7e21")
+_LOAD = Load.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class SyncResult:
+    load_number: str
+    state: str  # synced | problem | pending | not_found
+    qb_invoice_id: str | None = None
+    reasons: list[Reason] = field(default_factory=list)
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "load_number": self.load_number,
+            "state": self.state,
+            "qb_invoice_id": self.qb_invoice_id,
+            "reasons": [r.code for r in self.reasons],
+        }
+
+
+@dataclass
+class LoadView:
+    """What a push needs of a load, read once so no database transaction spans a QuickBooks call."""
+
+    id: int
+    load_number: str
+    invoice_date: dt.date
+    customer: Customer
+    charges: list[tuple[str, str | None, Decimal]]  # code, description, amount
+    codes: dict[str, ChargeCode]
+    qb_invoice_id: str | None
+    qb_customer_id: str | None
+    synced_customer_id: str | None
+    synced_customer_name: str | None
+    sync_generation: int
+    total: Decimal
+
+
+@dataclass
+class Outcome:
+    """What a push found and did; applied to the database in one transaction."""
+
+    reasons: list[Reason] = field(default_factory=list)
+    invoice: dict[str, Any] | None = None  # the QuickBooks invoice the load is now linked to
+    qb_customer_id: str | None = None
+    item_links: dict[str, str] = field(default_factory=dict)
+    code_states: dict[str, tuple[ChargeCodeState, str | None]] = field(default_factory=dict)
+    bump_generation: bool = False
+    error: QboError | None = None
+    request_id: str | None = None
+    note: str | None = None
+
+
+def request_id_for(realm_id: str, load_number: str, generation: int) -> str:
+    """The same load, company and generation always give the same 36-character request id."""
+    return str(uuid.uuid5(REQUEST_NAMESPACE, f"{realm_id}|{load_number}|{generation}"))
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        engine: Engine,
+        api: QuickBooksApi,
+        connection: ConnectionService,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.api = api
+        self.connection = connection
+        self.clock = clock
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def sync_load(
+        self, load_number: str, *, trigger: str, snapshot: CompanySnapshot | None = None
+    ) -> SyncResult:
+        number = clean_load_number(load_number)
+        view = self._read(number)
+        if view is None:
+            return self.not_found(number)
+        me = worker_id()
+        if not self._claim(view.id, me):
+            current = self.current_result(number)
+            current.note = "another sync of this load is running; try again in a moment"
+            return current
+        try:
+            outcome = self._push(view, snapshot or CompanySnapshot(self.api))
+            return self._record(view, outcome, trigger)
+        finally:
+            self._release(view.id, me)
+
+    def sync_many(
+        self,
+        load_numbers: Iterable[str] | None,
+        *,
+        trigger: str,
+        progress: Callable[[SyncResult], None] | None = None,
+    ) -> list[SyncResult]:
+        """Sync the named loads, or every load not yet synced; one company snapshot for the run."""
+        numbers = list(load_numbers) if load_numbers is not None else self.unsynced_load_numbers()
+        snapshot = CompanySnapshot(self.api)
+        results = []
+        for number in numbers:
+            result = self.sync_load(number, trigger=trigger, snapshot=snapshot)
+            results.append(result)
+            if progress:
+                progress(result)
+        return results
+
+    def unsynced_load_numbers(self) -> list[str]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Load.load_number).where(Load.state != LoadState.SYNCED).order_by(Load.id)
+            ).all()
+        return list(rows)
+
+    def not_found(self, number: str) -> SyncResult:
+        with Session(self.engine) as session:
+            known = session.exec(select(Load.load_number)).all()
+        near = suggest_load_numbers(number, known)
+        summary = f"No load {number!r}" + (f"; did you mean {', '.join(near)}?" if near else "")
+        reason = Reason("load_not_found", summary, {"load_number": number, "near_matches": near})
+        return SyncResult(number, "not_found", None, [reason])
+
+    def current_result(self, number: str) -> SyncResult:
+        with Session(self.engine) as session:
+            load = session.exec(select(Load).where(Load.load_number == number)).first()
+            if load is None:
+                return self.not_found(number)
+            return SyncResult(
+                load.load_number,
+                load.state.value if isinstance(load.state, LoadState) else str(load.state),
+                load.qb_invoice_id,
+                [Reason.from_dict(r) for r in load.reasons],
+            )
+
+    # -- claim ------------------------------------------------------------------------------------
+
+    def _claim(self, load_id: int, me: str) -> bool:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                sa.update(_LOAD)
+                .where(_LOAD.c.id == load_id)
+                .where(sa.or_(_LOAD.c.claimed_until.is_(None), _LOAD.c.claimed_until < now))
+                .values(claimed_by=me, claimed_until=now + CLAIM_TTL)
+            ).rowcount
+            if taken:
+                return True
+            holder = conn.execute(sa.select(_LOAD.c.claimed_by).where(_LOAD.c.id == load_id)).scalar()
+            if holder and _holder_is_dead(holder):
+                log.warning("taking over the claim of a dead worker %s", holder)
+                return bool(
+                    conn.execute(
+                        sa.update(_LOAD)
+                        .where(_LOAD.c.id == load_id, _LOAD.c.claimed_by == holder)
+                        .values(claimed_by=me, claimed_until=now + CLAIM_TTL)
+                    ).rowcount
+                )
+        return False
+
+    def _release(self, load_id: int, me: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(_LOAD)
+                .where(_LOAD.c.id == load_id, _LOAD.c.claimed_by == me)
+                .values(claimed_by=None, claimed_until=None)
+            )
+
+    # -- read -------------------------------------------------------------------------------------
+
+    def _read(self, number: str) -> LoadView | None:
+        with Session(self.engine) as session:
+            load = session.exec(select(Load).where(Load.load_number == number)).first()
+            if load is None:
+                return None
+            customer = session.get(Customer, load.customer_id)
+            codes = {
+                c.code: c
+                for c in session.exec(
+                    select(ChargeCode).where(ChargeCode.code.in_({line.code for line in load.charges}))
+                )
+            }
+            synced_name = None
+            if load.synced_customer_id and load.synced_customer_id != load.customer_id:
+                previous = session.get(Customer, load.synced_customer_id)
+                synced_name = previous.name if previous else None
+            session.expunge_all()
+            return LoadView(
+                id=load.id,
+                load_number=load.load_number,
+                invoice_date=load.invoice_date,
+                customer=customer,
+                charges=[(line.code, line.description, line.amount) for line in load.charges],
+                codes=codes,
+                qb_invoice_id=load.qb_invoice_id,
+                qb_customer_id=load.qb_customer_id,
+                synced_customer_id=load.synced_customer_id,
+                synced_customer_name=synced_name,
+                sync_generation=load.sync_generation,
+                total=load.total,
+            )
+
+    # -- push -------------------------------------------------------------------------------------
+
+    def _push(self, view: LoadView, company: CompanySnapshot) -> Outcome:
+        outcome = Outcome()
+        status = self.connection.status()
+        if not status.connected:
+            outcome.reasons.append(not_connected_reason(status.state.value, status.broken_reason))
+            return outcome
+        try:
+            if view.qb_invoice_id:
+                self._verify(view, outcome)
+            else:
+                self._create(view, company, outcome)
+        except QboError as exc:
+            outcome.error = exc
+            outcome.reasons.append(classify(exc))
+        outcome.reasons = ordered(outcome.reasons)
+        return outcome
+
+    def _verify(self, view: LoadView, outcome: Outcome) -> None:
+        """An invoice was synced before: is it still there, for the right customer and amount?"""
+        invoice = self.api.read("Invoice", view.qb_invoice_id)
+        if invoice is None:
+            outcome.reasons.append(
+                Reason(
+                    "qb_invoice_deleted",
+                    f"Invoice {view.qb_invoice_id} for load {view.load_number} is no longer in QuickBooks",
+                    {"qb_invoice_id": view.qb_invoice_id},
+                )
+            )
+            return
+        outcome.invoice = invoice
+        outcome.reasons.extend(drift_reasons(view, invoice))
+
+    def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
+        numbering_ok = True
+        if len(view.load_number) > DOC_NUMBER_MAX:
+            numbering_ok = False
+            outcome.reasons.append(
+                Reason(
+                    "doc_number_too_long",
+                    f"Load number {view.load_number} has {len(view.load_number)} characters; "
+                    f"QuickBooks invoice numbers hold at most {DOC_NUMBER_MAX}",
+                    {"load_number": view.load_number, "length": len(view.load_number), "max": DOC_NUMBER_MAX},
+                )
+            )
+        if not company.custom_txn_numbers():
+            numbering_ok = False
+            outcome.reasons.append(
+                Reason(
+                    "custom_txn_numbers_off",
+                    "Custom transaction numbers are off in QuickBooks, so the invoice would not carry "
+                    f"the load number {view.load_number}",
+                    {"preference": "SalesFormsPrefs.CustomTxnNumbers", "value": False},
+                )
+            )
+        if numbering_ok:
+            existing = invoices.find_by_doc_number(self.api, view.load_number)
+            ours = [inv for inv in existing if invoices.is_ours(inv, view.load_number)]
+            if ours:
+                outcome.invoice = ours[0]
+                outcome.note = f"found invoice {ours[0]['Id']} created by an earlier attempt; linked it"
+                outcome.qb_customer_id = (ours[0].get("CustomerRef") or {}).get("value")
+                outcome.reasons.extend(drift_reasons(view, ours[0], adopted=True))
+                return
+            if existing:
+                outcome.reasons.append(duplicate_reason(view.load_number, existing[0]))
+
+        customer_id = self._resolve_customer(view, company, outcome)
+        item_ids = self._resolve_items(view, company, outcome)
+        if outcome.reasons:
+            return
+        request_id = request_id_for(self.api_realm(), view.load_number, view.sync_generation)
+        outcome.request_id = request_id
+        body = invoices.invoice_body(view, customer_id, item_ids)
+        try:
+            invoice = self.api.create("Invoice", body, request_id=request_id)
+        except QboError as exc:
+            if not exc.transient and exc.kind is not Kind.NOT_CONNECTED:
+                outcome.bump_generation = True  # QuickBooks would replay this answer for the same id
+            if exc.code == "6140":
+                outcome.error = exc
+                duplicates = invoices.find_by_doc_number(self.api, view.load_number)
+                if duplicates:
+                    outcome.reasons.append(duplicate_reason(view.load_number, duplicates[0]))
+                    return
+            raise
+        outcome.invoice = invoice
+        outcome.qb_customer_id = customer_id
+
+    def api_realm(self) -> str:
+        return self.connection.status().realm_id or ""
+
+    def _resolve_customer(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> str | None:
+        customer = view.customer
+        match = match_customer(customer.name, customer.qb_email, customer.qb_customer_id, company.customers())
+        if match.customer is None:
+            outcome.reasons.append(
+                Reason("customer_not_synced", match.problem or "customer not synced", match.evidence)
+            )
+            return None
+        outcome.qb_customer_id = match.customer["Id"]
+        return match.customer["Id"]
+
+    def _resolve_items(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> dict[str, str]:
+        links: dict[str, str] = {}
+        problems = []
+        for code, charge in sorted(view.codes.items()):
+            match = match_item(charge.name, charge.qb_item_id, company.items())
+            if match.item is not None:
+                links[code] = match.item["Id"]
+                outcome.item_links[code] = match.item["Id"]
+                continue
+            state = {
+                "missing": ChargeCodeState.MISSING,
+                "duplicate": ChargeCodeState.DUPLICATE,
+                "inactive": ChargeCodeState.INACTIVE,
+            }[match.problem or "missing"]
+            outcome.code_states[code] = (state, _code_problem_text(charge.name, match.problem))
+            problems.append(
+                {"code": code, "name": charge.name, "problem": match.problem, "qb_items": match.candidates}
+            )
+        if problems:
+            words = "; ".join(_code_problem_text(p["name"], p["problem"], p["code"]) for p in problems)
+            outcome.reasons.append(Reason("charge_codes_not_synced", words, {"charge_codes": problems}))
+        return links
+
+    # -- record -------------------------------------------------------------------------------------
+
+    def _record(self, view: LoadView, outcome: Outcome, trigger: str) -> SyncResult:
+        now = self.clock()
+        invoice = outcome.invoice
+        blocking = list(outcome.reasons)
+        state = LoadState.PROBLEM if blocking else (LoadState.SYNCED if invoice else LoadState.PENDING)
+        with Session(self.engine) as session:
+            load = session.get(Load, view.id)
+            if invoice is not None:
+                load.qb_invoice_id = invoice["Id"]
+                load.qb_sync_token = invoice.get("SyncToken")
+                if not view.qb_invoice_id:
+                    load.qb_customer_id = (invoice.get("CustomerRef") or {}).get("value")
+                    load.synced_customer_id = view.customer.id
+                    load.synced_total = view.total
+                    load.synced_at = now
+            elif any(r.code == "qb_invoice_deleted" for r in blocking):
+                pass  # keep the ids: clear_qb_id (or a retry) decides what to do with them
+            if outcome.bump_generation:
+                load.sync_generation += 1
+            load.state = state
+            load.reasons = [r.to_dict() for r in blocking]
+            if state is LoadState.PROBLEM:
+                load.problem_since = load.problem_since or now
+            else:
+                load.problem_since = None
+            load.updated_at = now
+            if outcome.qb_customer_id and not view.customer.qb_customer_id:
+                customer = session.get(Customer, view.customer.id)
+                customer.qb_customer_id = outcome.qb_customer_id
+            for code, item_id in outcome.item_links.items():
+                charge = session.get(ChargeCode, code)
+                if charge.qb_item_id != item_id or charge.sync_state != ChargeCodeState.SYNCED:
+                    charge.qb_item_id = item_id
+                    charge.sync_state = ChargeCodeState.SYNCED
+                    charge.sync_detail = None
+            for code, (code_state, detail) in outcome.code_states.items():
+                charge = session.get(ChargeCode, code)
+                charge.sync_state = code_state
+                charge.sync_detail = detail
+            error = outcome.error
+            session.add(
+                SyncAttempt(
+                    load_id=view.id,
+                    started_at=now,
+                    finished_at=self.clock(),
+                    trigger=trigger,
+                    outcome="synced" if state is LoadState.SYNCED else ("error" if error else "problem"),
+                    reasons=[r.code for r in blocking],
+                    qb_error_code=error.code if error else None,
+                    detail=(str(error) if error else outcome.note),
+                    intuit_tid=(error.intuit_tid if error else None) or self.api.last_intuit_tid,
+                    request_id=outcome.request_id,
+                    qb_invoice_id=invoice["Id"] if invoice else view.qb_invoice_id,
+                )
+            )
+            session.commit()
+        log.info(
+            "load %s: %s%s (intuit_tid %s)",
+            view.load_number,
+            state.value,
+            f" {[r.code for r in blocking]}" if blocking else "",
+            (error.intuit_tid if error else None) or self.api.last_intuit_tid,
+        )
+        return SyncResult(
+            view.load_number,
+            state.value,
+            invoice["Id"] if invoice else view.qb_invoice_id,
+            blocking,
+            outcome.note,
+        )
+
+
+# -- reasons from QuickBooks answers ---------------------------------------------------------------
+
+
+def not_connected_reason(state: str, detail: str | None) -> Reason:
+    summary = "QuickBooks is not connected" if state != "broken" else "The QuickBooks connection is broken"
+    evidence: dict[str, Any] = {"connection": state}
+    if detail:
+        evidence["detail"] = detail
+        summary += f": {detail}"
+    return Reason("qb_not_connected", summary, evidence)
+
+
+def duplicate_reason(load_number: str, invoice: dict[str, Any]) -> Reason:
+    evidence = invoices.invoice_brief(invoice)
+    return Reason(
+        "duplicate_load_number",
+        f"QuickBooks already has invoice {load_number} (id {evidence['qb_invoice_id']}, "
+        f"{evidence['customer']}, {evidence['total']}, {evidence['date']}) that qbsync did not create",
+        evidence,
+    )
+
+
+def drift_reasons(view: LoadView, invoice: dict[str, Any], adopted: bool = False) -> list[Reason]:
+    reasons = []
+    if not adopted and view.synced_customer_id and view.synced_customer_id != view.customer.id:
+        reasons.append(
+            Reason(
+                "customer_changed",
+                f"Load {view.load_number} is now for {view.customer.name}, but invoice {invoice['Id']} "
+                f"was synced for {view.synced_customer_name or view.synced_customer_id}",
+                {
+                    "synced_customer": {
+                        "tms_id": view.synced_customer_id,
+                        "name": view.synced_customer_name,
+                        "qb_customer_id": (invoice.get("CustomerRef") or {}).get("value"),
+                        "qb_customer_name": (invoice.get("CustomerRef") or {}).get("name"),
+                    },
+                    "current_customer": {"tms_id": view.customer.id, "name": view.customer.name},
+                    "qb_invoice_id": invoice["Id"],
+                },
+            )
+        )
+    qb_total = Decimal(str(invoice.get("TotalAmt", "0"))).quantize(Decimal("0.01"))
+    if qb_total != view.total:
+        reasons.append(
+            Reason(
+                "amount_mismatch",
+                f"QuickBooks invoice {invoice['Id']} totals {qb_total}, the load totals {view.total}",
+                {"qb_invoice_id": invoice["Id"], "qb_total": str(qb_total), "tms_total": str(view.total)},
+            )
+        )
+    return reasons
+
+
+def classify(exc: QboError) -> Reason:
+    """The reason a QuickBooks failure stands for."""
+    evidence: dict[str, Any] = {"qb_code": exc.code or None, "detail": exc.detail or exc.message}
+    if exc.element:
+        evidence["element"] = exc.element
+    if exc.intuit_tid:
+        evidence["intuit_tid"] = exc.intuit_tid
+    if exc.kind in (Kind.NOT_CONNECTED, Kind.AUTH, Kind.FORBIDDEN):
+        return Reason("qb_not_connected", f"QuickBooks refused the connection: {exc.message}", evidence)
+    if exc.kind is Kind.THROTTLED:
+        return Reason(
+            "qb_throttled", "QuickBooks is limiting requests (HTTP 429); it will be retried", evidence
+        )
+    if exc.kind is Kind.UNAVAILABLE:
+        return Reason("qb_unavailable", f"QuickBooks did not answer: {exc.message}", evidence)
+    element = exc.element or ""
+    if exc.code in ("2500", "610") and "ItemRef" in element:
+        return Reason(
+            "charge_codes_not_synced",
+            "QuickBooks says a charge code's item does not exist or is inactive",
+            evidence,
+        )
+    if exc.code in ("2500", "610") and "CustomerRef" in element:
+        return Reason(
+            "customer_not_synced", "QuickBooks says the customer does not exist or is inactive", evidence
+        )
+    if exc.code == "2050" and "DocNumber" in element:
+        return Reason("doc_number_too_long", "QuickBooks says the invoice number is too long", evidence)
+    if exc.code == "6140":
+        return Reason("duplicate_load_number", "QuickBooks says the invoice number is already used", evidence)
+    return Reason(
+        "qb_validation_error",
+        f"QuickBooks rejected the invoice (code {exc.code or '?'}): {exc.detail or exc.message}",
+        evidence,
+    )
+
+
+def _code_problem_text(name: str, problem: str | None, code: str | None = None) -> str:
+    label = f"{code} ({name})" if code else name
+    return {
+        "missing": f"{label} is not in QuickBooks Products and Services",
+        "duplicate": f"{label} appears more than once in QuickBooks Products and Services",
+        "inactive": f"{label} is inactive in QuickBooks Products and Services",
+    }.get(problem or "missing", f"{label} is not synced")
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """A claim by a process on this host that no longer runs may be taken over."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+__all__ = ["SyncEngine", "SyncResult", "classify", "customer_brief", "request_id_for"]
