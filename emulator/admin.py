@@ -1,0 +1,179 @@
+"""Test and operator endpoints under ``/_emulator/`` (no authentication).
+
+* ``POST reset`` -- a fresh default company; other realms, tokens, stats and faults forgotten.
+* ``POST seed`` -- ``{"realm_id"?, "preferences"?, "company_info"?, "accounts"?, "customers"?,
+  "items"?, "invoices"?}``; records are created in that order through the same rules as the API
+  (only authentication is skipped). For convenience a reference may name its target instead of
+  giving its id (``{"name": "Acme Foods"}``), and an item without ``IncomeAccountRef`` gets the
+  "Services" income account. All or nothing: on a fault nothing of the seed is kept and the answer
+  is 400 naming the section and index.
+* ``GET stats`` -- requests by realm, endpoint and method; throttled, faults injected, auth failures.
+* ``POST tokens`` -- ``{"realm_id"?, "client_id"?}``: mint a grant, returns access and refresh tokens.
+* ``POST tokens/expire`` -- ``{"realm_id"?}``: expire every access token of the realm now.
+* ``POST faults`` -- one scripted fault or a list (see :mod:`emulator.limits`); ``GET`` lists
+  pending ones.
+* ``GET|POST config`` -- read or change latency_ms, fault_rate, rate_limit, concurrency_limit
+  (alias concurrency), throttle_xml, batch_limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from emulator import entities, errors, prefs
+from emulator.context import current
+from emulator.limits import ScriptedFault
+from emulator.responses import json_response
+from emulator.state import Realm
+
+bp = Blueprint("emulator_admin", __name__, url_prefix="/_emulator")
+
+SEED_ORDER = ("accounts", "customers", "items", "invoices")
+SEED_ENTITY = {"accounts": "Account", "customers": "Customer", "items": "Item", "invoices": "Invoice"}
+
+
+def _payload() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _bad(message: str, **extra: Any) -> Response:
+    return json_response({"error": message, **extra}, 400)
+
+
+def _realm_id(data: dict[str, Any]) -> str:
+    return str(data.get("realm_id") or current().store.default_realm_id)
+
+
+@bp.route("/reset", methods=["POST"])
+def reset() -> Response:
+    emu = current()
+    emu.reset()
+    return json_response({"ok": True, "realm_id": emu.store.default_realm_id})
+
+
+# --- seed ---------------------------------------------------------------------------------------
+
+
+def _by_name(realm: Realm, entity: str, name: str) -> str | None:
+    key = {"Customer": "DisplayName", "Item": "FullyQualifiedName", "Account": "Name"}[entity]
+    for record in realm.all(entity):
+        if record.get(key) == name:
+            return record["Id"]
+    return None
+
+
+def _named_ref(realm: Realm, holder: dict[str, Any], key: str, entity: str) -> None:
+    ref = holder.get(key)
+    if isinstance(ref, dict) and not ref.get("value") and ref.get("name"):
+        found = _by_name(realm, entity, str(ref["name"]))
+        if found is not None:
+            holder[key] = {**ref, "value": found}
+
+
+def _prepare(realm: Realm, section: str, record: dict[str, Any]) -> dict[str, Any]:
+    record = dict(record)
+    if section == "items":
+        if "IncomeAccountRef" not in record:
+            record["IncomeAccountRef"] = {"name": "Services"}
+        _named_ref(realm, record, "IncomeAccountRef", "Account")
+        _named_ref(realm, record, "ParentRef", "Item")
+    elif section == "invoices":
+        _named_ref(realm, record, "CustomerRef", "Customer")
+        lines = []
+        for line in record.get("Line") or []:
+            line = dict(line) if isinstance(line, dict) else line
+            detail = line.get("SalesItemLineDetail") if isinstance(line, dict) else None
+            if isinstance(detail, dict):
+                line["SalesItemLineDetail"] = dict(detail)
+                _named_ref(realm, line["SalesItemLineDetail"], "ItemRef", "Item")
+            lines.append(line)
+        if lines:
+            record["Line"] = lines
+    return record
+
+
+@bp.route("/seed", methods=["POST"])
+def seed() -> Response:
+    emu = current()
+    data = _payload()
+    realm_id = _realm_id(data)
+    if not realm_id.isdigit():
+        return _bad("realm_id must be numeric")
+    with emu.store.lock:
+        realm = emu.store.realm(realm_id, create=True)
+        assert realm is not None
+        before = realm.snapshot()
+        created: dict[str, Any] = {"realm_id": realm_id}
+        where = {"section": "preferences", "index": 0}
+        try:
+            if isinstance(data.get("preferences"), dict):
+                created["preferences"] = prefs.merge_overrides(realm, data["preferences"])
+            if isinstance(data.get("company_info"), dict):
+                realm.replace("CompanyInfo", {**realm.company_info, **data["company_info"]})
+            for section in SEED_ORDER:
+                created[section] = []
+                for index, record in enumerate(data.get(section) or []):
+                    where = {"section": section, "index": index}
+                    if not isinstance(record, dict):
+                        raise errors.invalid_property("seed records must be objects")
+                    body = _prepare(realm, section, record)
+                    created[section].append(entities.operate(realm, SEED_ENTITY[section], "create", body))
+        except errors.QBOError as err:
+            realm.restore(before)
+            return _bad(f"seed failed in {where['section']}[{where['index']}]", **where, Fault=err.fault())
+    return json_response(created)
+
+
+# --- stats, tokens, faults, config ---------------------------------------------------------------
+
+
+@bp.route("/stats", methods=["GET"])
+def stats() -> Response:
+    return json_response(current().limits.stats.snapshot())
+
+
+@bp.route("/tokens", methods=["POST"])
+def tokens() -> Response:
+    emu = current()
+    data = _payload()
+    realm_id = _realm_id(data)
+    if not realm_id.isdigit():
+        return _bad("realm_id must be numeric")
+    emu.store.realm(realm_id, create=True)
+    minted = emu.tokens.mint(realm_id, data.get("client_id"))
+    return json_response({**minted, "realm_id": realm_id})
+
+
+@bp.route("/tokens/expire", methods=["POST"])
+def expire_tokens() -> Response:
+    realm_id = _realm_id(_payload())
+    return json_response({"realm_id": realm_id, "expired": current().tokens.expire_access(realm_id)})
+
+
+@bp.route("/faults", methods=["GET", "POST"])
+def faults() -> Response:
+    limits = current().limits
+    if request.method == "POST":
+        data = request.get_json(silent=True)
+        items = data if isinstance(data, list) else [data]
+        try:
+            parsed = [ScriptedFault.from_json(item) for item in items]
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        for fault in parsed:
+            limits.add_fault(fault)
+    return json_response({"pending": limits.pending_faults()})
+
+
+@bp.route("/config", methods=["GET", "POST"])
+def config() -> Response:
+    emu = current()
+    if request.method == "POST":
+        try:
+            emu.config.update(_payload())
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+    return json_response(emu.config.public())

@@ -1,0 +1,71 @@
+"""Runtime settings of an emulator instance (some adjustable through ``POST /_emulator/config``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ACCESS_TOKEN_SECONDS = 3600
+REFRESH_TOKEN_SECONDS = 8_726_400
+AUTH_CODE_SECONDS = 300
+
+
+@dataclass
+class EmulatorConfig:
+    latency_ms: int = 0
+    fault_rate: float = 0.0
+    rate_limit: int = 500  # requests per (scaled) minute per realm
+    concurrency_limit: int = 10  # requests in flight per realm
+    time_scale: float = 1.0  # 60 makes a "minute" last one second; token lifetimes shrink alike
+    seed: int | None = None
+    throttle_xml: bool = False
+    client_id: str | None = None
+    client_secret: str | None = None
+    batch_limit: int = 30
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        if self.rate_limit < 1 or self.concurrency_limit < 1 or self.batch_limit < 1:
+            raise ValueError("limits must be >= 1")
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
+
+    @property
+    def minute(self) -> float:
+        """Length in seconds of the rate-limit window."""
+        return 60.0 / self.time_scale
+
+    def lifetime(self, seconds: int) -> float:
+        return seconds / self.time_scale
+
+    ADJUSTABLE = (
+        "latency_ms",
+        "fault_rate",
+        "rate_limit",
+        "concurrency_limit",
+        "throttle_xml",
+        "batch_limit",
+    )
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply runtime changes; unknown keys or bad values raise ValueError (nothing applied)."""
+        unknown = set(changes) - set(self.ADJUSTABLE) - {"concurrency"}
+        if unknown:
+            raise ValueError(f"cannot change: {', '.join(sorted(unknown))}")
+        if "concurrency" in changes:
+            changes = {**changes, "concurrency_limit": changes["concurrency"]}
+            changes.pop("concurrency")
+        candidate = EmulatorConfig(**{**asdict(self), **changes})
+        for key in self.ADJUSTABLE:
+            setattr(self, key, getattr(candidate, key))
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["client_secret"] = "***" if self.client_secret else None
+        return data

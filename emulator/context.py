@@ -1,0 +1,36 @@
+"""The emulator's shared state, attached to the Flask app and reachable from every blueprint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from emulator.config import EmulatorConfig
+from emulator.limits import Limits
+from emulator.state import Store
+from emulator.tokens import TokenStore
+
+EXTENSION_KEY = "qbo_emulator"
+
+
+@dataclass
+class Emulator:
+    config: EmulatorConfig
+    store: Store
+    tokens: TokenStore
+    limits: Limits
+
+    @classmethod
+    def build(cls, config: EmulatorConfig) -> Emulator:
+        return cls(config=config, store=Store(), tokens=TokenStore(config), limits=Limits(config))
+
+    def reset(self) -> None:
+        """Back to a fresh default company: no other realms, tokens, stats or scripted faults."""
+        self.store.reset()
+        self.tokens.reset()
+        self.limits.reset()
+
+
+def current() -> Emulator:
+    return current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,471 @@
+"""The QuickBooks query language: a lark grammar, validation, and evaluation over a realm.
+
+Supported: ``SELECT * | SELECT count(*) | SELECT f1, f2 [, ...] | SELECT *, f`` ``FROM`` one of
+Invoice, Customer, Item, Account, Preferences, CompanyInfo; ``WHERE`` conditions joined by ``AND``
+(``OR`` is a parse error, as in QuickBooks) with ``= < > <= >= IN (...) LIKE``; ``ORDERBY`` (or
+``ORDER BY``) field [ASC|DESC]; ``STARTPOSITION n`` (1-based) and ``MAXRESULTS n`` (default 100,
+at most 1000).
+
+Literals: single-quoted strings where a backslash escapes a quote (``'O\\'Brien'``) or a backslash
+(``'C:\\\\dir'``) and nothing else, numbers, ``true``/``false``, and ``' '`` for null. A lone
+backslash, an unbalanced or curly quote, ``OR``, an unknown entity or property all give fault 4000
+"Error parsing query"; nothing is ever matched loosely.
+
+Case sensitivity follows Intuit's "Query operations and syntax" page: reserved words, entity
+names and property names are not case sensitive, and *attribute values are not case sensitive
+either* -- ``DisplayName = 'acme foods'`` finds "Acme Foods", and LIKE ignores case too. (The same
+page elsewhere calls entity names case sensitive; the emulator accepts any case and answers with
+the canonical name.) Ordering of strings is case-insensitive as well.
+
+Name-list entities (Customer, Item, Account) return only active records unless the query filters on
+``Active`` itself, e.g. ``WHERE Active IN (true, false)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cmp_to_key
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+
+from emulator import errors
+from emulator.entities import canonical
+from emulator.state import Realm
+from emulator.timeutil import parse_date, parse_datetime
+
+MAX_RESULTS_LIMIT = 1000
+DEFAULT_MAX_RESULTS = 100
+
+GRAMMAR = r"""
+    start: _SELECT projection _FROM IDENT where? orderby? paging*
+
+    projection: STAR ("," field)*            -> star
+              | _COUNT "(" STAR ")"          -> count
+              | field ("," field)*           -> fields
+
+    where: _WHERE condition (_AND condition)*
+    condition: field OP value                -> compare
+             | field _IN "(" value ("," value)* ")" -> within
+             | field _LIKE STRING            -> like
+
+    orderby: (_ORDERBY | _ORDER _BY) order_item ("," order_item)*
+    order_item: field DIRECTION?
+
+    paging: _STARTPOSITION NUMBER            -> startposition
+          | _MAXRESULTS NUMBER               -> maxresults
+
+    field: IDENT
+    value: STRING                            -> string
+         | NUMBER                            -> number
+         | _TRUE                             -> true
+         | _FALSE                            -> false
+
+    STAR: "*"
+    OP: "<=" | ">=" | "=" | "<" | ">"
+    DIRECTION: "ASC"i | "DESC"i
+    _SELECT: "SELECT"i
+    _COUNT: "COUNT"i
+    _FROM: "FROM"i
+    _WHERE: "WHERE"i
+    _AND: "AND"i
+    _IN: "IN"i
+    _LIKE: "LIKE"i
+    _ORDERBY: "ORDERBY"i
+    _ORDER: "ORDER"i
+    _BY: "BY"i
+    _STARTPOSITION: "STARTPOSITION"i
+    _MAXRESULTS: "MAXRESULTS"i
+    _TRUE: "TRUE"i
+    _FALSE: "FALSE"i
+    IDENT: /[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*/i
+    STRING: /'(?:[^'\\]|\\['\\])*'/
+    NUMBER: /-?[0-9]+(\.[0-9]+)?/
+    %ignore /\s+/
+"""
+
+_PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
+
+# Property kinds
+ID, STR, DATE, DATETIME, NUM, BOOL, REF, EMAIL = (
+    "id",
+    "str",
+    "date",
+    "datetime",
+    "num",
+    "bool",
+    "ref",
+    "email",
+)
+
+COMMON_FIELDS = {
+    "Id": ID,
+    "SyncToken": NUM,
+    "MetaData.CreateTime": DATETIME,
+    "MetaData.LastUpdatedTime": DATETIME,
+}
+FIELDS: dict[str, dict[str, str]] = {
+    "Invoice": {
+        "DocNumber": STR,
+        "TxnDate": DATE,
+        "DueDate": DATE,
+        "CustomerRef": REF,
+        "TotalAmt": NUM,
+        "Balance": NUM,
+        "PrivateNote": STR,
+        "EmailStatus": STR,
+        "PrintStatus": STR,
+        "BillEmail": EMAIL,
+    },
+    "Customer": {
+        "DisplayName": STR,
+        "GivenName": STR,
+        "MiddleName": STR,
+        "FamilyName": STR,
+        "CompanyName": STR,
+        "FullyQualifiedName": STR,
+        "PrintOnCheckName": STR,
+        "PrimaryEmailAddr": EMAIL,
+        "Active": BOOL,
+        "Balance": NUM,
+        "Job": BOOL,
+        "Taxable": BOOL,
+    },
+    "Item": {
+        "Name": STR,
+        "FullyQualifiedName": STR,
+        "Description": STR,
+        "Active": BOOL,
+        "Type": STR,
+        "Sku": STR,
+        "SubItem": BOOL,
+        "ParentRef": REF,
+        "Level": NUM,
+        "UnitPrice": NUM,
+        "Taxable": BOOL,
+        "IncomeAccountRef": REF,
+    },
+    "Account": {
+        "Name": STR,
+        "FullyQualifiedName": STR,
+        "AccountType": STR,
+        "AccountSubType": STR,
+        "Classification": STR,
+        "Active": BOOL,
+        "AcctNum": STR,
+        "CurrentBalance": NUM,
+        "SubAccount": BOOL,
+    },
+    "Preferences": {},
+    "CompanyInfo": {"CompanyName": STR, "LegalName": STR, "Country": STR},
+}
+NAME_LISTS = ("Customer", "Item", "Account")
+
+
+@dataclass
+class Condition:
+    field: str
+    kind: str
+    op: str  # "=", "<", ">", "<=", ">=", "in", "like"
+    values: list[Any]
+
+
+@dataclass
+class Query:
+    entity: str
+    count: bool = False
+    fields: list[str] = field(default_factory=list)  # empty: all properties
+    conditions: list[Condition] = field(default_factory=list)
+    order: list[tuple[str, str, bool]] = field(default_factory=list)  # (field, kind, descending)
+    start: int = 1
+    max_results: int = DEFAULT_MAX_RESULTS
+
+
+class _Literal:
+    """A parsed literal before it is typed against the property it is compared with."""
+
+    def __init__(self, raw: Any, is_string: bool) -> None:
+        self.raw = raw
+        self.is_string = is_string
+
+
+def _unescape(token: str) -> str:
+    return re.sub(r"\\(['\\])", r"\1", token[1:-1])
+
+
+@v_args(inline=True)
+class _ToTree(Transformer):
+    """Turn the parse tree into plain Python pieces; typing happens in :func:`parse`."""
+
+    def string(self, token: Token) -> _Literal:
+        return _Literal(_unescape(str(token)), True)
+
+    def number(self, token: Token) -> _Literal:
+        return _Literal(Decimal(str(token)), False)
+
+    def true(self) -> _Literal:
+        return _Literal(True, False)
+
+    def false(self) -> _Literal:
+        return _Literal(False, False)
+
+    def field(self, token: Token) -> str:
+        return str(token)
+
+    def star(self, _star: Token, *names: str) -> tuple[str, list[str]]:
+        return ("star", list(names))
+
+    def count(self, _star: Token) -> tuple[str, list[str]]:
+        return ("count", [])
+
+    def fields(self, *names: str) -> tuple[str, list[str]]:
+        return ("fields", list(names))
+
+    def compare(self, name: str, op: Token, value: _Literal) -> tuple[str, str, list[_Literal]]:
+        return (name, str(op), [value])
+
+    def within(self, name: str, *values: _Literal) -> tuple[str, str, list[_Literal]]:
+        return (name, "in", list(values))
+
+    def like(self, name: str, pattern: Token) -> tuple[str, str, list[_Literal]]:
+        return (name, "like", [_Literal(_unescape(str(pattern)), True)])
+
+    def where(self, *conditions: tuple) -> tuple[str, list[tuple]]:
+        return ("where", list(conditions))
+
+    def order_item(self, name: str, direction: Token | None = None) -> tuple[str, bool]:
+        return (name, bool(direction) and str(direction).lower() == "desc")
+
+    def orderby(self, *items: tuple[str, bool]) -> tuple[str, list]:
+        return ("orderby", list(items))
+
+    def startposition(self, number: Token) -> tuple[str, str]:
+        return ("startposition", str(number))
+
+    def maxresults(self, number: Token) -> tuple[str, str]:
+        return ("maxresults", str(number))
+
+    def start(self, projection: tuple, entity: Token, *clauses: tuple) -> dict[str, Any]:
+        parts: dict[str, Any] = {"projection": projection, "entity": str(entity)}
+        for name, value in clauses:
+            parts[name] = value
+        return parts
+
+
+def _syntax_detail(exc: LarkError, text: str) -> str:
+    if isinstance(exc, UnexpectedToken):
+        return f'Encountered " {exc.token!s} " at line {exc.line}, column {exc.column}.'
+    if isinstance(exc, UnexpectedCharacters):
+        found = text[exc.pos_in_stream]
+        return f'Lexical error at line {exc.line}, column {exc.column}.  Encountered: "{found}"'
+    if isinstance(exc, UnexpectedEOF):
+        return "Encountered <EOF> before the statement was complete."
+    return "Invalid query statement."
+
+
+def _property(entity: str, name: str) -> tuple[str, str]:
+    """Canonical property name and kind, case-insensitively; unknown -> 4000."""
+    known = {**COMMON_FIELDS, **FIELDS[entity]}
+    for canonical_name, kind in known.items():
+        if canonical_name.lower() == name.lower():
+            return canonical_name, kind
+    raise errors.query_error(f"property '{name}' is not queryable for {entity}")
+
+
+def _typed(kind: str, literal: _Literal, name: str) -> Any:
+    """Convert a literal to the property's kind; a mismatch is a query error."""
+    raw = literal.raw
+    try:
+        if literal.is_string and raw == " ":
+            return None  # QuickBooks spells null as ' '
+        if kind in (ID, REF):
+            if isinstance(raw, bool):
+                raise ValueError
+            return str(raw).strip() if literal.is_string else str(int(raw))
+        if kind in (STR, EMAIL):
+            if not literal.is_string:
+                raise ValueError
+            return raw.casefold()
+        if kind == NUM:
+            return Decimal(str(raw).strip()) if not isinstance(raw, bool) else _fail()
+        if kind == BOOL:
+            if isinstance(raw, bool):
+                return raw
+            if literal.is_string and raw.lower() in ("true", "false"):
+                return raw.lower() == "true"
+            raise ValueError
+        if kind == DATE:
+            return parse_date(str(raw)) if literal.is_string else _fail()
+        if kind == DATETIME:
+            return parse_datetime(str(raw)) if literal.is_string else _fail()
+    except (ValueError, InvalidOperation) as exc:
+        raise errors.query_error(f"invalid value {raw!r} for property '{name}'") from exc
+    raise errors.query_error(f"unsupported property '{name}'")
+
+
+def _fail() -> Any:
+    raise ValueError
+
+
+def _positive(value: str, clause: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise errors.query_error(f"{clause} must be a positive integer, got {value}")
+    return int(value)
+
+
+def parse(text: str) -> Query:
+    """Parse and validate a query statement; every problem is a 4000/4001 QBOError."""
+    if not isinstance(text, str) or not text.strip():
+        raise errors.query_error("empty query statement")
+    try:
+        parts = _ToTree().transform(_PARSER.parse(text))
+    except VisitError as exc:
+        raise errors.query_error("Invalid query statement.") from exc
+    except LarkError as exc:
+        raise errors.query_error(_syntax_detail(exc, text)) from exc
+    entity = canonical(parts["entity"])
+    if entity is None:
+        raise errors.query_error(f"Invalid entity name '{parts['entity']}'")
+    query = Query(entity=entity)
+    kind, names = parts["projection"]
+    query.count = kind == "count"
+    if kind == "fields":
+        query.fields = [_property(entity, name)[0] for name in names]
+    else:
+        for name in names:
+            _property(entity, name)
+    for name, op, literals in parts.get("where", []):
+        prop, prop_kind = _property(entity, name)
+        if prop_kind == ID and op not in ("=", "in"):
+            raise errors.query_error(f"operator '{op}' is not supported for property '{prop}'")
+        if op == "like" and prop_kind not in (STR, EMAIL):
+            raise errors.query_error(f"LIKE is not supported for property '{prop}'")
+        values = [_typed(prop_kind, literal, prop) for literal in literals]
+        query.conditions.append(Condition(prop, prop_kind, op, values))
+    for name, descending in parts.get("orderby", []):
+        prop, prop_kind = _property(entity, name)
+        query.order.append((prop, prop_kind, descending))
+    if "startposition" in parts:
+        query.start = _positive(parts["startposition"], "STARTPOSITION")
+    if "maxresults" in parts:
+        query.max_results = _positive(parts["maxresults"], "MAXRESULTS")
+        if query.max_results > MAX_RESULTS_LIMIT:
+            raise errors.QBOError(
+                4001,
+                "Invalid query",
+                f"QueryValidationError: value {query.max_results} is too large. "
+                f"Max allowed value is {MAX_RESULTS_LIMIT}",
+            )
+    return query
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+def _raw(record: dict[str, Any], prop: str) -> Any:
+    value: Any = record
+    for part in prop.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _value(record: dict[str, Any], prop: str, kind: str) -> Any:
+    """A record's property value in comparable form (None when it has none)."""
+    value = _raw(record, prop)
+    if value is None or value == "":
+        return None
+    if kind == REF:
+        return str(value.get("value")) if isinstance(value, dict) else str(value)
+    if kind == EMAIL:
+        return str(value.get("Address", "")).casefold() if isinstance(value, dict) else str(value).casefold()
+    if kind == STR:
+        return str(value).casefold()
+    if kind == NUM:
+        return Decimal(str(value))
+    if kind == DATE:
+        return parse_date(str(value))
+    if kind == DATETIME:
+        return parse_datetime(str(value))
+    if kind == ID:
+        return str(value)
+    return value
+
+
+def _like(pattern: str, value: str) -> bool:
+    regex = ".*".join(re.escape(part) for part in pattern.split("%"))
+    return re.fullmatch(regex, value, flags=re.IGNORECASE | re.DOTALL) is not None
+
+
+def _matches(record: dict[str, Any], cond: Condition) -> bool:
+    value = _value(record, cond.field, cond.kind)
+    if cond.op == "in":
+        return value in cond.values
+    target = cond.values[0]
+    if target is None or value is None:
+        return cond.op == "=" and target is None and value is None
+    if cond.op == "like":
+        return _like(target, value)
+    try:
+        if cond.op == "=":
+            return value == target
+        if cond.op == "<":
+            return value < target
+        if cond.op == ">":
+            return value > target
+        if cond.op == "<=":
+            return value <= target
+        return value >= target
+    except TypeError:
+        return False
+
+
+def _sort(rows: list[dict[str, Any]], order: list[tuple[str, str, bool]]) -> list[dict[str, Any]]:
+    rows = sorted(rows, key=lambda record: int(record["Id"]))
+    for prop, kind, descending in reversed(order):
+
+        def compare(a: dict[str, Any], b: dict[str, Any], prop: str = prop, kind: str = kind) -> int:
+            left, right = _value(a, prop, kind), _value(b, prop, kind)
+            if left is None or right is None:
+                return (left is not None) - (right is not None)
+            return (left > right) - (left < right)
+
+        rows = sorted(rows, key=cmp_to_key(compare), reverse=descending)
+    return rows
+
+
+def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"Id": record["Id"]}
+    for prop in fields:
+        top = prop.split(".")[0]
+        if top in record:
+            out[top] = record[top]
+    out.update({"domain": "QBO", "sparse": True})
+    return out
+
+
+def select(realm: Realm, query: Query) -> list[dict[str, Any]]:
+    """All matching records in order (before paging)."""
+    conditions = list(query.conditions)
+    if query.entity in NAME_LISTS and not any(cond.field == "Active" for cond in conditions):
+        conditions.append(Condition("Active", BOOL, "=", [True]))
+    rows = [record for record in realm.all(query.entity) if all(_matches(record, c) for c in conditions)]
+    return _sort(rows, query.order)
+
+
+def run(realm: Realm, text: str) -> dict[str, Any]:
+    """Parse and evaluate; returns the ``QueryResponse`` object."""
+    query = parse(text)
+    rows = select(realm, query)
+    if query.count:
+        return {"totalCount": len(rows)}
+    page = rows[query.start - 1 : query.start - 1 + query.max_results]
+    if not page:
+        return {}
+    page = [_project(record, query.fields) if query.fields else copy.deepcopy(record) for record in page]
+    return {query.entity: page, "startPosition": query.start, "maxResults": len(page)}
