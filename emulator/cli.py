@@ -89,8 +89,9 @@ def emulator_command(
     click.echo(f"  Admin:          {server.url}/_emulator/ (reset, seed, stats, tokens, faults, config)")
     click.echo("Press Ctrl-C to stop.")
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C (werkzeug absorbs the KeyboardInterrupt)
     except KeyboardInterrupt:
-        click.echo("\nEmulator stopped.")
+        pass
     finally:
         server.stop()
+    click.echo("\nEmulator stopped.")
