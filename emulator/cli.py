@@ -82,13 +82,13 @@ def emulator_command(
         )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    click.echo(f"QuickBooks Online emulator listening on {server.url}")
-    click.echo(f"  API base:       {server.api_base}   (QBO_API_BASE_URL)")
-    click.echo(f"  Discovery URL:  {server.discovery_url}   (INTUIT_DISCOVERY_URL)")
-    click.echo(f"  Default realm:  {server.realm_id}")
-    click.echo(f"  Admin:          {server.url}/_emulator/ (reset, seed, stats, tokens, faults, config)")
-    click.echo("Press Ctrl-C to stop.")
     try:
+        click.echo(f"QuickBooks Online emulator listening on {server.url}")
+        click.echo(f"  API base:       {server.api_base}   (QBO_API_BASE_URL)")
+        click.echo(f"  Discovery URL:  {server.discovery_url}   (INTUIT_DISCOVERY_URL)")
+        click.echo(f"  Default realm:  {server.realm_id}")
+        click.echo(f"  Admin:          {server.url}/_emulator/ (reset, seed, stats, tokens, faults, config)")
+        click.echo("Press Ctrl-C to stop.")
         server.serve_forever()  # returns on Ctrl-C (werkzeug absorbs the KeyboardInterrupt)
     except KeyboardInterrupt:
         pass

@@ -110,7 +110,8 @@ class Stats:
 
     def _realm(self, realm_id: str) -> dict[str, Any]:
         return self.realms.setdefault(
-            realm_id, {"requests": {}, "total": 0, "throttled": 0, "faults_injected": 0, "auth_failures": 0}
+            realm_id,
+            {"requests": {}, "total_requests": 0, "throttled": 0, "faults_injected": 0, "auth_failures": 0},
         )
 
     def request(self, realm_id: str, endpoint: str, method: str) -> None:
@@ -118,7 +119,7 @@ class Stats:
             realm = self._realm(realm_id)
             by_method = realm["requests"].setdefault(endpoint, {})
             by_method[method] = by_method.get(method, 0) + 1
-            realm["total"] += 1
+            realm["total_requests"] += 1
 
     def bump(self, realm_id: str, counter: str) -> None:
         with self.lock:
@@ -132,7 +133,7 @@ class Stats:
             }
         totals = {
             key: sum(data[key] for data in realms.values())
-            for key in ("total", "throttled", "faults_injected", "auth_failures")
+            for key in ("total_requests", "throttled", "faults_injected", "auth_failures")
         }
         return {"realms": realms, **totals}
 

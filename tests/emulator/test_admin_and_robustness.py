@@ -87,7 +87,8 @@ def test_stats_by_realm_endpoint_and_method(emu, qb):
     assert stats["requests"]["query"] == {"POST": 1}
     assert stats["requests"]["item"] == {"GET": 1}
     assert stats["auth_failures"] == 1
-    assert stats["total"] == 4
+    assert stats["total_requests"] == 4
+    assert emu.stats()["total_requests"] == 4
 
 
 def test_config_rejects_bad_values(emu, http):
