@@ -171,3 +171,19 @@ def test_cli_prints_urls_and_stops_cleanly_on_ctrl_c():
     assert proc.returncode == 0
     assert "Traceback" not in err
     assert "stopped" in out
+
+
+def test_unexpected_errors_become_qbo_shaped_500():
+    from emulator.server import create_app
+
+    app = create_app()
+
+    @app.route("/v3/company/<realm_id>/explode")
+    def explode(realm_id: str):
+        raise RuntimeError("a bug in the emulator")
+
+    response = app.test_client().get("/v3/company/1/explode")
+    assert response.status_code == 500
+    assert response.get_json()["Fault"]["Error"][0]["code"] == "10000"
+    assert response.get_json()["Fault"]["type"] == "SystemFault"
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -178,3 +178,24 @@ def test_lifetimes_scale_with_time(make_emulator):
     client.get_bearer_token(authorize(emu, client)["code"])
     assert client.expires_in == 1
     assert client.x_refresh_token_expires_in == 2424
+
+
+def test_authorize_errors_follow_oauth(emu, make_emulator):
+    base = f"{emu.url}/authorize?client_id=c&redirect_uri=http://127.0.0.1/cb&state=s"
+    wrong_type = requests.get(base + "&response_type=token&scope=x", allow_redirects=False, timeout=10)
+    assert "error=unsupported_response_type" in wrong_type.headers["Location"]
+    no_scope = requests.get(base + "&response_type=code", allow_redirects=False, timeout=10)
+    assert "error=invalid_scope" in no_scope.headers["Location"]
+    strict = make_emulator(client_id="only-me")
+    refused = requests.get(
+        f"{strict.url}/authorize?client_id=other&redirect_uri=http://127.0.0.1/cb&response_type=code&scope=x",
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert refused.status_code == 400
+
+
+def test_user_info_for_a_live_access_token(emu):
+    grant = emu.issue_tokens()
+    info = auth_client(emu).get_user_info(access_token=grant["access_token"]).json()
+    assert info["realmId"] == emu.realm_id
