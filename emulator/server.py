@@ -164,7 +164,10 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="qbo-emulator", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="qbo-emulator",
+                daemon=True,
             )
             self._thread.start()
         return self
