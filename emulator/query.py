@@ -279,36 +279,26 @@ def _property(entity: str, name: str) -> tuple[str, str]:
 def _typed(kind: str, literal: _Literal, name: str) -> Any:
     """Convert a literal to the property's kind; a mismatch is a query error."""
     raw = literal.raw
+    if literal.is_string and raw == " ":
+        return None  # QuickBooks spells null as ' '
     try:
-        if literal.is_string and raw == " ":
-            return None  # QuickBooks spells null as ' '
-        if kind in (ID, REF):
-            if isinstance(raw, bool):
-                raise ValueError
+        if kind in (ID, REF) and not isinstance(raw, bool):
             return str(raw).strip() if literal.is_string else str(int(raw))
-        if kind in (STR, EMAIL):
-            if not literal.is_string:
-                raise ValueError
+        if kind in (STR, EMAIL) and literal.is_string:
             return raw.casefold()
-        if kind == NUM:
-            return Decimal(str(raw).strip()) if not isinstance(raw, bool) else _fail()
-        if kind == BOOL:
-            if isinstance(raw, bool):
-                return raw
-            if literal.is_string and raw.lower() in ("true", "false"):
-                return raw.lower() == "true"
-            raise ValueError
-        if kind == DATE:
-            return parse_date(str(raw)) if literal.is_string else _fail()
-        if kind == DATETIME:
-            return parse_datetime(str(raw)) if literal.is_string else _fail()
+        if kind == NUM and not isinstance(raw, bool):
+            return Decimal(str(raw).strip())
+        if kind == BOOL and isinstance(raw, bool):
+            return raw
+        if kind == BOOL and literal.is_string and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        if kind == DATE and literal.is_string:
+            return parse_date(raw)
+        if kind == DATETIME and literal.is_string:
+            return parse_datetime(raw)
     except (ValueError, InvalidOperation) as exc:
-        raise errors.query_error(f"invalid value {raw!r} for property '{name}'") from exc
-    raise errors.query_error(f"unsupported property '{name}'")
-
-
-def _fail() -> Any:
-    raise ValueError
+        raise errors.query_error(f"invalid value '{raw}' for property '{name}'") from exc
+    raise errors.query_error(f"invalid value '{raw}' for property '{name}'")
 
 
 def _positive(value: str, clause: str) -> int:
