@@ -10,6 +10,9 @@ from typing import Any
 
 from services.quickbooks import QuickBooksApi
 
+# QuickBooks lists only active customers and items unless the query filters on Active.
+ALL_STATES = "Active IN (true, false)"
+
 
 class CompanySnapshot:
     def __init__(self, api: QuickBooksApi) -> None:
@@ -30,12 +33,12 @@ class CompanySnapshot:
 
     def customers(self) -> list[dict[str, Any]]:
         if self._customers is None:
-            self._customers = self.api.query_all("Customer")
+            self._customers = self.api.query_all("Customer", ALL_STATES)
         return self._customers
 
     def items(self) -> list[dict[str, Any]]:
         if self._items is None:
-            self._items = self.api.query_all("Item")
+            self._items = self.api.query_all("Item", ALL_STATES)
         return self._items
 
     def invalidate(self, *what: str) -> None:

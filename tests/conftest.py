@@ -74,3 +74,61 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 
     get_settings.cache_clear()
     return {"DATABASE_URL": database_url}
+
+
+# -- QuickBooks emulator and a connected qbsync --------------------------------------------------
+
+TEST_SECRET_KEY = "qbsync-test-secret-key"
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[object]:
+    """One real HTTP emulator for the session (reset before each test that uses it)."""
+    from emulator.server import EmulatorServer
+
+    with EmulatorServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def emu(emulator_server):
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def settings(emu, database_url: str):
+    from services.settings import load_settings
+
+    return load_settings(
+        DATABASE_URL=database_url,
+        QBO_CLIENT_ID="qbsync-test-client",
+        QBO_CLIENT_SECRET="qbsync-test-secret",
+        QBO_REDIRECT_URI="http://localhost:8765/callback",
+        QBO_API_BASE_URL=emu.api_base,
+        INTUIT_DISCOVERY_URL=emu.discovery_url,
+        QBSYNC_SECRET_KEY=TEST_SECRET_KEY,
+    )
+
+
+@pytest.fixture
+def svc(settings, engine):
+    """qbsync's services against this test's database and the emulator; fast retries."""
+    from services.bootstrap import bootstrap
+    from services.quickbooks import RetryPolicy
+
+    services = bootstrap(
+        settings, engine=engine, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+    )
+    yield services
+
+
+@pytest.fixture
+def connected(svc, emu):
+    """``svc`` with a stored connection to the emulator's default company."""
+    from services.quickbooks import TokenSet
+
+    grant = emu.issue_tokens()
+    tokens = TokenSet(grant["access_token"], grant["refresh_token"], 3600, None, grant["realm_id"])
+    svc.connection.store(tokens, grant["realm_id"], "test")
+    return svc
