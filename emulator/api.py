@@ -87,7 +87,13 @@ def _gate(realm_id: str, endpoint: str, operation: Operation) -> Response:
             kind = limits.random_fault()
         if kind in ("500", "503", "429", "drop"):
             return _injected(emu, realm_id, kind)
+        if kind == "fault" and scripted is not None:
+            limits.stats.bump(realm_id, "faults_injected")
+            err = errors.QBOError(**scripted.fault)
+            return json_response(err.body(), err.status)
         response = _run(emu, realm, operation)
+        if kind == "latency_after_commit" and scripted is not None:
+            limits.sleep_latency(scripted.ms)
         if kind == "drop_after_commit":
             limits.stats.bump(realm_id, "faults_injected")
             request.environ[DROP_FLAG] = True

@@ -7,7 +7,10 @@
   HTML page or a dropped connection; the draws come from ``random.Random(seed)`` so a run with
   the same seed and the same request order fails the same requests.
 * Scripted faults: ``{"method", "path_contains", "kind", "count", "ms"}`` -- the next ``count``
-  matching requests fail as ``kind`` (500, 503, 429, drop, drop_after_commit, latency).
+  matching requests fail as ``kind`` (500, 503, 429, drop, drop_after_commit, latency,
+  latency_after_commit: the operation is done, then the answer waits ``ms``; fault: a Fault with
+  the given ``code``, ``message``, ``detail``, ``element`` and ``status``, for company states the
+  emulator does not model, such as a closed accounting period, 6210).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from emulator.config import EmulatorConfig
 
-FAULT_KINDS = ("500", "503", "429", "drop", "drop_after_commit", "latency")
+FAULT_KINDS = ("500", "503", "429", "drop", "drop_after_commit", "latency", "latency_after_commit", "fault")
 RANDOM_KINDS = ("500", "503", "drop")
 
 
@@ -74,6 +77,7 @@ class ScriptedFault:
     method: str | None = None
     path_contains: str | None = None
     ms: int = 0
+    fault: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScriptedFault:
@@ -87,12 +91,28 @@ class ScriptedFault:
         if count < 1 or ms < 0:
             raise ValueError("count must be >= 1 and ms >= 0")
         method = data.get("method")
+        fault: dict[str, Any] = {}
+        if kind == "fault":
+            code = str(data.get("code", "")).strip()
+            if not code.isdigit():
+                raise ValueError("a 'fault' needs a numeric QuickBooks error code")
+            status = int(data.get("status", 400))
+            if not 400 <= status <= 599:
+                raise ValueError("status must be an HTTP error status (400-599)")
+            fault = {
+                "code": code,
+                "message": str(data.get("message") or "A business validation error has occurred"),
+                "detail": str(data.get("detail") or ""),
+                "element": str(data.get("element") or ""),
+                "status": status,
+            }
         return cls(
             kind=kind,
             count=count,
             method=str(method).upper() if method else None,
             path_contains=str(data["path_contains"]) if data.get("path_contains") else None,
             ms=ms,
+            fault=fault,
         )
 
     def matches(self, method: str, path: str) -> bool:
