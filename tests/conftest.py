@@ -79,6 +79,7 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 # -- QuickBooks emulator and a connected qbsync --------------------------------------------------
 
 TEST_SECRET_KEY = "qbsync-test-secret-key"
+RETRY_ATTEMPTS = 3
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +87,7 @@ def emulator_server() -> Iterator[object]:
     """One real HTTP emulator for the session (reset before each test that uses it)."""
     from emulator.server import EmulatorServer
 
-    with EmulatorServer(port=0) as server:
+    with EmulatorServer(port=0, seed=20261125) as server:  # reset() re-seeds: reproducible faults
         yield server
 
 
@@ -117,8 +118,8 @@ def svc(settings, engine):
     from services.bootstrap import bootstrap
     from services.quickbooks import RetryPolicy
 
-    services = bootstrap(
-        settings, engine=engine, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+    services = bootstrap(  # RETRY_ATTEMPTS attempts per call
+        settings, engine=engine, retry=RetryPolicy(attempts=RETRY_ATTEMPTS, base_delay=0.01, max_delay=0.05)
     )
     yield services
 
