@@ -111,6 +111,8 @@ def _fold(value: str) -> str:
 def find_forbidden_character(value: str, allowed: str = "") -> tuple[int, str] | None:
     """The index and a readable name of the first control, format or separator character in
     ``value`` (characters in ``allowed`` excepted), or ``None``."""
+    if value.isprintable():  # the common case, checked in C: no control, format or separator characters
+        return None
     for index, ch in enumerate(value):
         if ch not in allowed and unicodedata.category(ch) in FORBIDDEN_CATEGORIES:
             return index, character_name(ch)
