@@ -907,9 +907,11 @@ def _line_rows(load_id: int, record: LoadRecord) -> list[dict[str, Any]]:
 
 
 def _customer_changed_after_sync(row: sa.Row, customer_id: str) -> bool:
-    """This import moves a synced invoice's load to a customer other than the one invoiced."""
+    """This import moves a synced invoice's load to a customer other than the one invoiced (the
+    same test the sync engine applies; an adopted invoice without a recorded customer is not)."""
     return (
         row.customer_id != customer_id
         and row.qb_invoice_id is not None
+        and row.synced_customer_id is not None
         and row.synced_customer_id != customer_id
     )
