@@ -49,6 +49,12 @@ class Services:
 
         return SyncEngine(self.engine, self.api, self.connection)
 
+    @cached_property
+    def diagnoser(self):
+        from services.diagnosis import Diagnoser
+
+        return Diagnoser(self.sync)
+
     def close(self) -> None:
         self.engine.dispose()
 

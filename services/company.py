@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services import invoices
 from services.quickbooks import QuickBooksApi
 
 # QuickBooks lists only active customers and items unless the query filters on Active.
@@ -20,6 +21,8 @@ class CompanySnapshot:
         self._preferences: dict[str, Any] | None = None
         self._customers: list[dict[str, Any]] | None = None
         self._items: list[dict[str, Any]] | None = None
+        self._numbered: dict[str, list[dict[str, Any]]] = {}
+        self._invoices: dict[str, dict[str, Any] | None] = {}
 
     def preferences(self) -> dict[str, Any]:
         if self._preferences is None:
@@ -41,11 +44,42 @@ class CompanySnapshot:
             self._items = self.api.query_all("Item", ALL_STATES)
         return self._items
 
-    def invalidate(self, *what: str) -> None:
-        for name in what or ("preferences", "customers", "items"):
-            setattr(self, f"_{name}", None)
+    def invoices_numbered(self, doc_number: str) -> list[dict[str, Any]]:
+        """Invoices whose DocNumber is exactly ``doc_number``."""
+        if doc_number not in self._numbered:
+            self._numbered[doc_number] = invoices.find_by_doc_number(self.api, doc_number)
+        return self._numbered[doc_number]
 
-    def prime(self, **data: Any) -> None:
+    def invoice(self, invoice_id: str) -> dict[str, Any] | None:
+        """One invoice by id, or None when it no longer exists."""
+        if invoice_id not in self._invoices:
+            self._invoices[invoice_id] = self.api.read("Invoice", invoice_id)
+        return self._invoices[invoice_id]
+
+    def invalidate(self, *what: str) -> None:
+        """Forget what a change made stale ("preferences", "customers", "items", "invoices")."""
+        for name in what or ("preferences", "customers", "items", "invoices"):
+            if name == "invoices":
+                self._numbered.clear()
+                self._invoices.clear()
+            else:
+                setattr(self, f"_{name}", None)
+
+    def prime(
+        self,
+        *,
+        preferences: dict[str, Any] | None = None,
+        customers: list[dict[str, Any]] | None = None,
+        items: list[dict[str, Any]] | None = None,
+        numbered: dict[str, list[dict[str, Any]]] | None = None,
+        invoices_by_id: dict[str, dict[str, Any] | None] | None = None,
+    ) -> None:
         """Seed the cache with data already fetched (e.g. by one batch request)."""
-        for name, value in data.items():
-            setattr(self, f"_{name}", value)
+        if preferences is not None:
+            self._preferences = preferences
+        if customers is not None:
+            self._customers = customers
+        if items is not None:
+            self._items = items
+        self._numbered.update(numbered or {})
+        self._invoices.update(invoices_by_id or {})

@@ -26,16 +26,28 @@ def is_ours(invoice: dict[str, Any], load_number: str) -> bool:
     return any(m.group("load") == load_number for m in _MARKER.finditer(note))
 
 
-def find_by_doc_number(api: QuickBooksApi, load_number: str) -> list[dict[str, Any]]:
-    """Invoices whose DocNumber is exactly ``load_number`` (quotes and backslashes escaped; curly
-    quotes matched by a LIKE on the safe prefix and compared here)."""
+def doc_number_where(load_number: str) -> str:
+    """A WHERE condition selecting invoices numbered ``load_number`` (a superset when it has a curly
+    quote: those are never put in a query; the part before it is matched with LIKE instead)."""
     if needs_prefix_match(load_number):
         prefix = safe_prefix(load_number)
-        where = f"DocNumber LIKE {quote(prefix + '%')}" if prefix else ""
-        rows = api.query_all("Invoice", where)
-    else:
-        rows = api.query(f"SELECT * FROM Invoice WHERE DocNumber = {quote(load_number)}").get("Invoice", [])
+        return f"DocNumber LIKE {quote(prefix + '%')}" if prefix else ""
+    return f"DocNumber = {quote(load_number)}"
+
+
+def doc_number_select(load_number: str) -> str:
+    where = doc_number_where(load_number)
+    return "SELECT * FROM Invoice" + (f" WHERE {where}" if where else "") + " MAXRESULTS 1000"
+
+
+def numbered(rows: list[dict[str, Any]], load_number: str) -> list[dict[str, Any]]:
+    """The rows whose DocNumber is exactly ``load_number``."""
     return [row for row in rows if row.get("DocNumber") == load_number]
+
+
+def find_by_doc_number(api: QuickBooksApi, load_number: str) -> list[dict[str, Any]]:
+    """Invoices whose DocNumber is exactly ``load_number``."""
+    return numbered(api.query_all("Invoice", doc_number_where(load_number)), load_number)
 
 
 def invoice_body(view: LoadView, customer_id: str, item_ids: dict[str, str]) -> dict[str, Any]:

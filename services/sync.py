@@ -119,7 +119,7 @@ class SyncEngine:
         self, load_number: str, *, trigger: str, snapshot: CompanySnapshot | None = None
     ) -> SyncResult:
         number = clean_load_number(load_number)
-        view = self._read(number)
+        view = self.read_view(number)
         if view is None:
             return self.not_found(number)
         me = worker_id()
@@ -165,6 +165,12 @@ class SyncEngine:
         summary = f"No load {number!r}" + (f"; did you mean {', '.join(near)}?" if near else "")
         reason = Reason("load_not_found", summary, {"load_number": number, "near_matches": near})
         return SyncResult(number, "not_found", None, [reason])
+
+    def recorded_reasons(self, load_id: int) -> list[dict[str, Any]]:
+        """The reasons stored at the load's last attempt."""
+        with Session(self.engine) as session:
+            load = session.get(Load, load_id)
+            return list(load.reasons) if load else []
 
     def current_result(self, number: str) -> SyncResult:
         with Session(self.engine) as session:
@@ -213,7 +219,7 @@ class SyncEngine:
 
     # -- read -------------------------------------------------------------------------------------
 
-    def _read(self, number: str) -> LoadView | None:
+    def read_view(self, number: str) -> LoadView | None:
         with Session(self.engine) as session:
             load = session.exec(select(Load).where(Load.load_number == number)).first()
             if load is None:
@@ -247,7 +253,11 @@ class SyncEngine:
 
     # -- push -------------------------------------------------------------------------------------
 
-    def _push(self, view: LoadView, company: CompanySnapshot) -> Outcome:
+    def evaluate(self, view: LoadView, company: CompanySnapshot) -> Outcome:
+        """Every check of a push, without pushing: what a sync would find now."""
+        return self._push(view, company, dry_run=True)
+
+    def _push(self, view: LoadView, company: CompanySnapshot, dry_run: bool = False) -> Outcome:
         outcome = Outcome()
         status = self.connection.status()
         if not status.connected:
@@ -255,18 +265,18 @@ class SyncEngine:
             return outcome
         try:
             if view.qb_invoice_id:
-                self._verify(view, outcome)
+                self._verify(view, company, outcome)
             else:
-                self._create(view, company, outcome)
+                self._create(view, company, outcome, dry_run)
         except QboError as exc:
             outcome.error = exc
             outcome.reasons.append(classify(exc))
         outcome.reasons = ordered(outcome.reasons)
         return outcome
 
-    def _verify(self, view: LoadView, outcome: Outcome) -> None:
+    def _verify(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
         """An invoice was synced before: is it still there, for the right customer and amount?"""
-        invoice = self.api.read("Invoice", view.qb_invoice_id)
+        invoice = company.invoice(view.qb_invoice_id)
         if invoice is None:
             outcome.reasons.append(
                 Reason(
@@ -279,7 +289,7 @@ class SyncEngine:
         outcome.invoice = invoice
         outcome.reasons.extend(drift_reasons(view, invoice))
 
-    def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
+    def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome, dry_run: bool) -> None:
         numbering_ok = True
         if len(view.load_number) > DOC_NUMBER_MAX:
             numbering_ok = False
@@ -302,7 +312,7 @@ class SyncEngine:
                 )
             )
         if numbering_ok:
-            existing = invoices.find_by_doc_number(self.api, view.load_number)
+            existing = company.invoices_numbered(view.load_number)
             ours = [inv for inv in existing if invoices.is_ours(inv, view.load_number)]
             if ours:
                 outcome.invoice = ours[0]
@@ -315,7 +325,7 @@ class SyncEngine:
 
         customer_id = self._resolve_customer(view, company, outcome)
         item_ids = self._resolve_items(view, company, outcome)
-        if outcome.reasons:
+        if outcome.reasons or dry_run:
             return
         request_id = request_id_for(self.api_realm(), view.load_number, view.sync_generation)
         outcome.request_id = request_id
