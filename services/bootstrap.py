@@ -55,6 +55,12 @@ class Services:
 
         return Diagnoser(self.sync)
 
+    @cached_property
+    def fixer(self):
+        from services.fixes import Fixer
+
+        return Fixer(self.engine, self.api, self.auth, self.connection, self.sync, self.diagnoser)
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -915,3 +915,14 @@ def _customer_changed_after_sync(row: sa.Row, customer_id: str) -> bool:
         and row.synced_customer_id is not None
         and row.synced_customer_id != customer_id
     )
+
+
+def clean_email(value: object) -> str:
+    """A QuickBooks email typed by a person (e.g. a fix): the import's rules; ``UserInputError`` if bad."""
+    try:
+        email = _email(value)
+    except PydanticCustomError as exc:
+        raise UserInputError(exc.message()) from None
+    if email is None:
+        raise UserInputError("the email is empty")
+    return email

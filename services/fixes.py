@@ -1,0 +1,650 @@
+"""Fix actions: one per fix code, each safe to run twice, audited, and followed by a retry of the
+sync (when something changed) and a fresh diagnosis.
+
+A fix never guesses a human choice: where several QuickBooks records could be meant, it returns
+``outcome="choice"`` with the candidates, and the choice comes back through the fix's options
+(``link_customer --customer-id``, ``map_charge_code --code --item-id``, ``update_customer_email
+--email``). ``clear_qb_id`` is for administrators only and first verifies that the invoice in the
+way is really gone from QuickBooks — what the vendor article sends to a support ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services import invoices
+from services.company import ALL_STATES
+from services.connection import ConnectionService
+from services.diagnosis import Diagnoser, Diagnosis
+from services.errors import UserInputError
+from services.importer import clean_email
+from services.loadnumbers import clean_load_number
+from services.matching import (
+    customer_brief,
+    is_active,
+    item_brief,
+    match_customer,
+    match_item,
+    normalize_email,
+)
+from services.models import ChargeCode, ChargeCodeState, Customer, FixAudit, Load, LoadState, utcnow
+from services.oauth_flow import new_state
+from services.quickbooks import IntuitAuth, Kind, QboError, QuickBooksApi
+from services.quickbooks.escape import quote
+from services.sync import LoadView, SyncEngine, SyncResult, classify
+
+log = logging.getLogger(__name__)
+
+FIX_CODES = (
+    "connect",
+    "link_customer",
+    "create_customer",
+    "update_customer_email",
+    "resync_charge_codes",
+    "map_charge_code",
+    "push_customer_change",
+    "push_invoice_update",
+    "adopt_qb_invoice",
+    "clear_qb_id",
+    "retry",
+)
+ADMIN_ONLY = frozenset({"clear_qb_id"})
+FIX_NAMESPACE = uuid.UUID("0c3f7a5e-52a4-4d8e-9a0b-6f9a2e1d7c44")
+
+
+@dataclass
+class FixResult:
+    load_number: str
+    fix: str
+    outcome: str  # applied | unchanged | refused | choice | action | failed
+    message: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    sync: SyncResult | None = None
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def state(self) -> str:
+        if self.diagnosis is not None:
+            return self.diagnosis.state
+        return self.sync.state if self.sync else "unknown"
+
+    def to_dict(self) -> dict[str, Any]:
+        diagnosis = self.diagnosis
+        return {
+            "fix": self.fix,
+            "outcome": self.outcome,
+            "message": self.message,
+            "changes": self.changes,
+            "choices": self.choices,
+            "results": [
+                {
+                    "load_number": self.load_number,
+                    "state": self.state,
+                    "qb_invoice_id": diagnosis.qb_invoice_id if diagnosis else None,
+                    "reasons": [r.code for r in diagnosis.reasons] if diagnosis else [],
+                }
+            ],
+        }
+
+
+@dataclass
+class _Options:
+    customer_id: str | None = None
+    email: str | None = None
+    code: str | None = None
+    item_id: str | None = None
+
+
+class _Done(Exception):
+    """Ends a fix early with its result (refusals and choices)."""
+
+    def __init__(self, outcome: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        self.extra = extra
+
+
+class Fixer:
+    def __init__(
+        self,
+        engine: Engine,
+        api: QuickBooksApi,
+        auth: IntuitAuth,
+        connection: ConnectionService,
+        sync: SyncEngine,
+        diagnoser: Diagnoser,
+    ) -> None:
+        self.engine = engine
+        self.api = api
+        self.auth = auth
+        self.connection = connection
+        self.sync = sync
+        self.diagnoser = diagnoser
+
+    # -- entry point ----------------------------------------------------------------------------
+
+    def apply(
+        self,
+        load_number: str,
+        fix: str,
+        actor: str,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        code: str | None = None,
+        item_id: str | None = None,
+        admin: bool = False,
+    ) -> FixResult:
+        if fix not in FIX_CODES:
+            raise UserInputError(f"unknown fix {fix!r}; fixes are: {', '.join(FIX_CODES)}")
+        number = clean_load_number(load_number)
+        if fix in ADMIN_ONLY and not admin:
+            result = FixResult(number, fix, "refused", f"{fix} is for administrators only (QBSYNC_ADMINS)")
+            self._audit(actor, result)
+            return result
+        view = self.sync.read_view(number)
+        if view is None and fix != "connect":
+            missing = self.sync.not_found(number)
+            return FixResult(number, fix, "refused", missing.reasons[0].summary)
+        options = _Options(customer_id, email, code, item_id)
+        try:
+            outcome, message, changes = getattr(self, f"_{fix}")(view, options)
+            result = FixResult(number, fix, outcome, message, changes)
+        except _Done as done:
+            result = FixResult(number, fix, done.outcome, done.message, **done.extra)
+        except QboError as exc:
+            reason = classify(exc)
+            result = FixResult(
+                number, fix, "failed", f"QuickBooks refused: {reason.summary}", {"error": reason.evidence}
+            )
+        if view is not None:
+            self._follow_up(result, view, actor)
+        self._audit(actor, result)
+        log.info("fix %s on %s by %s: %s (%s)", fix, number, actor, result.outcome, result.message)
+        return result
+
+    def _follow_up(self, result: FixResult, view: LoadView, actor: str) -> None:
+        """Retry the sync when the fix changed something (or the load still waits), then re-diagnose."""
+        current = self.sync.current_result(view.load_number)
+        wants_sync = result.fix != "connect" and (
+            result.outcome == "applied" or (result.outcome == "unchanged" and current.state != "synced")
+        )
+        if result.fix == "retry":
+            wants_sync = False  # the retry itself was the sync
+        if wants_sync:
+            result.sync = self.sync.sync_load(view.load_number, trigger=f"fix:{result.fix}:{actor}")
+        try:
+            result.diagnosis = self.diagnoser.diagnose(view.load_number)
+        except QboError as exc:  # the diagnosis is a courtesy; the fix has already been recorded
+            log.warning("diagnosis after fix failed: %s", exc)
+
+    def _audit(self, actor: str, result: FixResult) -> None:
+        with Session(self.engine) as session:
+            session.add(
+                FixAudit(
+                    at=utcnow(),
+                    actor=actor,
+                    load_number=result.load_number,
+                    fix=result.fix,
+                    outcome=result.outcome,
+                    changes=_jsonable(result.changes),
+                    detail=result.message[:4000],
+                )
+            )
+            session.commit()
+
+    # -- connection -----------------------------------------------------------------------------
+
+    def _connect(self, view: LoadView | None, options: _Options):
+        state = new_state()
+        url = self.auth.authorization_url(state)
+        return (
+            "action",
+            "Open the QuickBooks authorization page to connect (or run `qbsync connect`).",
+            {"authorize_url": url, "state": state},
+        )
+
+    def _retry(self, view: LoadView, options: _Options):
+        synced = self.sync.sync_load(view.load_number, trigger="fix:retry")
+        if synced.state == "synced":
+            return (
+                "applied",
+                f"Load {view.load_number} is synced (QuickBooks invoice {synced.qb_invoice_id}).",
+                {"qb_invoice_id": synced.qb_invoice_id},
+            )
+        codes = ", ".join(r.code for r in synced.reasons) or synced.state
+        return "applied", f"Retried; the load still needs attention: {codes}.", {}
+
+    # -- customers ------------------------------------------------------------------------------
+
+    def _link_customer(self, view: LoadView, options: _Options):
+        wanted = _qb_id(options.customer_id, "link_customer needs --customer-id (a QuickBooks customer id)")
+        customer = self.api.read("Customer", wanted)
+        if customer is None:
+            raise _Done("refused", f"QuickBooks has no customer {wanted}.")
+        if not is_active(customer):
+            raise _Done(
+                "refused", f"QuickBooks customer {wanted} ({customer.get('DisplayName')}) is inactive."
+            )
+        tms = view.customer
+        if tms.qb_customer_id == wanted:
+            return "unchanged", f"{tms.name} is already linked to QuickBooks customer {wanted}.", {}
+        self._set_customer(tms.id, qb_customer_id=wanted)
+        brief = customer_brief(customer)
+        return (
+            "applied",
+            f"Linked {tms.name} to QuickBooks customer {wanted} ({brief['name']}).",
+            {"tms_customer": tms.id, "qb_customer_id": {"from": tms.qb_customer_id, "to": wanted}},
+        )
+
+    def _create_customer(self, view: LoadView, options: _Options):
+        tms = view.customer
+        customers = self.api.query_all("Customer", ALL_STATES)
+        match = match_customer(tms.name, tms.qb_email, tms.qb_customer_id, customers)
+        if match.customer is not None:
+            if tms.qb_customer_id == match.customer["Id"]:
+                return (
+                    "unchanged",
+                    f"{tms.name} is already in QuickBooks (customer {match.customer['Id']}).",
+                    {},
+                )
+            self._set_customer(tms.id, qb_customer_id=match.customer["Id"])
+            return (
+                "applied",
+                f"{tms.name} already exists in QuickBooks; linked it.",
+                {"qb_customer_id": {"from": tms.qb_customer_id, "to": match.customer["Id"]}},
+            )
+        body: dict[str, Any] = {"DisplayName": tms.name, "CompanyName": tms.name}
+        if tms.qb_email:
+            body["PrimaryEmailAddr"] = {"Address": tms.qb_email}
+        request_id = _request_id("create_customer", self._realm(), tms.id)
+        try:
+            created = self.api.create("Customer", body, request_id=request_id)
+        except QboError as exc:
+            if exc.code != "6240":
+                raise
+            same_name = self.api.query_all("Customer", f"DisplayName = {quote(tms.name)} AND {ALL_STATES}")
+            choices = [customer_brief(c) for c in same_name]
+            where = (
+                f"customer {choices[0]['id']} ({choices[0]['email'] or 'no email'})"
+                if choices
+                else "a vendor or employee"
+            )
+            raise _Done(
+                "choice",
+                f"QuickBooks already has {where} named {tms.name!r}. Link to it (link_customer), or rename "
+                "the customer in the TMS and create it again.",
+                choices=choices,
+            ) from None
+        self._set_customer(tms.id, qb_customer_id=created["Id"])
+        return (
+            "applied",
+            f"Created QuickBooks customer {created['Id']} for {tms.name} and linked it.",
+            {"created_qb_customer": customer_brief(created)},
+        )
+
+    def _update_customer_email(self, view: LoadView, options: _Options):
+        tms = view.customer
+        if not options.email:
+            customers = self.api.query_all("Customer")
+            match = match_customer(tms.name, tms.qb_email, None, customers)
+            choices = (
+                match.evidence.get("candidates") or match.evidence.get("qb_customers_with_this_email") or []
+            )
+            raise _Done(
+                "choice",
+                f"Which email should {tms.name} use? Pass --email (QuickBooks candidates listed).",
+                choices=[c for c in choices if c.get("email")],
+            )
+        email = clean_email(options.email)
+        linked_ok = False
+        if tms.qb_customer_id:
+            linked = self.api.read("Customer", tms.qb_customer_id)
+            linked_ok = linked is not None and is_active(linked)
+        if normalize_email(tms.qb_email) == normalize_email(email) and (linked_ok or not tms.qb_customer_id):
+            return "unchanged", f"{tms.name}'s QuickBooks email is already {email}.", {}
+        self._set_customer(tms.id, qb_email=email, qb_customer_id=tms.qb_customer_id if linked_ok else None)
+        return (
+            "applied",
+            f"Set {tms.name}'s QuickBooks email to {email} (was {tms.qb_email or 'empty'}).",
+            {
+                "tms_customer": tms.id,
+                "qb_email": {"from": tms.qb_email, "to": email},
+            },
+        )
+
+    def _set_customer(self, customer_id: str, **values: Any) -> None:
+        with Session(self.engine) as session:
+            customer = session.get(Customer, customer_id)
+            for name, value in values.items():
+                setattr(customer, name, value)
+            customer.updated_at = utcnow()
+            session.commit()
+
+    # -- charge codes ---------------------------------------------------------------------------
+
+    def _resync_charge_codes(self, view: LoadView, options: _Options):
+        items = self.api.query_all("Item", ALL_STATES)
+        changes: dict[str, Any] = {}
+        choices: list[dict[str, Any]] = []
+        for code, charge in sorted(view.codes.items()):
+            match = match_item(charge.name, charge.qb_item_id, items)
+            if match.item is not None:
+                if charge.qb_item_id != match.item["Id"]:
+                    changes[code] = {"linked": match.item["Id"]}
+                self._link_code(code, match.item["Id"])
+            elif match.problem == "duplicate":
+                choices.append({"code": code, "name": charge.name, "qb_items": match.candidates})
+                self._set_code_state(code, ChargeCodeState.DUPLICATE)
+            elif match.problem == "inactive" and len(match.candidates) == 1:
+                item = self._reactivate(match.candidates[0]["id"])
+                self._link_code(code, item["Id"])
+                changes[code] = {"reactivated": item["Id"]}
+            elif match.problem == "inactive":
+                choices.append({"code": code, "name": charge.name, "qb_items": match.candidates})
+            else:
+                item = self._create_item(code, charge.name)
+                items.append(item)
+                self._link_code(code, item["Id"])
+                changes[code] = {"created": item_brief(item)}
+        if choices:
+            names = ", ".join(f"{c['code']} ({len(c['qb_items'])} items)" for c in choices)
+            raise _Done(
+                "choice",
+                f"Several QuickBooks items could be meant for {names}: choose one with map_charge_code, "
+                "or merge the duplicates in QuickBooks > Products and Services.",
+                changes=changes,
+                choices=choices,
+            )
+        if not changes:
+            return "unchanged", "Every charge code of this load is linked to one active QuickBooks item.", {}
+        return "applied", "Charge codes resynced: " + _describe_code_changes(changes), changes
+
+    def _map_charge_code(self, view: LoadView, options: _Options):
+        code = (options.code or "").strip()
+        if not code:
+            raise UserInputError("map_charge_code needs --code (the TMS charge code) and --item-id")
+        item_id = _qb_id(options.item_id, "map_charge_code needs --item-id (a QuickBooks item id)")
+        with Session(self.engine) as session:
+            charge = session.get(ChargeCode, code)
+        if charge is None:
+            raise UserInputError(f"there is no charge code {code!r} in the TMS")
+        item = self.api.read("Item", item_id)
+        if item is None:
+            raise _Done("refused", f"QuickBooks has no item {item_id}.")
+        if not is_active(item):
+            raise _Done(
+                "refused", f"QuickBooks item {item_id} ({item.get('FullyQualifiedName')}) is inactive."
+            )
+        if charge.qb_item_id == item_id and charge.sync_state == ChargeCodeState.SYNCED:
+            return "unchanged", f"{code} is already mapped to QuickBooks item {item_id}.", {}
+        self._link_code(code, item_id)
+        full_name = item.get("FullyQualifiedName") or item.get("Name")
+        return (
+            "applied",
+            f"Mapped {code} ({charge.name}) to QuickBooks item {item_id} ({full_name}).",
+            {code: {"from": charge.qb_item_id, "to": item_id}},
+        )
+
+    def _create_item(self, code: str, name: str) -> dict[str, Any]:
+        account = self._income_account()
+        body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": account["Id"]}}
+        return self.api.create("Item", body, request_id=_request_id("create_item", self._realm(), code))
+
+    def _reactivate(self, item_id: str) -> dict[str, Any]:
+        item = self.api.read("Item", item_id)
+        return self._sparse_update("Item", item, {"Active": True})
+
+    def _income_account(self) -> dict[str, Any]:
+        accounts = self.api.query("SELECT * FROM Account WHERE AccountType = 'Income'").get("Account", [])
+        if not accounts:
+            raise _Done("failed", "QuickBooks has no income account to put new Products and Services on.")
+        preferred = [a for a in accounts if (a.get("Name") or "").casefold() == "services"]
+        return (preferred or accounts)[0]
+
+    def _link_code(self, code: str, item_id: str) -> None:
+        with Session(self.engine) as session:
+            charge = session.get(ChargeCode, code)
+            if charge.qb_item_id != item_id or charge.sync_state != ChargeCodeState.SYNCED:
+                charge.qb_item_id = item_id
+                charge.sync_state = ChargeCodeState.SYNCED
+                charge.sync_detail = None
+                session.commit()
+
+    def _set_code_state(self, code: str, state: ChargeCodeState) -> None:
+        with Session(self.engine) as session:
+            charge = session.get(ChargeCode, code)
+            charge.sync_state = state
+            session.commit()
+
+    # -- invoices -------------------------------------------------------------------------------
+
+    def _push_customer_change(self, view: LoadView, options: _Options):
+        invoice = self._synced_invoice(view)
+        customers = self.api.query_all("Customer", ALL_STATES)
+        tms = view.customer
+        match = match_customer(tms.name, tms.qb_email, tms.qb_customer_id, customers)
+        if match.customer is None:
+            raise _Done(
+                "refused",
+                f"{tms.name} is not synced to QuickBooks ({match.problem}); "
+                "link or create the customer first.",
+            )
+        wanted = match.customer["Id"]
+        current = (invoice.get("CustomerRef") or {}).get("value")
+        if current == wanted and view.synced_customer_id == tms.id:
+            return "unchanged", f"Invoice {invoice['Id']} is already for {tms.name}.", {}
+        changes_to_send: dict[str, Any] = {"CustomerRef": {"value": wanted}}
+        email = (match.customer.get("PrimaryEmailAddr") or {}).get("Address")
+        if email:
+            changes_to_send["BillEmail"] = {"Address": email}
+        if current != wanted:
+            invoice = self._sparse_update("Invoice", invoice, changes_to_send)
+        self._update_load(
+            view, qb_customer_id=wanted, synced_customer_id=tms.id, qb_sync_token=invoice["SyncToken"]
+        )
+        if not tms.qb_customer_id:
+            self._set_customer(tms.id, qb_customer_id=wanted)
+        return (
+            "applied",
+            f"Invoice {invoice['Id']} is now for {tms.name} (QuickBooks customer {wanted}).",
+            {
+                "qb_invoice_id": invoice["Id"],
+                "CustomerRef": {"from": current, "to": wanted},
+            },
+        )
+
+    def _push_invoice_update(self, view: LoadView, options: _Options):
+        invoice = self._synced_invoice(view)
+        qb_total = Decimal(str(invoice.get("TotalAmt", "0"))).quantize(Decimal("0.01"))
+        if qb_total == view.total:
+            self._update_load(view, synced_total=view.total)
+            return "unchanged", f"Invoice {invoice['Id']} already totals {qb_total}.", {}
+        missing = [code for code, charge in view.codes.items() if not charge.qb_item_id]
+        if missing:
+            raise _Done(
+                "refused", f"Charge codes {', '.join(missing)} are not synced; resync charge codes first."
+            )
+        item_ids = {code: charge.qb_item_id for code, charge in view.codes.items()}
+        body = invoices.invoice_body(view, (invoice.get("CustomerRef") or {}).get("value"), item_ids)
+        updated = self._sparse_update("Invoice", invoice, {"Line": body["Line"]})
+        self._update_load(view, synced_total=view.total, qb_sync_token=updated["SyncToken"])
+        return (
+            "applied",
+            f"Invoice {invoice['Id']} lines replaced: total {qb_total} → {view.total}.",
+            {
+                "qb_invoice_id": invoice["Id"],
+                "TotalAmt": {"from": str(qb_total), "to": str(view.total)},
+            },
+        )
+
+    def _adopt_qb_invoice(self, view: LoadView, options: _Options):
+        found = invoices.find_by_doc_number(self.api, view.load_number)
+        if not found:
+            raise _Done("refused", f"QuickBooks has no invoice numbered {view.load_number} to adopt.")
+        invoice = found[0]
+        if view.qb_invoice_id == invoice["Id"]:
+            return "unchanged", f"Invoice {invoice['Id']} is already this load's invoice.", {}
+        customers = self.api.query_all("Customer", ALL_STATES)
+        tms = view.customer
+        match = match_customer(tms.name, tms.qb_email, tms.qb_customer_id, customers)
+        brief = invoices.invoice_brief(invoice)
+        differences = []
+        if match.customer is None:
+            differences.append(f"the load's customer {tms.name} is not synced to QuickBooks")
+        elif match.customer["Id"] != brief["qb_customer_id"]:
+            differences.append(
+                f"customer differs (QuickBooks: {brief['customer']}, load: {tms.name} = QuickBooks customer "
+                f"{match.customer['Id']})"
+            )
+        if Decimal(brief["total"]) != view.total:
+            differences.append(f"total differs (QuickBooks: {brief['total']}, load: {view.total})")
+        if differences:
+            raise _Done("refused", f"Cannot adopt invoice {invoice['Id']}: " + "; ".join(differences) + ".")
+        note = "\n".join(filter(None, [invoice.get("PrivateNote"), invoices.marker(view.load_number)]))
+        if not invoices.is_ours(invoice, view.load_number):
+            invoice = self._sparse_update("Invoice", invoice, {"PrivateNote": note})
+        now = utcnow()
+        self._update_load(
+            view,
+            qb_invoice_id=invoice["Id"],
+            qb_sync_token=invoice["SyncToken"],
+            qb_customer_id=brief["qb_customer_id"],
+            synced_customer_id=tms.id,
+            synced_total=view.total,
+            synced_at=now,
+            state=LoadState.SYNCED,
+            reasons=[],
+            problem_since=None,
+        )
+        return (
+            "applied",
+            f"Adopted QuickBooks invoice {invoice['Id']} as load {view.load_number}'s invoice.",
+            {
+                "qb_invoice_id": invoice["Id"],
+                "marked": True,
+            },
+        )
+
+    def _clear_qb_id(self, view: LoadView, options: _Options):
+        in_the_way = [
+            inv
+            for inv in invoices.find_by_doc_number(self.api, view.load_number)
+            if inv["Id"] != view.qb_invoice_id and not invoices.is_ours(inv, view.load_number)
+        ]
+        if in_the_way:
+            ids = ", ".join(inv["Id"] for inv in in_the_way)
+            raise _Done(
+                "refused",
+                f"Invoice {ids} numbered {view.load_number} still exists in QuickBooks. "
+                "Delete it there first (Sales > Invoices), then clear the QuickBooks ID.",
+            )
+        if view.qb_invoice_id:
+            if self.api.read("Invoice", view.qb_invoice_id) is not None:
+                raise _Done(
+                    "refused",
+                    f"Invoice {view.qb_invoice_id} still exists in QuickBooks and is this load's invoice; "
+                    "nothing to clear.",
+                )
+            self._update_load(
+                view,
+                qb_invoice_id=None,
+                qb_sync_token=None,
+                qb_customer_id=None,
+                synced_customer_id=None,
+                synced_total=None,
+                synced_at=None,
+                state=LoadState.PENDING,
+                sync_generation=view.sync_generation + 1,
+            )
+            return (
+                "applied",
+                f"Forgot QuickBooks invoice {view.qb_invoice_id} (verified gone); sending again.",
+                {"qb_invoice_id": {"from": view.qb_invoice_id, "to": None}},
+            )
+        current = self.sync.current_result(view.load_number)
+        if current.state == "synced":
+            return "unchanged", "Nothing to clear: the load is synced.", {}
+        self._update_load(view, sync_generation=view.sync_generation + 1)
+        return (
+            "applied",
+            f"No invoice numbered {view.load_number} is in the way any more; sending again.",
+            {"verified_gone": True},
+        )
+
+    def _synced_invoice(self, view: LoadView) -> dict[str, Any]:
+        if not view.qb_invoice_id:
+            raise _Done("refused", f"Load {view.load_number} has no QuickBooks invoice yet; sync it first.")
+        invoice = self.api.read("Invoice", view.qb_invoice_id)
+        if invoice is None:
+            raise _Done(
+                "refused", f"Invoice {view.qb_invoice_id} no longer exists in QuickBooks (clear_qb_id)."
+            )
+        return invoice
+
+    def _sparse_update(self, entity: str, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """A sparse update with the current SyncToken; on a stale token (5010) re-read and retry once."""
+        for attempt in range(2):
+            body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True, **values}
+            try:
+                return self.api.update(entity, body)
+            except QboError as exc:
+                if exc.kind is not Kind.STALE or attempt:
+                    raise
+                current = self.api.read(entity, current["Id"]) or current
+        raise AssertionError("unreachable")
+
+    def _update_load(self, view: LoadView, **values: Any) -> None:
+        with Session(self.engine) as session:
+            load = session.get(Load, view.id)
+            for name, value in values.items():
+                setattr(load, name, value)
+            load.updated_at = utcnow()
+            session.commit()
+
+    def _realm(self) -> str:
+        return self.connection.status().realm_id or ""
+
+
+def _qb_id(value: str | None, missing: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise UserInputError(missing)
+    if not value.isdigit():
+        raise UserInputError(f"QuickBooks ids are numbers, got {value!r}")
+    return value
+
+
+def _request_id(kind: str, realm: str, key: str) -> str:
+    return str(uuid.uuid5(FIX_NAMESPACE, f"{kind}|{realm}|{key}"))
+
+
+def _describe_code_changes(changes: dict[str, Any]) -> str:
+    parts = []
+    for code, change in changes.items():
+        if "created" in change:
+            parts.append(f"{code} created as item {change['created']['id']}")
+        elif "reactivated" in change:
+            parts.append(f"{code} reactivated item {change['reactivated']}")
+        else:
+            parts.append(f"{code} linked to item {change['linked']}")
+    return "; ".join(parts) + "."
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
