@@ -469,12 +469,17 @@ class Fixer:
         if qb_total == view.total:
             self._update_load(view, synced_total=view.total)
             return "unchanged", f"Invoice {invoice['Id']} already totals {qb_total}.", {}
-        missing = [code for code, charge in view.codes.items() if not charge.qb_item_id]
-        if missing:
-            raise _Done(
-                "refused", f"Charge codes {', '.join(missing)} are not synced; resync charge codes first."
-            )
-        item_ids = {code: charge.qb_item_id for code, charge in view.codes.items()}
+        items = self.api.query_all("Item", ALL_STATES)
+        item_ids: dict[str, str] = {}
+        for code, charge in view.codes.items():
+            match = match_item(charge.name, charge.qb_item_id, items)
+            if match.item is None:
+                raise _Done(
+                    "refused",
+                    f"Charge code {code} is {match.problem} in QuickBooks; resync charge codes first.",
+                )
+            item_ids[code] = match.item["Id"]
+            self._link_code(code, match.item["Id"])
         body = invoices.invoice_body(view, (invoice.get("CustomerRef") or {}).get("value"), item_ids)
         updated = self._sparse_update("Invoice", invoice, {"Line": body["Line"]})
         self._update_load(view, synced_total=view.total, qb_sync_token=updated["SyncToken"])
@@ -550,11 +555,7 @@ class Fixer:
             )
         if view.qb_invoice_id:
             if self.api.read("Invoice", view.qb_invoice_id) is not None:
-                raise _Done(
-                    "refused",
-                    f"Invoice {view.qb_invoice_id} still exists in QuickBooks and is this load's invoice; "
-                    "nothing to clear.",
-                )
+                return "unchanged", f"Nothing to clear: invoice {view.qb_invoice_id} is in QuickBooks.", {}
             self._update_load(
                 view,
                 qb_invoice_id=None,
