@@ -15,7 +15,7 @@ import uuid
 import click
 
 from services.bootstrap import Services, bootstrap
-from services.errors import QbsyncError
+from services.errors import ConfigurationError, QbsyncError
 from services.settings import SettingsError, load_settings
 
 log = logging.getLogger("qbsync")
@@ -46,7 +46,7 @@ class QbsyncGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except SettingsError as exc:
+        except (SettingsError, ConfigurationError) as exc:  # a missing or wrong setting: fix the environment
             _fail(str(exc), 2)
         except QbsyncError as exc:
             _fail(str(exc), exc.exit_code)
@@ -55,9 +55,16 @@ class QbsyncGroup(click.Group):
         except Exception as exc:  # the last line of defence: a message, an id, no traceback
             if os.environ.get("QBSYNC_DEBUG"):
                 raise
+            database = _database_problem(exc)
+            if database:
+                _fail(database, 1)
             error_id = uuid.uuid4().hex[:8]
-            log.exception("unexpected error %s", error_id)
-            _fail(f"unexpected error ({type(exc).__name__}: {exc}); error id {error_id}", 1)
+            log.debug("unexpected error %s", error_id, exc_info=True)  # QBSYNC_LOG_LEVEL=DEBUG shows it
+            _fail(
+                f"unexpected error ({type(exc).__name__}: {_first_line(exc)}); error id {error_id} "
+                "(QBSYNC_DEBUG=1 shows the details)",
+                1,
+            )
 
 
 def _fail(message: str, code: int) -> None:
@@ -65,8 +72,31 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _first_line(value: object) -> str:
+    lines = [line.strip() for line in str(value).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _database_problem(exc: BaseException) -> str | None:
+    """One line for a database that is unreachable or not migrated (SQLAlchemy's own text spans lines)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    detail = _first_line(exc.orig) or type(exc.orig).__name__
+    if "no such table" in detail or getattr(exc.orig, "sqlstate", None) == "42P01":
+        return f"the database has no qbsync tables ({detail}); run qbsync db upgrade"
+    if exc.connection_invalidated or any(word in detail.lower() for word in ("connection", "unable to open")):
+        return f"cannot reach the database named by DATABASE_URL: {detail}"
+    return f"database error: {detail}"
+
+
 def configure_logging() -> None:
-    level = os.environ.get("QBSYNC_LOG_LEVEL", "WARNING").upper()
+    level = os.environ.get("QBSYNC_LOG_LEVEL", "WARNING").strip().upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise SettingsError(
+            f"invalid configuration: QBSYNC_LOG_LEVEL {level!r} is not DEBUG, INFO, WARNING or ERROR"
+        )
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 

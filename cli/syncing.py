@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+from decimal import Decimal
 
 import click
 
 from cli.render import render_result
 from cli.runtime import services
 from services.errors import UserInputError
+from services.loadnumbers import clean_load_number
 from services.problems import by_reason, list_problems, problems_json
 
 
@@ -23,9 +26,10 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
         raise UserInputError("name one or more load numbers, or use --all")
     if loads and all_loads:
         raise UserInputError("name load numbers or use --all, not both")
+    named = _load_numbers(loads)  # every number checked before anything is pushed
     svc = services()
     engine = svc.sync
-    numbers = list(loads) if loads else engine.unsynced_load_numbers()
+    numbers = named if loads else engine.unsynced_load_numbers()
     results = []
     show_bar = not as_json and sys.stderr.isatty() and len(numbers) > 1
     with click.progressbar(
@@ -40,8 +44,28 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
         return
     for result in results:
         click.echo(render_result(result))
-    synced = sum(r.state == "synced" for r in results)
-    click.echo(f"\n{synced} of {len(results)} synced; {len(results) - synced} need attention.")
+    click.echo("\n" + _tally(results))
+
+
+def _load_numbers(loads: tuple[str, ...]) -> list[str]:
+    """The named load numbers, cleaned, each once, in the order given; a bad one stops the run."""
+    numbers: list[str] = []
+    for value in loads:
+        number = clean_load_number(value)
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
+def _tally(results) -> str:
+    count = {state: sum(r.state == state for r in results) for state in ("synced", "not_found")}
+    others = len(results) - count["synced"] - count["not_found"]
+    text = f"{count['synced']} of {len(results)} synced"
+    if others:
+        text += f"; {others} need attention"
+    if count["not_found"]:
+        text += f"; {count['not_found']} not found"
+    return text + "."
 
 
 @click.command()
@@ -49,7 +73,8 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def retry_command(load: str, as_json: bool) -> None:
     """Retry the sync of one LOAD."""
-    result = services().sync.sync_load(load, trigger="cli")
+    number = clean_load_number(load)
+    result = services().sync.sync_load(number, trigger="cli")
     if as_json:
         click.echo(json.dumps({"results": [result.to_dict()]}, indent=2))
     else:
@@ -71,9 +96,22 @@ def problems_command(as_json: bool) -> None:
     from services.reasons import BY_CODE
 
     for code, group in by_reason(problems).items():
-        amount = sum(p.amount for p in group)
-        click.echo(f"{BY_CODE[code].title} [{code}] — {len(group)} load(s), ${amount:,.2f}")
+        amount = sum((p.amount for p in group), Decimal("0.00"))
+        click.echo(f"{BY_CODE[code].title} [{code}] — {len(group)} load(s), {_money(amount)}")
         for problem in group:
-            since = problem.since.strftime("%Y-%m-%d %H:%M") if problem.since else "?"
-            click.echo(f"    {problem.load_number:<22} ${problem.amount:>12,.2f}   since {since} UTC")
-    click.echo(f"\n{len(problems)} problem invoice(s), ${float(data['total_amount']):,.2f} in all.")
+            since = _utc(problem.since)
+            click.echo(f"    {problem.load_number:<22} {_money(problem.amount):>14}   since {since}")
+    total = Decimal(data["total_amount"])
+    click.echo(f"\n{len(problems)} problem invoice(s), {_money(total)} in all.")
+
+
+def _utc(when: dt.datetime | None) -> str:
+    if when is None:
+        return "unknown"
+    if when.tzinfo is not None:  # PostgreSQL answers in the session's time zone
+        when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _money(amount: Decimal) -> str:
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
