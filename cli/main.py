@@ -13,6 +13,8 @@ VERBS = {
     "sync": "cli.syncing:sync_command",
     "retry": "cli.syncing:retry_command",
     "problems": "cli.syncing:problems_command",
+    "diagnose": "cli.diagnosing:diagnose_command",
+    "fix": "cli.diagnosing:fix_command",
     "connect": "cli.connecting:connect_command",
     "disconnect": "cli.connecting:disconnect_command",
 }
