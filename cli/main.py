@@ -15,6 +15,7 @@ VERBS = {
     "problems": "cli.syncing:problems_command",
     "diagnose": "cli.diagnosing:diagnose_command",
     "fix": "cli.diagnosing:fix_command",
+    "reconcile": "cli.reconciling:reconcile_command",
     "connect": "cli.connecting:connect_command",
     "disconnect": "cli.connecting:disconnect_command",
 }

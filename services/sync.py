@@ -29,14 +29,25 @@ from services.company import CompanySnapshot
 from services.connection import ConnectionService
 from services.loadnumbers import clean_load_number, suggest_load_numbers
 from services.matching import customer_brief, match_customer, match_item
-from services.models import ChargeCode, ChargeCodeState, Customer, Load, LoadState, SyncAttempt, utcnow
+from services.models import (
+    ChargeCode,
+    ChargeCodeState,
+    ChargeLine,
+    Customer,
+    Load,
+    LoadState,
+    SyncAttempt,
+    utcnow,
+)
 from services.quickbooks import Kind, QboError, QuickBooksApi
+from services.quickbooks.escape import in_list
 from services.reasons import Reason, ordered
 
 log = logging.getLogger(__name__)
 
 DOC_NUMBER_MAX = 21
 CLAIM_TTL = dt.timedelta(minutes=10)
+RECONCILE_CHUNK = 100
 REQUEST_NAMESPACE = uuid.UUID("6f1d5a43-8b0e-4c1e-9a55-3b0c1f6d7e21")
 _LOAD = Load.__table__  # type: ignore[attr-defined]
 
@@ -152,11 +163,64 @@ class SyncEngine:
         return results
 
     def unsynced_load_numbers(self) -> list[str]:
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(Load.load_number).where(Load.state != LoadState.SYNCED).order_by(Load.id)
+        """Loads not synced, and synced loads whose customer or total changed in the TMS since."""
+        lines = ChargeLine.__table__  # type: ignore[attr-defined]
+        total_cents = (
+            sa.select(sa.func.coalesce(sa.func.sum(lines.c.amount), 0))
+            .where(lines.c.load_id == _LOAD.c.id)
+            .scalar_subquery()
+        )
+        changed = sa.and_(
+            _LOAD.c.qb_invoice_id.is_not(None),
+            sa.or_(_LOAD.c.customer_id != _LOAD.c.synced_customer_id, _LOAD.c.synced_total != total_cents),
+        )
+        query = (
+            sa.select(_LOAD.c.load_number)
+            .where(sa.or_(_LOAD.c.state != LoadState.SYNCED.value, changed))
+            .order_by(_LOAD.c.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def reconcile(
+        self, *, trigger: str = "reconcile", progress: Callable[[SyncResult], None] | None = None
+    ) -> list[SyncResult]:
+        """Read every synced invoice back from QuickBooks (100 per query) and flag the ones deleted
+        there (``qb_invoice_deleted``) or drifted from the load (``amount_mismatch``,
+        ``customer_changed``). Returns the loads found with a problem."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_LOAD.c.load_number, _LOAD.c.qb_invoice_id)
+                .where(_LOAD.c.state == LoadState.SYNCED.value, _LOAD.c.qb_invoice_id.is_not(None))
+                .order_by(_LOAD.c.id)
             ).all()
-        return list(rows)
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(rows), RECONCILE_CHUNK):
+            ids = [
+                row.qb_invoice_id
+                for row in rows[start : start + RECONCILE_CHUNK]
+                if row.qb_invoice_id.isdigit()
+            ]
+            if ids:
+                answer = self.api.query(f"SELECT * FROM Invoice WHERE Id IN {in_list(ids)} MAXRESULTS 1000")
+                found.update({invoice["Id"]: invoice for invoice in answer.get("Invoice", [])})
+        problems = []
+        for row in rows:
+            view = self.read_view(row.load_number)
+            me = worker_id()
+            if view is None or not self._claim(view.id, me):
+                continue  # a sync of this load is running; it checks the same things
+            try:
+                outcome = Outcome()
+                self._check_synced(view, found.get(row.qb_invoice_id), outcome)
+                if outcome.reasons:
+                    result = self._record(view, outcome, trigger)
+                    problems.append(result)
+                    if progress:
+                        progress(result)
+            finally:
+                self._release(view.id, me)
+        return problems
 
     def not_found(self, number: str) -> SyncResult:
         with Session(self.engine) as session:
@@ -276,7 +340,9 @@ class SyncEngine:
 
     def _verify(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
         """An invoice was synced before: is it still there, for the right customer and amount?"""
-        invoice = company.invoice(view.qb_invoice_id)
+        self._check_synced(view, company.invoice(view.qb_invoice_id), outcome)
+
+    def _check_synced(self, view: LoadView, invoice: dict[str, Any] | None, outcome: Outcome) -> None:
         if invoice is None:
             outcome.reasons.append(
                 Reason(

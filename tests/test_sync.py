@@ -264,3 +264,33 @@ def test_unknown_load_suggests_near_matches(connected, engine):
     assert result.state == "not_found"
     assert codes(result) == ["load_not_found"]
     assert "L-1001" in result.reasons[0].evidence["near_matches"]
+
+
+def test_sync_all_also_rechecks_synced_loads_changed_in_the_tms(connected, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load("L-9101"), a_load("L-9102"), a_load("L-9103")])
+    connected.sync.sync_many(None, trigger="test")
+    assert connected.sync.unsynced_load_numbers() == []
+    tms(engine, [a_load("L-9101", customer="C-200"), a_load("L-9102", charges=[("BASE", "1.00")])])
+    assert connected.sync.unsynced_load_numbers() == ["L-9101", "L-9102"]
+    results = {r.load_number: codes(r) for r in connected.sync.sync_many(None, trigger="test")}
+    assert results == {"L-9101": ["customer_changed"], "L-9102": ["amount_mismatch"]}
+
+
+def test_reconcile_finds_deleted_and_drifted_invoices_in_few_requests(connected, engine, emu):
+    qb_company(connected.api)
+    numbers = [f"L-92{n:02d}" for n in range(5)]
+    tms(engine, [a_load(n) for n in numbers])
+    results = {r.load_number: r for r in connected.sync.sync_many(numbers, trigger="test")}
+    gone = connected.api.read("Invoice", results["L-9200"].qb_invoice_id)
+    connected.api.delete("Invoice", gone["Id"], gone["SyncToken"])
+    edited = connected.api.read("Invoice", results["L-9201"].qb_invoice_id)
+    lines = [line for line in edited["Line"] if line.get("DetailType") == "SalesItemLineDetail"][:1]
+    connected.api.update(
+        "Invoice", {"Id": edited["Id"], "SyncToken": edited["SyncToken"], "sparse": True, "Line": lines}
+    )
+    before = connected.api.request_count
+    problems = {r.load_number: codes(r) for r in connected.sync.reconcile()}
+    assert problems == {"L-9200": ["qb_invoice_deleted"], "L-9201": ["amount_mismatch"]}
+    assert connected.api.request_count - before == 1
+    assert stored(engine, "L-9200").state == "problem"

@@ -1,0 +1,26 @@
+"""``qbsync reconcile``: read synced invoices back from QuickBooks and flag deletions and drift."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.render import render_result
+from cli.runtime import services
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the loads found with a problem as JSON.")
+def reconcile_command(as_json: bool) -> None:
+    """Check every synced invoice against QuickBooks (deleted there, total or customer drifted)."""
+    problems = services().sync.reconcile(trigger="cli")
+    if as_json:
+        click.echo(json.dumps({"results": [r.to_dict() for r in problems]}, indent=2))
+        return
+    if not problems:
+        click.echo("Every synced invoice is in QuickBooks and matches its load.")
+        return
+    for result in problems:
+        click.echo(render_result(result))
+    click.echo(f"\n{len(problems)} synced invoice(s) need attention.")
