@@ -18,6 +18,7 @@ VERBS = {
     "reconcile": "cli.reconciling:reconcile_command",
     "connect": "cli.connecting:connect_command",
     "disconnect": "cli.connecting:disconnect_command",
+    "digest": "cli.digest:digest_command",
 }
 
 

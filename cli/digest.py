@@ -1,0 +1,71 @@
+"""``qbsync digest``: today's digest of problem invoices, as text or JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import click
+
+from cli.runtime import services
+from services.digest import Digest, build_digest
+from services.errors import QbsyncError
+from services.reasons import BY_CODE
+
+
+def render_digest(digest: Digest, tz: str = "UTC") -> str:
+    """The digest as a few readable lines."""
+    lines = [f"Invoice sync digest for {digest.date:%A %d %B %Y} ({tz})"]
+    if digest.open == 0:
+        lines.append("  No problem invoices: everything is in QuickBooks.")
+    else:
+        lines.append(f"  Open problem invoices: {digest.open}, ${digest.total_amount:,.2f} in all")
+    lines.append(f"  New today: {digest.new}    Resolved today: {digest.resolved}")
+    if digest.by_reason:
+        lines.append("")
+        lines.append("  By reason:")
+        for code, count in digest.by_reason.items():
+            lines.append(f"    {count:>4}  {BY_CODE[code].title} [{code}]")
+    if digest.oldest:
+        lines.append("")
+        lines.append("  Oldest open problems:")
+        zone = ZoneInfo(tz)
+        for problem in digest.oldest:
+            since = problem.since.astimezone(zone).strftime("%Y-%m-%d %H:%M") if problem.since else "?"
+            codes = ", ".join(r.code for r in problem.reasons)
+            lines.append(f"    {problem.load_number:<22} ${problem.amount:>11,.2f}  since {since}  {codes}")
+    return "\n".join(lines)
+
+
+def _posting_unavailable(svc) -> QbsyncError:
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", svc.settings.slack_bot_token),
+            ("QBSYNC_DIGEST_CHANNEL", svc.settings.digest_channel),
+        )
+        if not value
+    ]
+    if missing:
+        return QbsyncError(
+            "posting the digest needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL "
+            f"(not set: {', '.join(missing)})"
+        )
+    return QbsyncError("posting the digest to Slack is not available yet; run qbsync digest without --post")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the digest as JSON.")
+@click.option("--post", is_flag=True, help="Post the digest to QBSYNC_DIGEST_CHANNEL in Slack.")
+def digest_command(as_json: bool, post: bool) -> None:
+    """Today's digest (in QBSYNC_TIMEZONE): open problem invoices, new and resolved today, by reason."""
+    svc = services()
+    if post:  # a failure to post (exit 1), not bad input
+        raise _posting_unavailable(svc)
+    tz = svc.settings.timezone
+    digest = build_digest(svc.engine, today=dt.datetime.now(ZoneInfo(tz)).date(), tz=tz)
+    if as_json:
+        click.echo(json.dumps(digest.to_dict(), indent=2))
+    else:
+        click.echo(render_digest(digest, tz))
