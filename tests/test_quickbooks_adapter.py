@@ -306,3 +306,53 @@ def test_backoff_waits_are_jittered_and_bounded(connected, emu):
     assert "totalCount" in connected.api.query("SELECT count(*) FROM Item")
     assert len(slept) == 3
     assert all(0 <= s <= 2.0 for s in slept)
+
+
+REFRESH_IN_A_PROCESS = """
+import sys, time
+from services.bootstrap import bootstrap
+from services.settings import load_settings
+svc = bootstrap(load_settings())
+deadline = float(sys.argv[1])
+while time.time() < deadline:
+    time.sleep(0.001)
+svc.api.query("SELECT count(*) FROM Item")  # 401: the access token was expired at Intuit
+realm, token = svc.connection.current()
+print(token)
+"""
+
+
+def test_two_processes_refreshing_at_once_keep_the_company_connected(connected, emu, settings):
+    """Rotating refresh tokens: without the database lock one process would store a retired token."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    emu.expire_tokens()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "QBO_CLIENT_ID": settings.qbo_client_id,
+        "QBO_CLIENT_SECRET": settings.qbo_client_secret.get_secret_value(),
+        "QBO_API_BASE_URL": settings.qbo_api_base_url,
+        "INTUIT_DISCOVERY_URL": settings.intuit_discovery_url,
+        "QBSYNC_SECRET_KEY": settings.secret_key.get_secret_value(),
+    }
+    start_at = str(time.time() + 3)  # both processes ask at the same moment
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", REFRESH_IN_A_PROCESS, start_at],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    tokens = [out.strip() for out, _err in outputs]
+    assert tokens[0] == tokens[1]  # the second found the first one's refresh and used it
+    assert connected.connection.status().connected
+    assert "totalCount" in connected.api.query("SELECT count(*) FROM Item")
