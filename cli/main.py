@@ -19,6 +19,7 @@ VERBS = {
     "connect": "cli.connecting:connect_command",
     "disconnect": "cli.connecting:disconnect_command",
     "digest": "cli.digest:digest_command",
+    "demo": "cli.demo:demo_command",
 }
 
 
