@@ -146,7 +146,7 @@ def run_demo(env: DemoEnvironment, out: Narrator, today: dt.date | None = None) 
     story.afternoon()
     story.problem_list()
     story.fix_everything()
-    out.section("The digest qbsync would post to Slack tonight")
+    out.section("Today's digest (qbsync digest)")
     out.digest(build_digest(env.services.engine, today=story.today, tz=tz), tz)
     return final_state(env.services)
 
@@ -181,7 +181,7 @@ class Story:
         self.out.section(f"{demo_data.COMPANY_NAME}: the TMS and the QuickBooks company")
         self.emu.seed(demo_data.quickbooks_company())
         self._import(self.sample.last_week, customers=demo_data.CUSTOMERS, codes=demo_data.CHARGE_CODES)
-        codes = ", ".join(f"{c['code']} {c['name']}" for c in demo_data.CHARGE_CODES)
+        codes = ", ".join(f"{c['name']} ({c['code']})" for c in demo_data.CHARGE_CODES)
         self.out.say(
             f"TMS: {len(demo_data.CUSTOMERS)} customers (importers, forwarders, food distributors), "
             f"charge codes {codes}, and {self._count(self.sample.last_week)} from last week."
@@ -189,7 +189,7 @@ class Story:
         self.out.say(
             f"QuickBooks: {demo_data.COMPANY_NAME} (company {self.emu.realm_id}) with "
             f"{len(demo_data.QB_CUSTOMERS)} customers and their emails, and Products and Services "
-            f"{', '.join(demo_data.QB_ITEMS)}. Nobody has connected qbsync to it yet."
+            f"{', '.join(demo_data.QB_ITEMS)} (no Detention). Nobody has connected qbsync to it yet."
         )
 
     def first_sync(self) -> None:
