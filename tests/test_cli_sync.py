@@ -382,3 +382,18 @@ def test_a_bad_setting_exits_2_naming_it(env, monkeypatch):
 
     get_settings.cache_clear()
     assert "DATABASE_URL" in usage_error(run("sync", "--all"))
+
+
+def test_a_sync_without_the_secret_key_or_app_credentials_stops_with_the_setting_named(
+    env, company, engine, connected, monkeypatch
+):
+    tms(engine, [a_load("L-1")], customers=CUSTOMERS)
+    monkeypatch.delenv("QBSYNC_SECRET_KEY")
+    from services.settings import get_settings
+
+    get_settings.cache_clear()
+    assert usage_error(run("sync", "L-1")) == (
+        "qbsync: QBSYNC_SECRET_KEY must be set to read the stored QuickBooks tokens"
+    )
+    assert qb_invoices(connected.api) == []
+    assert json.loads(ok(run("problems", "--json")))["problems"] == []  # nothing recorded against the load
