@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
 import sys
 from decimal import Decimal
@@ -371,6 +372,19 @@ def test_a_real_process_exits_with_the_contract_codes_and_no_traceback(env, tmp_
     assert len(empty_db.stderr.splitlines()) == 1 and "Traceback" not in empty_db.stderr
     assert empty_db.stderr.startswith("qbsync: the database has no qbsync tables")
     assert "run qbsync db upgrade" in empty_db.stderr
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    down = qbsync_process(
+        {**env, "DATABASE_URL": f"postgresql+psycopg://qbsync:s3cret-pw@127.0.0.1:{port}/x"}, "problems"
+    )
+    assert (down.returncode, down.stdout) == (1, "")
+    assert len(down.stderr.splitlines()) == 1 and "Traceback" not in down.stderr
+    assert down.stderr.startswith(
+        "qbsync: cannot reach the database named by DATABASE_URL: connection failed"
+    )
+    assert "s3cret" not in down.stderr  # the password is never printed
 
 
 def test_a_bad_setting_exits_2_naming_it(env, monkeypatch):
