@@ -45,6 +45,8 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
     for result in results:
         click.echo(render_result(result))
     click.echo("\n" + _tally(results))
+    if any(r.state == "problem" for r in results):
+        click.echo("qbsync diagnose LOAD shows the evidence; qbsync fix LOAD FIX applies a fix.")
 
 
 def _load_numbers(loads: tuple[str, ...]) -> list[str]:
