@@ -14,11 +14,16 @@ from urllib.parse import parse_qs, urlparse
 import click
 
 from cli.runtime import services
-from services.bootstrap import Services
 from services.errors import ConfigurationError, QbsyncError, UserInputError
 from services.models import ConnectionState
-from services.oauth_flow import check_realm_id, complete_authorization, new_state
-from services.quickbooks import Kind, NotConnected, QboError, QuickBooksApi, RetryPolicy
+from services.oauth_flow import (
+    check_realm_id,
+    complete_authorization,
+    connect_with_refresh_token,
+    new_state,
+    require_key,
+)
+from services.quickbooks import NotConnected
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +69,24 @@ def connect_command(
             "--realm-id and --refresh-token go together (give neither to connect in the browser)"
         )
     if realm_id is not None and refresh_token is not None:
-        realm = check_realm_id(realm_id)
-        if not realm.isascii():  # check_realm_id's \d also takes other scripts' digits
-            raise UserInputError(f"realm id must be the company's number (digits only), got {realm_id!r}")
-        token = refresh_token.strip()
-        if not token:
+        check_realm_id(realm_id)
+        if not refresh_token.strip():
             raise UserInputError("the refresh token is empty")
         svc = services()
-        _require_secret_key(svc)
-        _connect_with_refresh_token(svc, realm, token)
+        try:
+            connected = connect_with_refresh_token(svc, realm_id, refresh_token, _actor())
+        except NotConnected as exc:
+            raise _refused(
+                exc,
+                "the refresh token",
+                "it has expired, was revoked or was already used (Intuit replaces it every time it is "
+                "used); get a new one, e.g. from Intuit's OAuth Playground, and run qbsync connect again",
+                UserInputError,
+            ) from None
+        _echo_connected(connected.status.realm_id, connected.company_name)
         return
     svc = services()
-    _require_secret_key(svc)
+    require_key(svc)
     redirect_uri, bind_port = _callback_address(svc.settings.qbo_redirect_uri, port)
     state = new_state()
     url = svc.auth.authorization_url(state, redirect_uri=redirect_uri)
@@ -92,9 +103,8 @@ def connect_command(
     if "error" in params:
         raise QbsyncError(f"Intuit did not authorize the connection ({params['error']}); nothing was changed")
     try:
-        status = complete_authorization(
-            svc.auth,
-            svc.connection,
+        connected = complete_authorization(
+            svc,
             code=params.get("code", ""),
             realm_id=params.get("realmId", ""),
             actor=_actor(),
@@ -102,35 +112,7 @@ def connect_command(
         )
     except NotConnected as exc:  # the code came from Intuit itself: a failure, not the user's input
         raise _refused(exc, "the authorization code", "run qbsync connect again", QbsyncError) from None
-    _echo_connected(status.realm_id, _company_name(svc, status.realm_id, None))
-
-
-def _require_secret_key(svc: Services) -> None:
-    """Refuse before anything is used: a refresh token or code spent without a key to store the result
-    would be lost."""
-    if not svc.cipher.configured:
-        raise ConfigurationError(
-            "QBSYNC_SECRET_KEY must be set to connect: it encrypts the QuickBooks tokens qbsync stores "
-            "(a long passphrase or a Fernet key); nothing was changed"
-        )
-
-
-def _connect_with_refresh_token(svc: Services, realm_id: str, refresh_token: str) -> None:
-    """Use the token once (Intuit rotates it), check that it opens ``realm_id``, then store the result.
-    A token for another company is refused before anything is stored."""
-    try:
-        tokens = svc.auth.refresh(refresh_token)
-    except NotConnected as exc:
-        raise _refused(
-            exc,
-            "the refresh token",
-            "it has expired, was revoked or was already used (Intuit replaces it every time it is "
-            "used); get a new one, e.g. from Intuit's OAuth Playground, and run qbsync connect again",
-            UserInputError,
-        ) from None
-    name = _company_name(svc, realm_id, tokens.access_token)
-    status = svc.connection.store(tokens, realm_id, _actor())
-    _echo_connected(status.realm_id, name)
+    _echo_connected(connected.status.realm_id, connected.company_name)
 
 
 def _refused(exc: NotConnected, what: str, advice: str, error: type[QbsyncError]) -> QbsyncError:
@@ -140,50 +122,6 @@ def _refused(exc: NotConnected, what: str, advice: str, error: type[QbsyncError]
             "check them against the app's keys in the Intuit developer portal; nothing was changed"
         )
     return error(f"Intuit refused {what} ({exc.code or 'refused'}): {advice}; nothing was changed")
-
-
-def _company_name(svc: Services, realm_id: str, access_token: str | None) -> str | None:
-    """The company's name from QuickBooks, which also proves the tokens open that company.
-
-    With ``access_token`` (tokens not stored yet), a refusal is an error: the token belongs to another
-    company. Without it (tokens just stored from Intuit's own answer), the name is a courtesy.
-    """
-    source = _JustIssued(realm_id, access_token) if access_token else svc.connection
-    api = QuickBooksApi(
-        svc.auth, source, svc.settings.qbo_api_base, RetryPolicy(attempts=2, base_delay=0.5, max_delay=2)
-    )
-    try:
-        rows = api.query("SELECT * FROM CompanyInfo").get("CompanyInfo", [])
-    except QboError as exc:
-        refused = exc.kind in (Kind.FORBIDDEN, Kind.AUTH, Kind.NOT_CONNECTED)
-        if access_token and refused:
-            raise UserInputError(
-                f"Intuit accepted the refresh token but it does not open QuickBooks company {realm_id} "
-                f"({exc.message}); check the realm id shown with the token, then get a new token "
-                "(this check used it) and run qbsync connect again; nothing was stored"
-            ) from None
-        log.warning("could not read the QuickBooks company's name: %s", exc)
-        return None
-    if not rows:
-        return None
-    return str(rows[0].get("CompanyName") or "").strip() or None
-
-
-class _JustIssued:
-    """A token source for tokens that are not stored yet: no refresh, nothing recorded."""
-
-    def __init__(self, realm_id: str, access_token: str) -> None:
-        self.realm_id = realm_id
-        self.access_token = access_token
-
-    def current(self) -> tuple[str, str]:
-        return self.realm_id, self.access_token
-
-    def refreshed(self, rejected_token: str) -> tuple[str, str]:
-        raise NotConnected("QuickBooks refused the access token Intuit just issued")
-
-    def broken(self, reason: str) -> None:
-        return None
 
 
 def _echo_connected(realm_id: str | None, name: str | None) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from services.errors import ConfigurationError
 from services.models import ConnectionState, QboConnection, utcnow
 from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
 from services.secrets import TokenCipher
@@ -128,11 +129,13 @@ class ConnectionService:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
         token = row["refresh_token"] if row else None
+        if token and not self.cipher.configured:
+            raise ConfigurationError("QBSYNC_SECRET_KEY must be set to read the stored QuickBooks tokens")
         if token:
             try:
                 self.auth.revoke(self.cipher.decrypt(token))
                 revoked = True
-            except QboError as exc:
+            except (QboError, ConfigurationError) as exc:  # e.g. a changed key: forget them all the same
                 log.warning("revoking the QuickBooks grant failed: %s", exc)
         self.forget()
         return revoked

@@ -377,9 +377,8 @@ class Story:
         query = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
         if query.get("state") != result.changes["state"]:
             raise RuntimeError("the authorization answer carries another state")
-        status = complete_authorization(
-            self.svc.auth,
-            self.svc.connection,
+        connected = complete_authorization(
+            self.svc,
             code=query["code"],
             realm_id=query["realmId"],
             actor=ACTOR,
@@ -387,7 +386,7 @@ class Story:
         )
         self.out.say(
             f"The clerk opens the authorization page and approves; Intuit redirects back with a code "
-            f"for company {status.realm_id}, which qbsync exchanges for tokens (stored encrypted)."
+            f"for company {connected.status.realm_id}, which qbsync exchanges for tokens (stored encrypted)."
         )
         return self.svc.diagnoser.diagnose(number)
 

@@ -55,6 +55,23 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+class StrEnumType(TypeDecorator):
+    """A ``StrEnum`` stored as its plain string value, returned as the enum member."""
+
+    impl = sa.String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
 def _when(**kwargs: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
@@ -99,7 +116,7 @@ class ChargeCode(SQLModel, table=True):
     name: str = Field(max_length=100)
     qb_item_id: str | None = Field(default=None, max_length=32)
     sync_state: ChargeCodeState = Field(
-        default=ChargeCodeState.UNSYNCED, sa_column=Column(sa.String(16), nullable=False)
+        default=ChargeCodeState.UNSYNCED, sa_column=Column(StrEnumType(ChargeCodeState), nullable=False)
     )
     sync_detail: str | None = Field(default=None, max_length=500)
     updated_at: dt.datetime = _when(nullable=False, default=utcnow, onupdate=utcnow)
@@ -114,7 +131,7 @@ class Load(SQLModel, table=True):
     invoice_date: dt.date
 
     state: LoadState = Field(
-        default=LoadState.PENDING, sa_column=Column(sa.String(16), nullable=False, index=True)
+        default=LoadState.PENDING, sa_column=Column(StrEnumType(LoadState), nullable=False, index=True)
     )
     reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     problem_since: dt.datetime | None = _when(nullable=True)
@@ -187,7 +204,7 @@ class QboConnection(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     realm_id: str | None = Field(default=None, max_length=32)
     state: ConnectionState = Field(
-        default=ConnectionState.DISCONNECTED, sa_column=Column(sa.String(16), nullable=False)
+        default=ConnectionState.DISCONNECTED, sa_column=Column(StrEnumType(ConnectionState), nullable=False)
     )
     access_token: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     refresh_token: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))

@@ -1,16 +1,35 @@
 """Connecting QuickBooks: from an authorization code (browser flow) or a refresh token obtained
-elsewhere (Intuit's OAuth Playground). Used by the CLI now and by the web callback later."""
+elsewhere (Intuit's OAuth Playground). Used by the CLI, and by the web callback and Slack later.
+
+Both paths check that tokens can be stored (``QBSYNC_SECRET_KEY``) before spending the single-use
+code or the rotating refresh token, and read the company's name with the new access token before
+storing it, which proves the tokens open that company.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from services.connection import ConnectionService, ConnectionStatus
-from services.errors import UserInputError
-from services.quickbooks import IntuitAuth
+from services.connection import ConnectionStatus
+from services.errors import ConfigurationError, UserInputError
+from services.quickbooks import Kind, NotConnected, QboError, QuickBooksApi, RetryPolicy
 
-_REALM = re.compile(r"^\d{1,32}$")
+if TYPE_CHECKING:
+    from services.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+_REALM = re.compile(r"[0-9]{1,32}")
+
+
+@dataclass(frozen=True)
+class Connected:
+    status: ConnectionStatus
+    company_name: str | None
 
 
 def new_state() -> str:
@@ -18,37 +37,87 @@ def new_state() -> str:
     return secrets.token_urlsafe(24)
 
 
-def check_realm_id(realm_id: str) -> str:
+def check_realm_id(realm_id: str | None) -> str:
     realm_id = (realm_id or "").strip()
-    if not _REALM.match(realm_id):
+    if not _REALM.fullmatch(realm_id):
         raise UserInputError(f"realm id must be the company's number (digits only), got {realm_id!r}")
     return realm_id
 
 
-def connect_with_refresh_token(
-    auth: IntuitAuth, connection: ConnectionService, realm_id: str, refresh_token: str, actor: str
-) -> ConnectionStatus:
-    """Validate a refresh token by using it (Intuit rotates it) and store the result."""
+def require_key(svc: Services) -> None:
+    """Refuse before anything is spent: a token used without a key to store the result is lost."""
+    if not svc.cipher.configured:
+        raise ConfigurationError(
+            "QBSYNC_SECRET_KEY must be set to connect: it encrypts the QuickBooks tokens qbsync stores "
+            "(a long passphrase or a Fernet key); nothing was changed"
+        )
+
+
+def connect_with_refresh_token(svc: Services, realm_id: str, refresh_token: str, actor: str) -> Connected:
+    """Use the token once (Intuit rotates it), check that it opens ``realm_id``, then store the result.
+    ``NotConnected`` when Intuit refuses the token; ``UserInputError`` when it opens another company."""
     realm_id = check_realm_id(realm_id)
     refresh_token = (refresh_token or "").strip()
     if not refresh_token:
         raise UserInputError("the refresh token is empty")
-    tokens = auth.refresh(refresh_token)
-    return connection.store(tokens, realm_id, actor)
+    require_key(svc)
+    tokens = svc.auth.refresh(refresh_token)
+    name = company_name(svc, realm_id, tokens.access_token)
+    return Connected(svc.connection.store(tokens, realm_id, actor), name)
 
 
 def complete_authorization(
-    auth: IntuitAuth,
-    connection: ConnectionService,
-    *,
-    code: str,
-    realm_id: str,
-    actor: str,
-    redirect_uri: str | None = None,
-) -> ConnectionStatus:
+    svc: Services, *, code: str, realm_id: str, actor: str, redirect_uri: str | None = None
+) -> Connected:
     """Exchange the single-use authorization code and store the tokens."""
     realm_id = check_realm_id(realm_id)
     if not code:
         raise UserInputError("the authorization answer has no code")
-    tokens = auth.exchange_code(code, realm_id, redirect_uri=redirect_uri)
-    return connection.store(tokens, realm_id, actor)
+    require_key(svc)
+    tokens = svc.auth.exchange_code(code, realm_id, redirect_uri=redirect_uri)
+    status = svc.connection.store(tokens, realm_id, actor)
+    return Connected(status, company_name(svc, realm_id, None))
+
+
+def company_name(svc: Services, realm_id: str, access_token: str | None) -> str | None:
+    """The company's name from QuickBooks, which also proves the tokens open that company.
+
+    With ``access_token`` (tokens not stored yet), a refusal is an error: the token belongs to another
+    company. Without it (tokens just stored from Intuit's own answer), the name is a courtesy.
+    """
+    source = _JustIssued(realm_id, access_token) if access_token else svc.connection
+    api = QuickBooksApi(
+        svc.auth, source, svc.settings.qbo_api_base, RetryPolicy(attempts=2, base_delay=0.5, max_delay=2)
+    )
+    try:
+        rows = api.query("SELECT * FROM CompanyInfo").get("CompanyInfo", [])
+    except QboError as exc:
+        refused = exc.kind in (Kind.FORBIDDEN, Kind.AUTH, Kind.NOT_CONNECTED)
+        if access_token and refused:
+            raise UserInputError(
+                f"Intuit accepted the refresh token but it does not open QuickBooks company {realm_id} "
+                f"({exc.message}); check the realm id shown with the token, then get a new token "
+                "(this check used it) and connect again; nothing was stored"
+            ) from None
+        log.warning("could not read the QuickBooks company's name: %s", exc)
+        return None
+    if not rows:
+        return None
+    return str(rows[0].get("CompanyName") or "").strip() or None
+
+
+class _JustIssued:
+    """A token source for tokens that are not stored yet: no refresh, nothing recorded."""
+
+    def __init__(self, realm_id: str, access_token: str) -> None:
+        self.realm_id = realm_id
+        self.access_token = access_token
+
+    def current(self) -> tuple[str, str]:
+        return self.realm_id, self.access_token
+
+    def refreshed(self, rejected_token: str) -> tuple[str, str]:
+        raise NotConnected("QuickBooks refused the access token Intuit just issued")
+
+    def broken(self, reason: str) -> None:
+        return None

@@ -61,9 +61,8 @@ def test_connect_then_retry(svc, engine, emu):
     answer = requests.get(result.changes["authorize_url"], allow_redirects=False, timeout=5)
     query = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
     assert query["state"] == result.changes["state"]
-    complete_authorization(
-        svc.auth, svc.connection, code=query["code"], realm_id=query["realmId"], actor="test"
-    )
+    connected = complete_authorization(svc, code=query["code"], realm_id=query["realmId"], actor="test")
+    assert connected.company_name
     qb_company(svc.api)
     retried = fix(svc, "L-100", "retry")
     assert_synced_once(svc, retried, "L-100")

@@ -356,3 +356,22 @@ def test_two_processes_refreshing_at_once_keep_the_company_connected(connected, 
     assert tokens[0] == tokens[1]  # the second found the first one's refresh and used it
     assert connected.connection.status().connected
     assert "totalCount" in connected.api.query("SELECT count(*) FROM Item")
+
+
+def test_disconnect_with_a_changed_key_still_forgets_the_tokens(connected, svc):
+    from services.models import ConnectionState
+    from services.secrets import TokenCipher
+
+    other = ConnectionService(svc.engine, svc.auth, TokenCipher("a-different-key"))
+    assert other.disconnect() is False  # cannot decrypt, so cannot revoke: but the tokens go
+    assert connected.connection.status().state is ConnectionState.DISCONNECTED
+
+
+def test_realm_ids_are_ascii_digits():
+    from services.errors import UserInputError
+    from services.oauth_flow import check_realm_id
+
+    assert check_realm_id(" 9341453050298551 ") == "9341453050298551"
+    for bad in ("١٢٣", "12a", "", "1" * 33):
+        with pytest.raises(UserInputError):
+            check_realm_id(bad)
