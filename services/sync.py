@@ -587,7 +587,7 @@ def classify(exc: QboError) -> Reason:
         return Reason("qb_not_connected", f"QuickBooks refused the connection: {exc.message}", evidence)
     if exc.kind is Kind.THROTTLED:
         return Reason(
-            "qb_throttled", "QuickBooks is limiting requests (HTTP 429); it will be retried", evidence
+            "qb_throttled", "QuickBooks is limiting requests (HTTP 429); retry in a minute", evidence
         )
     if exc.kind is Kind.UNAVAILABLE:
         return Reason("qb_unavailable", f"QuickBooks did not answer: {exc.message}", evidence)
