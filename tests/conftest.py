@@ -133,3 +133,23 @@ def connected(svc, emu):
     tokens = TokenSet(grant["access_token"], grant["refresh_token"], 3600, None, grant["realm_id"])
     svc.connection.store(tokens, grant["realm_id"], "test")
     return svc
+
+
+@pytest.fixture
+def env(settings, cli_env, emu, monkeypatch) -> dict[str, str]:
+    """The environment ``qbsync`` reads (set in ``os.environ``), pointing at this test's database and
+    the emulator; subprocesses inherit it."""
+    values = {
+        "DATABASE_URL": settings.database_url,
+        "QBO_CLIENT_ID": settings.qbo_client_id,
+        "QBO_CLIENT_SECRET": settings.qbo_client_secret.get_secret_value(),
+        "QBO_API_BASE_URL": emu.api_base,
+        "INTUIT_DISCOVERY_URL": emu.discovery_url,
+        "QBSYNC_SECRET_KEY": settings.secret_key.get_secret_value(),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    from services.settings import get_settings
+
+    get_settings.cache_clear()
+    return values

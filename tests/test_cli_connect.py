@@ -26,23 +26,6 @@ from tests.builders import qb_company, tms
 COMPANY_NAME = "Emulated Trucking Co"
 
 
-@pytest.fixture
-def env(settings, cli_env, emu, monkeypatch) -> dict[str, str]:
-    """The environment ``qbsync`` reads, pointing at this test's database and the emulator."""
-    values = {
-        "DATABASE_URL": settings.database_url,
-        "QBO_CLIENT_ID": settings.qbo_client_id,
-        "QBO_CLIENT_SECRET": settings.qbo_client_secret.get_secret_value(),
-        "QBO_API_BASE_URL": emu.api_base,
-        "INTUIT_DISCOVERY_URL": emu.discovery_url,
-        "QBSYNC_SECRET_KEY": settings.secret_key.get_secret_value(),
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    settings_changed()
-    return values
-
-
 def settings_changed() -> None:
     from services.settings import get_settings
 

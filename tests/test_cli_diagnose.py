@@ -13,21 +13,7 @@ from tests.builders import qb_company, qb_item, tms
 
 
 @pytest.fixture
-def run(connected, settings, monkeypatch):
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "QBO_CLIENT_ID": settings.qbo_client_id,
-        "QBO_CLIENT_SECRET": settings.qbo_client_secret.get_secret_value(),
-        "QBO_API_BASE_URL": settings.qbo_api_base_url,
-        "INTUIT_DISCOVERY_URL": settings.intuit_discovery_url,
-        "QBSYNC_SECRET_KEY": settings.secret_key.get_secret_value(),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    from services.settings import get_settings
-
-    get_settings.cache_clear()
-
+def run(connected, env):
     def invoke(*args: str):
         return CliRunner().invoke(qbsync, list(args))
 

@@ -28,25 +28,6 @@ CUSTOMERS = [
 RESULT_KEYS = {"load_number", "state", "qb_invoice_id", "reasons"}
 
 
-@pytest.fixture
-def env(settings, cli_env, emu, monkeypatch) -> dict[str, str]:
-    """The environment ``qbsync`` reads, pointing at this test's database and the emulator."""
-    values = {
-        "DATABASE_URL": settings.database_url,
-        "QBO_CLIENT_ID": settings.qbo_client_id,
-        "QBO_CLIENT_SECRET": settings.qbo_client_secret.get_secret_value(),
-        "QBO_API_BASE_URL": emu.api_base,
-        "INTUIT_DISCOVERY_URL": emu.discovery_url,
-        "QBSYNC_SECRET_KEY": settings.secret_key.get_secret_value(),
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    from services.settings import get_settings
-
-    get_settings.cache_clear()
-    return values
-
-
 def run(*args: str) -> Result:
     return CliRunner().invoke(qbsync, list(args))
 

@@ -322,28 +322,17 @@ print(token)
 """
 
 
-def test_two_processes_refreshing_at_once_keep_the_company_connected(connected, emu, settings):
+def test_two_processes_refreshing_at_once_keep_the_company_connected(connected, emu, env):
     """Rotating refresh tokens: without the database lock one process would store a retired token."""
-    import os
     import subprocess
     import sys
     import time
 
     emu.expire_tokens()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "QBO_CLIENT_ID": settings.qbo_client_id,
-        "QBO_CLIENT_SECRET": settings.qbo_client_secret.get_secret_value(),
-        "QBO_API_BASE_URL": settings.qbo_api_base_url,
-        "INTUIT_DISCOVERY_URL": settings.intuit_discovery_url,
-        "QBSYNC_SECRET_KEY": settings.secret_key.get_secret_value(),
-    }
     start_at = str(time.time() + 3)  # both processes ask at the same moment
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", REFRESH_IN_A_PROCESS, start_at],
-            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
