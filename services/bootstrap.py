@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy.engine import Engine
@@ -16,7 +16,6 @@ class Services:
     settings: Settings
     engine: Engine
     retry: object | None = None  # a services.quickbooks.RetryPolicy; None = the default
-    extras: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def auth(self):

@@ -28,7 +28,7 @@ from services import invoices
 from services.company import CompanySnapshot
 from services.connection import ConnectionService
 from services.loadnumbers import clean_load_number, suggest_load_numbers
-from services.matching import customer_brief, match_customer, match_item
+from services.matching import match_customer, match_item
 from services.models import (
     ChargeCode,
     ChargeCodeState,
@@ -465,8 +465,6 @@ class SyncEngine:
                     load.synced_customer_id = view.customer.id
                     load.synced_total = view.total
                     load.synced_at = now
-            elif any(r.code == "qb_invoice_deleted" for r in blocking):
-                pass  # keep the ids: clear_qb_id (or a retry) decides what to do with them
             if outcome.bump_generation:
                 load.sync_generation += 1
             load.state = state
@@ -640,4 +638,4 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
-__all__ = ["SyncEngine", "SyncResult", "classify", "customer_brief", "request_id_for"]
+__all__ = ["SyncEngine", "SyncResult", "classify", "request_id_for"]
