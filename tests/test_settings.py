@@ -1,0 +1,71 @@
+"""The settings object: read from the contract's variables, validated at start, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.settings import SettingsError, load_settings
+
+SECRETS = {
+    "QBO_CLIENT_SECRET": "client-secret-value",
+    "QBSYNC_SECRET_KEY": "secret-key-value",
+    "SLACK_BOT_TOKEN": "xoxb-token-value",
+    "SLACK_SIGNING_SECRET": "signing-secret-value",
+    "QBSYNC_TMS_WEBHOOK_SECRET": "webhook-secret-value",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("QBO_", "SLACK_", "QBSYNC_", "INTUIT_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+def test_secrets_never_appear_in_the_printed_settings():
+    settings = load_settings(**SECRETS)
+    shown = repr(settings) + str(settings) + settings.model_dump_json()
+    for value in SECRETS.values():
+        assert value not in shown
+    assert settings.secret_key.get_secret_value() == "secret-key-value"
+
+
+def test_defaults_follow_the_contract():
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///qbsync.db"
+    assert (settings.digest_time, settings.timezone, settings.qbo_environment) == ("08:00", "UTC", "sandbox")
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.qbo_api_base == "https://sandbox-quickbooks.api.intuit.com/v3"
+    assert settings.is_fixer("U1") and not settings.is_admin("U1")
+
+
+def test_lists_urls_and_overrides():
+    settings = load_settings(
+        QBSYNC_FIXERS="U1, U2,",
+        QBSYNC_ADMINS="U2",
+        DATABASE_URL="postgres://u:p@db/qbsync",
+        QBO_API_BASE_URL="http://127.0.0.1:8089/v3/",
+        QBSYNC_DIGEST_TIME="7:05",
+    )
+    assert settings.fixers == ("U1", "U2") and settings.is_admin("U2") and not settings.is_fixer("U3")
+    assert settings.database_url == "postgresql+psycopg://u:p@db/qbsync"
+    assert settings.qbo_api_base == "http://127.0.0.1:8089/v3"
+    assert settings.digest_time == "07:05"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://x"),
+        ("QBSYNC_DIGEST_TIME", "25:00"),
+        ("QBSYNC_TIMEZONE", "Mars/Olympus"),
+        ("QBO_ENVIRONMENT", "staging"),
+        ("SLACK_API_URL", "slack.com/api"),
+    ],
+)
+def test_a_bad_value_names_its_variable(name, value):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(**{name: value})
+    assert name in str(caught.value)
