@@ -10,8 +10,9 @@ import click
 
 from cli.diagnosing import render_diagnosis
 from cli.digest import render_digest
-from cli.render import FIX_LABELS, render_reason
+from cli.render import render_reason
 from cli.runtime import configure_logging
+from services.catalogue import fix_label
 from services.demo import FinalState, demo_environment, run_demo
 from services.diagnosis import Diagnosis
 from services.digest import Digest
@@ -83,7 +84,7 @@ class TextNarrator:
         click.echo(_indent(render_diagnosis(diagnosis)))
 
     def fix(self, result: FixResult) -> None:
-        label = FIX_LABELS.get(result.fix, result.fix)
+        label = fix_label(result.fix)
         click.echo(_wrap(f"{label} [{result.fix}]: {result.outcome} — {result.message}", "    "))
         if result.outcome == "action" and result.changes.get("authorize_url"):
             url = result.changes["authorize_url"]

@@ -6,8 +6,9 @@ import json
 
 import click
 
-from cli.render import FIX_LABELS, render_reason
+from cli.render import render_evidence, render_reason
 from cli.runtime import services
+from services.catalogue import fix_label
 from services.diagnosis import Diagnosis
 from services.fixes import FIX_CODES, FixResult
 
@@ -29,23 +30,8 @@ def render_diagnosis(diagnosis: Diagnosis) -> str:
     for reason in diagnosis.reasons:
         lines.append("")
         lines.extend(render_reason(reason, indent="  "))
-        lines.extend(_evidence_lines(reason.evidence))
+        lines.extend(render_evidence(reason))
     return "\n".join(lines)
-
-
-def _evidence_lines(evidence: dict, indent: str = "    ") -> list[str]:
-    lines = []
-    for key, value in evidence.items():
-        if value in (None, "", [], {}):
-            continue
-        label = key.replace("_", " ")
-        if isinstance(value, list):
-            lines.append(f"{indent}{label}:")
-            for entry in value[:10]:
-                lines.append(f"{indent}  - {_compact(entry)}")
-        else:
-            lines.append(f"{indent}{label}: {_compact(value)}")
-    return lines
 
 
 def _compact(value: object) -> str:
@@ -59,7 +45,7 @@ def _compact(value: object) -> str:
 
 
 def render_fix(result: FixResult) -> str:
-    label = FIX_LABELS.get(result.fix, result.fix)
+    label = fix_label(result.fix)
     lines = [f"{label} [{result.fix}] on {result.load_number}: {result.outcome}", f"  {result.message}"]
     if result.outcome == "action" and result.changes.get("authorize_url"):
         lines.append(f"  {result.changes['authorize_url']}")

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from services.reasons import BY_CODE, Reason
+from services.catalogue import REASON, evidence_lines, fix_label
+from services.reasons import Reason
 from services.sync import SyncResult
-
-FIX_LABELS = {
-    "connect": "Connect QuickBooks",
-    "link_customer": "Link customer",
-    "create_customer": "Create customer in QuickBooks",
-    "update_customer_email": "Update QuickBooks email",
-    "resync_charge_codes": "Resync charge codes",
-    "map_charge_code": "Map charge code",
-    "push_customer_change": "Push customer change",
-    "push_invoice_update": "Push invoice update",
-    "adopt_qb_invoice": "Adopt QuickBooks invoice",
-    "clear_qb_id": "Clear QuickBooks ID",
-    "retry": "Retry",
-}
 
 
 def render_result(result: SyncResult) -> str:
@@ -35,12 +22,21 @@ def render_result(result: SyncResult) -> str:
 
 
 def render_reason(reason: Reason, indent: str = "") -> list[str]:
-    info = BY_CODE[reason.code]
+    info = REASON[reason.code]
     wrap = textwrap.TextWrapper(width=100, initial_indent=indent + "  ", subsequent_indent=indent + "  ")
     lines = [f"{indent}✗ {info.title} [{reason.code}]"]
     lines.extend(wrap.wrap(reason.summary))
     if reason.fixes:
-        names = ", ".join(f"{FIX_LABELS.get(f, f)} ({f})" for f in reason.fixes)
+        names = ", ".join(f"{fix_label(f)} ({f})" for f in reason.fixes)
         lines.extend(wrap.wrap(f"Fix: {names}"))
-    lines.extend(wrap.wrap(f"By hand: {info.by_hand}"))
+    lines.extend(wrap.wrap(f"By hand: {info.by_hand_text}"))
+    return lines
+
+
+def render_evidence(reason: Reason, indent: str = "    ") -> list[str]:
+    """The evidence as labelled lines, wrapped to 100 columns."""
+    lines = []
+    for label, text in evidence_lines(reason.code, reason.evidence):
+        wrap = textwrap.TextWrapper(width=100, initial_indent=indent, subsequent_indent=indent + "  ")
+        lines.extend(wrap.wrap(f"{label}: {text}"))
     return lines

@@ -164,7 +164,7 @@ def test_an_unknown_load_is_not_found_with_suggestions_and_the_run_still_succeed
     missing = unwrapped(block(out, "L-1011"))
     assert "not_found" in missing and "No load with this number [load_not_found]" in missing
     assert "did you mean L-1001?" in missing
-    assert "By hand: Check the load number in the TMS" in missing
+    assert "By hand: TMS: check the load number" in missing
     assert "Fix:" not in missing  # there is no button for a load that does not exist
     assert out.rstrip().endswith("1 of 2 synced; 1 not found.")  # nothing to diagnose: no hint
 

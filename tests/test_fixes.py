@@ -300,13 +300,13 @@ def test_transient_and_rejected_syncs_are_fixed_by_retry(connected, engine, emu,
     assert_synced_once(connected, fix(connected, "L-1100", "retry"), "L-1100")
 
 
-def test_too_long_and_unknown_loads_have_no_button_but_say_what_to_do(connected, engine):
+def test_too_long_load_numbers_offer_an_invoice_number_and_say_what_to_do(connected, engine):
     qb_company(connected.api)
     number = "PP-2026-11-0000012345X"
     tms(engine, [a_load(number)])
     diagnosis = connected.diagnoser.diagnose(number)
-    assert codes(diagnosis) == ["doc_number_too_long"] and diagnosis.reasons[0].fixes == []
-    assert "21 characters" in diagnosis.reasons[0].info.by_hand
+    assert codes(diagnosis) == ["doc_number_too_long"] and diagnosis.reasons[0].fixes == ["set_doc_number"]
+    assert "21 characters" in diagnosis.reasons[0].info.by_hand_text
     missing = connected.fixer.apply("L-404", "retry", "test")
     assert missing.outcome == "refused" and "No load" in missing.message
 

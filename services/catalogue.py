@@ -1,0 +1,445 @@
+"""Every word a person reads about a reason or a fix: one catalogue, rendered by the CLI and by Slack.
+
+- each reason code: its title, whether it passes by itself (transient), the fixes that apply (the
+  buttons, in the order to try them), and the steps to fix it by hand in the TMS and in QuickBooks
+  (menus named as the vendor article names them);
+- each fix code: its button label, whether it is for administrators, the human choice it needs (a
+  customer, an item, an email, an invoice number, a reason), and for fixes that change QuickBooks in
+  a way that cannot be undone, the words of the confirmation;
+- evidence as labelled lines of plain text (money one way, no ``True``/``None``/empty lists), and the
+  words for a load's state.
+
+Nothing here knows about Slack or the terminal: renderers decide layout, this module decides words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# -- reasons -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReasonWords:
+    code: str
+    title: str
+    fixes: tuple[str, ...]
+    by_hand: tuple[str, ...]  # steps, each starting with where: "TMS: …" or "QuickBooks: …"
+    transient: bool = False  # passes by itself: a retry is all it needs
+
+    @property
+    def by_hand_text(self) -> str:
+        return " ".join(self.by_hand)
+
+
+REASONS: tuple[ReasonWords, ...] = (
+    ReasonWords(
+        "qb_not_connected",
+        "QuickBooks is not connected",
+        ("connect",),
+        (
+            "TMS: Customers > Customer Profiles > Connect to QB (the button then reads Disconnect from QB).",
+            "qbsync: connect again from the Connect button or `qbsync connect`.",
+        ),
+    ),
+    ReasonWords(
+        "qb_unavailable",
+        "QuickBooks did not answer",
+        ("retry",),
+        ("Nothing to change: QuickBooks was down or unreachable. Retry in a few minutes.",),
+        transient=True,
+    ),
+    ReasonWords(
+        "qb_throttled",
+        "QuickBooks asked us to slow down",
+        ("retry",),
+        ("Nothing to change: QuickBooks allows 500 requests a minute per company. Retry in a minute.",),
+        transient=True,
+    ),
+    ReasonWords(
+        "custom_txn_numbers_off",
+        "QuickBooks ignores our invoice numbers",
+        ("enable_custom_txn_numbers", "retry"),
+        (
+            "QuickBooks: Settings > Account and settings > Sales > Sales form content > turn on "
+            "Custom transaction numbers, then retry.",
+        ),
+    ),
+    ReasonWords(
+        "doc_number_too_long",
+        "The load number is too long for a QuickBooks invoice number",
+        ("set_doc_number",),
+        (
+            "QuickBooks invoice numbers hold at most 21 characters.",
+            "TMS: shorten the load number (or its invoice number prefix in Settings > Billing "
+            "Configuration), or give the invoice a shorter QuickBooks number here, then retry.",
+        ),
+    ),
+    ReasonWords(
+        "customer_not_synced",
+        "The customer is not synced to QuickBooks",
+        ("link_customer", "create_customer", "update_customer_email"),
+        (
+            "TMS: Customers > Customer Profiles > QuickBooks Email must equal the customer's email in "
+            "QuickBooks (Sales > Customers); correct it and Save, then retry.",
+        ),
+    ),
+    ReasonWords(
+        "charge_codes_not_synced",
+        "Charge codes are not synced to QuickBooks",
+        ("resync_charge_codes", "map_charge_code"),
+        (
+            "TMS: Settings > Billing Configuration, find charges marked Unsynced and click the orange "
+            "refresh arrows.",
+            "QuickBooks: if that fails, Products and Services: make sure each charge code exists once "
+            "and is active, and merge duplicates.",
+        ),
+    ),
+    ReasonWords(
+        "duplicate_load_number",
+        "The load number is already used by an invoice made by hand in QuickBooks",
+        ("adopt_qb_invoice", "clear_qb_id"),
+        (
+            "QuickBooks: Sales > Invoices, delete (or renumber) the manual invoice with this number.",
+            "Then clear the QuickBooks ID and retry.",
+        ),
+    ),
+    ReasonWords(
+        "customer_changed",
+        "The customer was changed in the load after the invoice was synced",
+        ("push_customer_change",),
+        (
+            "Edits in the TMS do not sync by themselves.",
+            "QuickBooks: Sales > Invoices, change the customer on the invoice to match the load.",
+        ),
+    ),
+    ReasonWords(
+        "qb_invoice_deleted",
+        "The synced invoice no longer exists in QuickBooks",
+        ("clear_qb_id", "retry"),
+        (
+            "QuickBooks: check Recent Transactions or the audit log for who deleted it.",
+            "Clear the QuickBooks ID to send the invoice again.",
+        ),
+    ),
+    ReasonWords(
+        "amount_mismatch",
+        "The QuickBooks invoice total differs from the load",
+        ("push_invoice_update",),
+        (
+            "QuickBooks: Sales > Invoices, edit the invoice lines to match the load's charges, or push "
+            "the load's charges again.",
+        ),
+    ),
+    ReasonWords(
+        "qb_validation_error",
+        "QuickBooks rejected the invoice",
+        ("retry",),
+        ("Read QuickBooks' message; correct the load or the QuickBooks setting it names, then retry.",),
+    ),
+    ReasonWords(
+        "load_not_found",
+        "No load with this number",
+        (),
+        ("TMS: check the load number (Dispatcher > Loads), or import the load first.",),
+    ),
+)
+
+REASON: dict[str, ReasonWords] = {words.code: words for words in REASONS}
+REASON_ORDER: dict[str, int] = {words.code: index for index, words in enumerate(REASONS)}
+TRANSIENT: frozenset[str] = frozenset(words.code for words in REASONS if words.transient)
+
+
+# -- fixes -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """A confirmation shown before a fix that changes QuickBooks and cannot simply be undone."""
+
+    title: str  # ≤ 100 characters
+    text: str  # ≤ 300 characters; ``{load}`` is replaced by the load number
+    confirm: str  # ≤ 30
+    deny: str = "Cancel"
+
+
+@dataclass(frozen=True)
+class FixWords:
+    code: str
+    label: str  # a button's text: ≤ 75 characters
+    done: str  # what it did, for an audit line: "customer linked"
+    admin: bool = False
+    choice: str | None = None  # customer | item | email | doc_number | reason: what a person chooses
+    confirm: Confirm | None = None
+    danger: bool = False  # styled as a danger button
+    per_load: bool = True  # False: acts on the company (connect)
+
+
+FIXES: tuple[FixWords, ...] = (
+    FixWords("connect", "Connect QuickBooks", "QuickBooks connected", per_load=False),
+    FixWords("link_customer", "Link customer", "customer linked", choice="customer"),
+    FixWords(
+        "create_customer",
+        "Create customer in QuickBooks",
+        "customer created in QuickBooks",
+        confirm=Confirm(
+            "Create the customer in QuickBooks?",
+            "A new customer is added to QuickBooks (Sales > Customers) with the TMS name and QuickBooks "
+            "email of load {load}'s customer, and linked to it.",
+            "Create customer",
+        ),
+    ),
+    FixWords("update_customer_email", "Update QuickBooks email", "QuickBooks email updated", choice="email"),
+    FixWords("resync_charge_codes", "Resync charge codes", "charge codes resynced"),
+    FixWords("map_charge_code", "Map charge code", "charge code mapped", choice="item"),
+    FixWords(
+        "push_customer_change",
+        "Push customer change",
+        "customer change pushed",
+        confirm=Confirm(
+            "Change the invoice's customer?",
+            "The QuickBooks invoice of load {load} is changed to the load's current customer. The "
+            "previous customer no longer sees it.",
+            "Change customer",
+        ),
+    ),
+    FixWords(
+        "push_invoice_update",
+        "Push invoice update",
+        "invoice lines replaced",
+        confirm=Confirm(
+            "Replace the invoice lines?",
+            "The lines of the QuickBooks invoice of load {load} are replaced by the load's charges, so "
+            "its total matches the TMS.",
+            "Replace lines",
+        ),
+    ),
+    FixWords(
+        "adopt_qb_invoice",
+        "Adopt QuickBooks invoice",
+        "manual invoice adopted",
+        confirm=Confirm(
+            "Adopt the manual invoice?",
+            "The invoice made by hand in QuickBooks with number {load} becomes this load's invoice "
+            "(only if its customer and total match). No new invoice is created.",
+            "Adopt invoice",
+        ),
+    ),
+    FixWords(
+        "clear_qb_id",
+        "Clear QuickBooks ID",
+        "QuickBooks ID cleared",
+        admin=True,
+        danger=True,
+        confirm=Confirm(
+            "Clear the QuickBooks ID?",
+            "qbsync forgets the QuickBooks invoice of load {load} (after checking it is gone from "
+            "QuickBooks) and sends the invoice again as a new one.",
+            "Clear and resend",
+        ),
+    ),
+    FixWords("set_doc_number", "Set invoice number", "QuickBooks invoice number set", choice="doc_number"),
+    FixWords(
+        "enable_custom_txn_numbers",
+        "Turn on custom invoice numbers",
+        "custom transaction numbers turned on",
+        admin=True,
+        confirm=Confirm(
+            "Change a QuickBooks company setting?",
+            "Custom transaction numbers are turned on for the whole company (Account and settings > "
+            "Sales), so invoices carry the load numbers. Every load it blocked is retried.",
+            "Turn on",
+        ),
+    ),
+    FixWords("dismiss", "Dismiss", "dismissed (not to be synced)", choice="reason"),
+    FixWords("undismiss", "Restore", "restored to syncing"),
+    FixWords("retry", "Retry", "retried"),
+)
+
+FIX: dict[str, FixWords] = {words.code: words for words in FIXES}
+FIX_CODES: tuple[str, ...] = tuple(words.code for words in FIXES)
+ADMIN_ONLY: frozenset[str] = frozenset(words.code for words in FIXES if words.admin)
+
+STATE_WORDS = {
+    "synced": "synced: the QuickBooks invoice matches the load",
+    "pending": "not synced yet: nothing blocks it",
+    "problem": "does not sync",
+    "not_found": "not found",
+    "dismissed": "dismissed: not to be synced",
+}
+
+OUTCOME_WORDS = {
+    "applied": "done",
+    "unchanged": "nothing to change",
+    "refused": "not done",
+    "choice": "needs a choice",
+    "action": "one more step",
+    "failed": "failed",
+}
+
+
+def reason_title(code: str) -> str:
+    words = REASON.get(code)
+    return words.title if words else code.replace("_", " ")
+
+
+def fix_label(code: str) -> str:
+    words = FIX.get(code)
+    return words.label if words else code.replace("_", " ")
+
+
+def confirm_text(fix: str, load_number: str) -> Confirm | None:
+    words = FIX.get(fix)
+    if words is None or words.confirm is None:
+        return None
+    c = words.confirm
+    return Confirm(c.title, c.text.replace("{load}", load_number), c.confirm, c.deny)
+
+
+# -- values ------------------------------------------------------------------------------------------
+
+
+def money(amount: Any) -> str:
+    """``$1,246.50``: the one way money is shown. Negative amounts as ``-$12.00``."""
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _customer(entry: dict[str, Any]) -> str:
+    name = entry.get("name") or "(no name)"
+    parts = [f"QuickBooks customer {entry['id']}" if entry.get("id") else None, name]
+    text = " ".join(p for p in parts if p)
+    if entry.get("email"):
+        text += f" <{entry['email']}>"
+    return text
+
+
+def _item(entry: dict[str, Any]) -> str:
+    text = f"item {entry.get('id')} {entry.get('full_name') or entry.get('name') or ''}".rstrip()
+    if entry.get("active") is False:
+        text += " (inactive)"
+    return text
+
+
+_CODE_PROBLEMS = {
+    "missing": "not in QuickBooks Products and Services",
+    "duplicate": "more than once in QuickBooks Products and Services",
+    "inactive": "inactive in QuickBooks Products and Services",
+}
+
+
+def evidence_lines(code: str, evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    """The evidence of one reason as (label, text) lines, in plain words; empty values are left out."""
+    ev = evidence or {}
+    lines: list[tuple[str, str]] = []
+
+    def add(label: str, value: Any) -> None:
+        if value is None or value == "" or value == [] or value == {}:
+            return
+        lines.append((label, value if isinstance(value, str) else _plain(value)))
+
+    if code == "customer_not_synced":
+        add("TMS customer", ev.get("tms_customer"))
+        add("TMS QuickBooks email", ev.get("tms_email") or "(empty)" if "tms_email" in ev else None)
+        add("Linked QuickBooks customer", ev.get("linked_qb_customer_id"))
+        for entry in ev.get("qb_customers_with_this_email") or []:
+            add("QuickBooks customer with this email", _customer(entry))
+        for entry in ev.get("candidates") or []:
+            add("Closest QuickBooks customer", _customer(entry))
+    elif code == "charge_codes_not_synced" and ev.get("charge_codes"):
+        for entry in ev["charge_codes"]:
+            problem = _CODE_PROBLEMS.get(entry.get("problem") or "missing", "not synced")
+            text = f"{entry.get('code')} ({entry.get('name')}): {problem}"
+            items = [_item(i) for i in entry.get("qb_items") or []]
+            if items:
+                text += ": " + "; ".join(items)
+            add("Charge code", text)
+    elif code == "duplicate_load_number" and ev.get("qb_invoice_id"):
+        text = f"invoice {ev.get('doc_number') or ''} (id {ev['qb_invoice_id']})".replace("  ", " ")
+        add("Manual QuickBooks invoice", text)
+        add("Its customer", ev.get("customer"))
+        add("Its total", money(ev["total"]) if ev.get("total") is not None else None)
+        add("Its date", ev.get("date"))
+    elif code == "customer_changed":
+        synced = ev.get("synced_customer") or {}
+        current = ev.get("current_customer") or {}
+        add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
+        qb_name = synced.get("qb_customer_name")
+        was = synced.get("name") or synced.get("tms_id")
+        if qb_name and qb_name != was:
+            was = f"{was} (QuickBooks: {qb_name})"
+        add("Synced for", was)
+        add("Load now for", current.get("name") or current.get("tms_id"))
+    elif code == "amount_mismatch":
+        add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
+        add("QuickBooks total", money(ev["qb_total"]) if ev.get("qb_total") is not None else None)
+        add("Load total", money(ev["tms_total"]) if ev.get("tms_total") is not None else None)
+    elif code == "qb_invoice_deleted":
+        add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
+    elif code == "doc_number_too_long" and ev.get("length"):
+        add("Load number", f"{ev.get('load_number')} ({ev['length']} characters, at most {ev.get('max')})")
+        add("Suggested invoice number", ev.get("suggested_doc_number"))
+    elif code == "custom_txn_numbers_off" and "preference" in ev:
+        add("QuickBooks setting", "Custom transaction numbers: off")
+    elif code == "qb_not_connected" and "connection" in ev:
+        add("Connection", str(ev["connection"]))
+        add("Detail", ev.get("detail"))
+    elif code == "load_not_found":
+        near = ev.get("near_matches") or []
+        add("Near matches", ", ".join(near) if near else None)
+    else:
+        _generic(ev, add)
+        return lines
+    _qb_fault(ev, add)
+    return lines
+
+
+def _qb_fault(ev: dict[str, Any], add) -> None:
+    """QuickBooks' own code and message, where a reason came from a Fault."""
+    if ev.get("qb_code"):
+        add("QuickBooks error", f"{ev['qb_code']}: {ev.get('detail') or ''}".rstrip(": "))
+        add("Field", ev.get("element"))
+        add("Intuit request id", ev.get("intuit_tid"))
+
+
+_GENERIC_LABELS = {
+    "qb_code": "QuickBooks error code",
+    "detail": "QuickBooks says",
+    "element": "Field",
+    "intuit_tid": "Intuit request id",
+    "from_last_attempt": None,
+}
+
+
+def _generic(ev: dict[str, Any], add) -> None:
+    for key, value in ev.items():
+        if key in _GENERIC_LABELS and _GENERIC_LABELS[key] is None:
+            continue
+        label = _GENERIC_LABELS.get(key) or key.replace("_", " ").capitalize()
+        add(label, value)
+    if ev.get("from_last_attempt"):
+        add("When", "at the last attempt (QuickBooks is only asked again by a retry)")
+
+
+def _plain(value: Any) -> str:
+    """A value as words: booleans as yes/no, lists and dicts flattened, nothing empty shown."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        parts = [
+            f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items() if v not in (None, "", [], {})
+        ]
+        return ", ".join(parts)
+    if isinstance(value, list | tuple):
+        return "; ".join(_plain(v) for v in value if v not in (None, "", [], {}))
+    return str(value)
