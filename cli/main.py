@@ -20,6 +20,7 @@ VERBS = {
     "disconnect": "cli.connecting:disconnect_command",
     "digest": "cli.digest:digest_command",
     "demo": "cli.demo:demo_command",
+    "serve": "cli.serving:serve_command",
 }
 
 

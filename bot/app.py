@@ -1,0 +1,51 @@
+"""The Slack app: ``create_app(settings, services)`` builds Bolt's ``App`` with a Web API client on
+``SLACK_API_URL`` (so every call can go to a local stand-in) and registers the listeners. Nothing is
+built at import time."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+import commands
+from commands.common import Deps
+from services.access import Access
+
+log = logging.getLogger(__name__)
+
+LISTENER_THREADS = 32  # acknowledgements and the slow work after them share this pool
+
+
+def web_client(settings, token: str | None = None) -> WebClient:
+    token = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def create_app(settings, services, *, socket_mode: bool = False, connect_url: str | None = None) -> App:
+    """The Bolt app for ``settings``; ``services`` is the composition root (``services.bootstrap``)."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = App(
+        client=web_client(settings),
+        signing_secret=secret,
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="qbsync-slack"),
+        logger=logging.getLogger("bot.bolt"),
+    )
+    access = Access.from_settings(settings)
+    if access.open_to_everyone:
+        log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")
+    commands.register(app, Deps(services=services, access=access, connect_url=connect_url))
+    return app

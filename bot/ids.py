@@ -1,0 +1,57 @@
+"""Every id the Slack app puts on a surface and listens for: actions, blocks, views, and the slash
+command. Handlers and views import them from here, so a renamed id cannot leave a dead button."""
+
+from __future__ import annotations
+
+import re
+
+COMMAND = "/qbsync"
+
+# -- actions (buttons and selects) -------------------------------------------------------------------
+FIX_PREFIX = "fix."  # the contract: a fix button's action_id is "fix.<fix code>"
+FIX_ACTION = re.compile(r"^fix\.([a-z_]+)$")
+DIAGNOSE = "qbsync.diagnose"  # value: a load number; "qbsync.diagnose.<n>" where a block has several
+DIAGNOSE_ACTION = re.compile(r"^qbsync\.diagnose(\.\d+)?$")
+RETRY_ALL = "qbsync.retry_all"  # value: a reason code
+PROBLEMS_PAGE = "qbsync.problems_page"  # ".prev" / ".next"; value: the page to show
+PROBLEMS_PAGE_ACTION = re.compile(r"^qbsync\.problems_page\.(prev|next)$")
+CONNECT = "fix.connect"  # a link button to /qbo/connect; Slack still sends the click
+
+# -- blocks ------------------------------------------------------------------------------------------
+HEADER = "header"
+STATE = "state"
+CONTEXT = "context"
+NEAR = "near_matches"
+PAGER = "pager"
+
+# -- modal inputs (block_id, action_id) --------------------------------------------------------------
+CUSTOMER_INPUT = ("customer", "customer_id")
+EMAIL_INPUT = ("email", "email")
+DOC_NUMBER_INPUT = ("doc_number", "doc_number")
+DISMISS_INPUT = ("dismiss_reason", "reason")
+ITEM_INPUT_PREFIX = "item:"  # one block per charge code: "item:<code>", action_id "item_id"
+ITEM_ACTION = "item_id"
+
+# -- views -------------------------------------------------------------------------------------------
+CHOICE_VIEW = "qbsync.choice"  # callback_id of every modal that carries a fix's human choice
+HOME_VIEW = "qbsync.home"
+
+
+def diagnose_action(index: int) -> str:
+    return f"{DIAGNOSE}.{index}"
+
+
+def fix_action(fix: str) -> str:
+    return f"{FIX_PREFIX}{fix}"
+
+
+def reason_block(code: str) -> str:
+    return f"reason:{code}"
+
+
+def actions_block(code: str) -> str:
+    return f"fixes:{code}"
+
+
+def group_block(code: str) -> str:
+    return f"group:{code}"

@@ -1,0 +1,145 @@
+"""A load's diagnosis as a Slack message: a header with the load and its state, one section per reason
+in fix order (what is wrong in plain words, the evidence, where to fix it by hand) followed by its fix
+buttons, and a context line with the time of the check and the QuickBooks requests it took."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    message,
+    section,
+    slack_date,
+)
+from services.catalogue import FIX, REASON, STATE_WORDS, confirm_text, fix_label, plural
+from services.catalogue import evidence_lines as catalogue_evidence
+
+ICONS = {"synced": "✅", "problem": "⚠️", "pending": "⏳", "not_found": "❓", "dismissed": "🚫"}
+
+
+def fix_button(fix: str, load_number: str, *, primary: bool = False, connect_url: str | None = None) -> Block:
+    words = FIX.get(fix)
+    style = "danger" if words and words.danger else ("primary" if primary else None)
+    url = connect_url if fix == "connect" else None
+    return button(
+        fix_label(fix),
+        ids.fix_action(fix),
+        load_number,
+        style=style,
+        url=url,
+        confirm=confirm_text(fix, load_number),
+    )
+
+
+def reason_blocks(
+    reason: Any, position: int, load_number: str, connect_url: str | None = None
+) -> list[Block]:
+    """One reason: a section with its words and evidence, then its fix buttons (if any)."""
+    words = REASON[reason.code]
+    lines = [f"*{position}. {escape(words.title)}*", escape(reason.summary)]
+    for label, text in catalogue_evidence(reason.code, reason.evidence):
+        lines.append(f"• {escape(label)}: {escape(text)}")
+    lines.append(f"_By hand:_ {escape(words.by_hand_text)}")
+    blocks = [section("\n".join(lines), block_id=ids.reason_block(reason.code))]
+    if reason.code == "load_not_found":
+        near = (reason.evidence or {}).get("near_matches") or []
+        if near:
+            buttons = [
+                button(f"Diagnose {number}", ids.diagnose_action(i), number) for i, number in enumerate(near)
+            ]
+            blocks.append(actions(buttons, block_id=ids.NEAR))
+        return blocks
+    fixes = [f for f in (reason.fixes or []) if f in FIX]
+    if fixes:
+        buttons = [
+            fix_button(fix, load_number, primary=index == 0, connect_url=connect_url)
+            for index, fix in enumerate(fixes)
+        ]
+        blocks.append(actions(buttons, block_id=ids.actions_block(reason.code)))
+    return blocks
+
+
+def _dismissed(diagnosis: Any) -> dict[str, Any] | None:
+    value = getattr(diagnosis, "dismissed", None)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    return {k: getattr(value, k, None) for k in ("by", "at", "reason")}
+
+
+def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[Block]:
+    number = diagnosis.load_number
+    dismissed = _dismissed(diagnosis)
+    state = "dismissed" if dismissed else diagnosis.state
+    blocks: list[Block] = [header(f"{ICONS.get(state, '')} Load {number}".strip(), block_id=ids.HEADER)]
+    head = f"*{escape(number)}* {escape(STATE_WORDS.get(state, state))}"
+    if diagnosis.qb_invoice_id:
+        head += f" (QuickBooks invoice {escape(diagnosis.qb_invoice_id)})"
+    if dismissed:
+        when = slack_date(dismissed["at"]) if dismissed.get("at") else "earlier"
+        head += (
+            f"\nDismissed by {_who(dismissed.get('by'))} {when}: _{escape(dismissed.get('reason') or '')}_"
+        )
+    elif diagnosis.state == "problem":
+        head += f"\n{plural(len(diagnosis.reasons), 'reason')} in the order to fix them:"
+    elif getattr(diagnosis, "note", None):
+        head += f"\n{escape(diagnosis.note)}"
+    blocks.append(section(head, block_id=ids.STATE))
+    for position, reason in enumerate(diagnosis.reasons, start=1):
+        blocks.append(divider())
+        blocks.extend(reason_blocks(reason, position, number, connect_url))
+    more = _more_buttons(diagnosis, dismissed)
+    if more:
+        blocks.append(actions(more, block_id="more"))
+    checked = getattr(diagnosis, "checked_at", None)
+    requests = getattr(diagnosis, "qb_requests", 0)
+    if checked is not None and diagnosis.state != "not_found":
+        blocks.append(
+            context(
+                f"Checked {slack_date(checked)} · {plural(requests, 'QuickBooks request')}",
+                block_id=ids.CONTEXT,
+            )
+        )
+    elif diagnosis.state == "not_found":
+        blocks.append(context("Type `/qbsync help` for what qbsync can do.", block_id=ids.CONTEXT))
+    return blocks
+
+
+def _more_buttons(diagnosis: Any, dismissed: dict[str, Any] | None) -> list[Block]:
+    number = diagnosis.load_number
+    if dismissed:
+        return [fix_button("undismiss", number)]
+    if diagnosis.state == "pending":
+        return [fix_button("retry", number, primary=True)]
+    if diagnosis.state != "problem":
+        return []
+    offered = {f for r in diagnosis.reasons for f in (r.fixes or [])}
+    buttons = []
+    if "retry" not in offered and "connect" not in offered:
+        buttons.append(fix_button("retry", number))
+    buttons.append(fix_button("dismiss", number))
+    return buttons
+
+
+def diagnosis_message(diagnosis: Any, *, connect_url: str | None = None, **extra: Any) -> dict[str, Any]:
+    state = STATE_WORDS.get(diagnosis.state, diagnosis.state)
+    text = f"Load {diagnosis.load_number}: {state}"
+    if diagnosis.reasons and diagnosis.state == "problem":
+        text += " — " + "; ".join(REASON[r.code].title for r in diagnosis.reasons)
+    return message(text, diagnosis_blocks(diagnosis, connect_url=connect_url), **extra)
+
+
+def _who(actor: str | None) -> str:
+    """A Slack actor (``slack:T…:U…``) as a mention; anything else as plain text."""
+    if actor and actor.startswith("slack:"):
+        return f"<@{actor.rsplit(':', 1)[-1]}>"
+    return escape(actor or "someone")

@@ -1,0 +1,75 @@
+"""The problem list: loads grouped by reason (in fix order) with counts and dollars at risk, the
+oldest first, a Diagnose button per load, "Retry all" on groups whose reasons pass by themselves, and
+pages so that no message passes Slack's 50 blocks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot import ids
+from bot.views.blocks import Block, actions, button, context, escape, header, message, section
+from services.catalogue import REASON_ORDER, TRANSIENT, money, plural, reason_title
+
+PAGE_SIZE = 20  # problem loads per page: ≤ 2 blocks per reason group, ≤ 25 buttons per actions block
+
+
+def problems_message(problems: list[Any], page: int = 1, *, dismissed: int = 0) -> dict[str, Any]:
+    total = sum((p.amount for p in problems), Decimal("0.00"))
+    if not problems:
+        text = "✅ No problem invoices: every load is in QuickBooks or waiting for its first sync."
+        if dismissed:
+            text += f" ({plural(dismissed, 'load')} dismissed.)"
+        return message(text, [section(text)], response_type="ephemeral")
+    entries = [(code, p) for p in problems for code in dict.fromkeys(r.code for r in p.reasons)]
+    order = {code: i for i, code in enumerate(_group_order(problems))}
+    entries.sort(key=lambda pair: order[pair[0]])  # stable: oldest first inside a group
+    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    head = f"{plural(len(problems), 'problem invoice')} · {money(total)} held up"
+    blocks: list[Block] = [header(head, block_id=ids.HEADER)]
+    counts = _group_counts(problems)
+    groups: dict[str, list[Any]] = {}
+    for code, problem in shown:
+        groups.setdefault(code, []).append(problem)
+    for code, members in groups.items():
+        count, amount = counts[code]
+        lines = [f"*{escape(reason_title(code))}* — {plural(count, 'load')}, {money(amount)}"]
+        for problem in members:
+            since = problem.since.strftime("%b %d") if problem.since else "?"
+            lines.append(f"• `{escape(problem.load_number)}` {money(problem.amount)} · since {since}")
+        blocks.append(section("\n".join(lines), block_id=ids.group_block(code)))
+        buttons = [
+            button(f"Diagnose {p.load_number}", ids.diagnose_action(i), p.load_number)
+            for i, p in enumerate(members)
+        ]
+        if code in TRANSIENT:
+            buttons.insert(0, button(f"Retry all {count}", ids.RETRY_ALL, code, style="primary"))
+        blocks.append(actions(buttons, block_id=ids.actions_block(code)))
+    if pages > 1:
+        nav = []
+        if page > 1:
+            nav.append(button("‹ Previous", f"{ids.PROBLEMS_PAGE}.prev", str(page - 1)))
+        if page < pages:
+            nav.append(button("Next ›", f"{ids.PROBLEMS_PAGE}.next", str(page + 1)))
+        blocks.append(actions(nav, block_id=ids.PAGER))
+    footer = f"Page {page} of {pages}" if pages > 1 else "Oldest first in each group"
+    if dismissed:
+        footer += f" · {plural(dismissed, 'load')} dismissed (not counted)"
+    blocks.append(context(footer, block_id=ids.CONTEXT))
+    return message(f"{head}.", blocks, response_type="ephemeral")
+
+
+def _group_order(problems: list[Any]) -> list[str]:
+    codes = {r.code for p in problems for r in p.reasons}
+    return sorted(codes, key=lambda c: REASON_ORDER.get(c, 99))
+
+
+def _group_counts(problems: list[Any]) -> dict[str, tuple[int, Decimal]]:
+    counts: dict[str, tuple[int, Decimal]] = {}
+    for problem in problems:
+        for code in dict.fromkeys(r.code for r in problem.reasons):
+            count, amount = counts.get(code, (0, Decimal("0.00")))
+            counts[code] = (count + 1, amount + problem.amount)
+    return counts

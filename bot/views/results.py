@@ -1,0 +1,90 @@
+"""Short answers: a fix's outcome followed by the fresh diagnosis, a polite refusal, an unexpected
+error with its id, a user error, and the live progress of "Retry all"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.views.blocks import Block, context, escape, message, section
+from bot.views.diagnosis import _who, diagnosis_blocks
+from services.catalogue import OUTCOME_WORDS, fix_label, money, plural, reason_title
+
+OUTCOME_ICONS = {
+    "applied": "✅",
+    "unchanged": "ℹ️",
+    "refused": "✋",
+    "choice": "🤔",
+    "action": "👉",
+    "failed": "❌",
+}
+
+
+def fix_result_message(result: Any, actor: str, *, connect_url: str | None = None) -> dict[str, Any]:
+    """What a fix did, by whom, then the load's diagnosis as it is now (its buttons are the next steps)."""
+    icon = OUTCOME_ICONS.get(result.outcome, "")
+    label = fix_label(result.fix)
+    outcome = OUTCOME_WORDS.get(result.outcome, result.outcome)
+    lines = [f"{icon} *{escape(label)}*: {escape(outcome)}. {escape(result.message)}".strip()]
+    for choice in (result.choices or [])[:10]:
+        lines.append(f"• {escape(_choice_text(choice))}")
+    authorize = (result.changes or {}).get("authorize_url") if result.outcome == "action" else None
+    if authorize:
+        lines.append(f"<{authorize}|Open QuickBooks to connect>")
+    blocks: list[Block] = [section("\n".join(lines), block_id="fix_result")]
+    blocks.append(context(f"{escape(label)} by {_who(actor)}", block_id="fix_by"))
+    if result.diagnosis is not None:
+        blocks.extend(diagnosis_blocks(result.diagnosis, connect_url=connect_url))
+    return message(f"{label} on {result.load_number}: {outcome}. {result.message}", blocks)
+
+
+def _choice_text(choice: dict[str, Any]) -> str:
+    if "qb_items" in choice:
+        items = "; ".join(
+            f"item {i.get('id')} {i.get('full_name') or i.get('name')}" for i in choice["qb_items"]
+        )
+        return f"{choice.get('code')} ({choice.get('name')}): {items}"
+    parts = [str(choice[k]) for k in ("id", "name", "email", "doc_number") if choice.get(k)]
+    return " · ".join(parts) if parts else ", ".join(f"{k} {v}" for k, v in choice.items() if v)
+
+
+def refusal_message(refusal: Any) -> dict[str, Any]:
+    if refusal.allowed:
+        who = ", ".join(f"<@{user}>" for user in refusal.allowed[:20])
+        text = f"✋ {escape(refusal.message)} Ask {who}. Nothing was changed."
+    else:
+        text = f"✋ {escape(refusal.message)} Nothing was changed."
+    return message(refusal.message, [section(text)], response_type="ephemeral", replace_original=False)
+
+
+def error_message(error_id: str) -> dict[str, Any]:
+    text = (
+        f"😵 Something went wrong on our side and nothing was finished. Try again in a moment; if it "
+        f"keeps happening, give your administrator the error id `{error_id}`."
+    )
+    return message(text, [section(text)], response_type="ephemeral", replace_original=False)
+
+
+def notice_message(text: str) -> dict[str, Any]:
+    """A user-facing answer to a request that could not be carried out (bad input, unknown load…)."""
+    return message(text, [section(escape(text))], response_type="ephemeral", replace_original=False)
+
+
+def progress_message(
+    reason: str, done: int, total: int, synced: int, still: int, actor: str, finished: bool = False
+) -> dict[str, Any]:
+    title = reason_title(reason)
+    if finished:
+        head = (
+            f"✅ Retried {plural(total, 'load')} ({escape(title)}): {synced} synced, {still} still need you."
+        )
+    else:
+        head = f"⏳ Retried {done} of {total} ({escape(title)}) — {synced} synced, {still} still need you"
+    blocks = [
+        section(head, block_id="progress"),
+        context(f"Retry all by {_who(actor)}", block_id="progress_by"),
+    ]
+    return message(head, blocks)
+
+
+def amount(value: Any) -> str:
+    return money(value)

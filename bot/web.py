@@ -1,0 +1,49 @@
+"""The HTTP face of ``qbsync serve``: a WSGI application (served by gunicorn) with Slack's request URL
+and a health check. Every answer is short and plain; no request produces a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, request
+from slack_bolt import App
+from slack_bolt.adapter.flask import SlackRequestHandler
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack's payloads are far below this; bigger bodies are refused with 413
+
+
+def create_web_app(slack_app: App, services) -> Flask:
+    web = Flask("qbsync")
+    web.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    slack = SlackRequestHandler(slack_app)
+
+    @web.post("/slack/events")
+    def slack_events() -> Response:
+        return slack.handle(request)
+
+    @web.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        try:
+            with services.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:  # any database failure: unhealthy, said plainly
+            log.warning("health check: database unreachable (%s)", type(exc).__name__)
+            return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="ok", database="ok"), 200
+
+    @web.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        return jsonify(error=exc.name, message=exc.description), exc.code or 500
+
+    @web.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        error_id = uuid.uuid4().hex[:8]
+        log.error("error %s on %s %s", error_id, request.method, request.path, exc_info=exc)
+        return jsonify(error="Internal error", error_id=error_id), 500
+
+    return web

@@ -1,0 +1,114 @@
+"""``qbsync serve``: the Slack app. HTTP under gunicorn (threads), or Socket Mode when SLACK_APP_TOKEN
+is set. Start-up checks the settings, the database and the bot token, and says in one line what is
+missing."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from cli.runtime import configure_logging
+from services.errors import ConfigurationError, QbsyncError
+from services.settings import load_settings
+
+log = logging.getLogger("qbsync.serve")
+
+
+def check_startup(settings, *, socket_mode: bool) -> None:
+    """Refuse to start without what the Slack app needs (exit 2 naming it), or an unreachable Slack."""
+    missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.slack_bot_token),) if not value]
+    if not socket_mode and not settings.slack_signing_secret:
+        missing.append("SLACK_SIGNING_SECRET")
+    if missing:
+        raise ConfigurationError(
+            f"qbsync serve needs {' and '.join(missing)} (see the README, Install in your workspace)"
+        )
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import web_client
+
+    try:
+        who = web_client(settings).auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "refused"
+        raise ConfigurationError(f"Slack refused SLACK_BOT_TOKEN ({error})") from None
+    except Exception as exc:
+        raise QbsyncError(f"cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__})") from None
+    log.info("Slack: bot %s in team %s", who.get("user"), who.get("team"))
+
+
+def build_wsgi(settings=None):
+    """The WSGI application: settings, services, the Slack app and the web routes (in the worker)."""
+    from bot.app import create_app
+    from bot.web import create_web_app
+    from services.bootstrap import bootstrap
+
+    settings = settings or load_settings()
+    services = bootstrap(settings)
+    return create_web_app(create_app(settings, services), services)
+
+
+def _gunicorn(host: str, port: int, threads: int, workers: int):
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            level = os.environ.get("QBSYNC_LOG_LEVEL", "WARNING").lower()
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "timeout": 60,
+                "graceful_timeout": 10,
+                "keepalive": 5,
+                "loglevel": level if level in ("debug", "info", "warning", "error") else "warning",
+                "accesslog": "-" if level in ("debug", "info") else None,
+                "proc_name": "qbsync-serve",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            configure_logging()
+            return build_wsgi()
+
+    return Server()
+
+
+@click.command()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=lambda: int(os.environ.get("PORT", "3000")),
+    show_default="PORT or 3000",
+    help="HTTP port (HTTP mode).",
+)
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (HTTP mode).")
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per worker."
+)
+def serve_command(port: int, host: str, threads: int) -> None:
+    """The Slack app: POST /slack/events and GET /healthz on HTTP, or Socket Mode when SLACK_APP_TOKEN is set.
+
+    Needs SLACK_BOT_TOKEN and (HTTP) SLACK_SIGNING_SECRET; see the README's "Install in your workspace".
+    """
+    configure_logging()
+    settings = load_settings()
+    socket_mode = settings.slack_app_token is not None
+    check_startup(settings, socket_mode=socket_mode)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        from bot.app import create_app
+        from services.bootstrap import bootstrap
+
+        app = create_app(settings, bootstrap(settings), socket_mode=True)
+        click.echo("qbsync: Slack app running in Socket Mode (Ctrl-C stops it)", err=True)
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        return
+    workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    click.echo(f"qbsync: Slack app listening on http://{host}:{port}/slack/events", err=True)
+    _gunicorn(host, port, threads, max(1, workers)).run()

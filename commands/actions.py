@@ -1,0 +1,161 @@
+"""Button clicks: fix buttons (``fix.<code>``), Diagnose, Retry all, and the problem list's pages.
+
+Every click is acknowledged at once. A fix that needs a human choice opens its modal before anything
+slow (a trigger_id lives 3 s) and fills it when QuickBooks has answered; any other fix first replaces
+the message with "Running…" (so no button is left to press twice), runs as the Slack user, and then
+replaces it with what it did and the load's fresh diagnosis."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.views.blocks import section
+from bot.views.diagnosis import diagnosis_message
+from bot.views.modals import loading_modal, metadata
+from bot.views.problems import problems_message
+from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
+from commands.choices import fill_choice_modal
+from commands.common import Deps, actor_of, guarded, send
+from services.access import audit_refusal
+from services.catalogue import FIX, fix_label
+from services.loadnumbers import clean_load_number
+from services.problems import list_problems
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 1.0  # seconds between progress updates of "Retry all"
+
+
+def register(app: App, deps: Deps) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    @guarded
+    def run_fix(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        fix = ids.FIX_ACTION.match(action.get("action_id") or "").group(1)
+        actor, user = actor_of(body)
+        if fix not in FIX:
+            send(respond, notice_message(f"This button is out of date ({fix!r} is no fix qbsync knows)."))
+            return
+        load = (
+            clean_load_number(action.get("value") or "") if FIX[fix].per_load else (action.get("value") or "")
+        )
+        refusal = deps.access.check(user, fix)
+        if refusal:
+            audit_refusal(deps.services.engine, actor, load or None, refusal)
+            send(respond, refusal_message(refusal))
+            return
+        if FIX[fix].choice:
+            _open_choice(client, body, fix, load, deps)
+            return
+        send(respond, _running(fix, load, user))
+        result = deps.services.fixer.apply(load or "-", fix, actor, admin=deps.access.is_admin(user))
+        send(
+            respond,
+            {**fix_result_message(result, actor, connect_url=deps.connect_url), "replace_original": True},
+        )
+
+    @guarded
+    def diagnose(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        load = clean_load_number(action.get("value") or "")
+        diagnosis = deps.services.diagnoser.diagnose(load)
+        replace = action.get("block_id") == ids.NEAR  # a near match replaces the "not found" answer
+        payload = diagnosis_message(diagnosis, connect_url=deps.connect_url)
+        if replace:
+            payload["replace_original"] = True
+        else:
+            payload.update(response_type="in_channel", replace_original=False)
+        send(respond, payload)
+
+    @guarded
+    def page(action: dict[str, Any], respond: Respond) -> None:
+        number = int(action.get("value") or "1") if (action.get("value") or "1").isdigit() else 1
+        send(
+            respond,
+            {**problems_message(list_problems(deps.services.engine), number), "replace_original": True},
+        )
+
+    @guarded
+    def retry_all(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        actor, user = actor_of(body)
+        refusal = deps.access.check(user, "retry")
+        if refusal:
+            audit_refusal(deps.services.engine, actor, None, refusal)
+            send(respond, refusal_message(refusal))
+            return
+        code = action.get("value") or ""
+        numbers = [
+            p.load_number for p in list_problems(deps.services.engine) if code in {r.code for r in p.reasons}
+        ]
+        if not numbers:
+            send(respond, notice_message("Nothing left to retry: those loads are no longer problems."))
+            return
+        _retry_all(deps, client, respond, body, code, numbers, actor)
+
+    app.action(ids.FIX_ACTION)(ack=acknowledge, lazy=[run_fix])
+    app.action(ids.DIAGNOSE_ACTION)(ack=acknowledge, lazy=[diagnose])
+    app.action(ids.PROBLEMS_PAGE_ACTION)(ack=acknowledge, lazy=[page])
+    app.action(ids.RETRY_ALL)(ack=acknowledge, lazy=[retry_all])
+
+
+def _running(fix: str, load: str, user: str) -> dict[str, Any]:
+    text = f"⏳ {fix_label(fix)} on {load or 'QuickBooks'}, started by <@{user}>…"
+    return {"text": text, "blocks": [section(text)], "replace_original": True}
+
+
+def _open_choice(client: WebClient, body: dict[str, Any], fix: str, load: str, deps: Deps) -> None:
+    """Open the modal first (the trigger_id expires), then look up the choices and fill it."""
+    container = body.get("container") or {}
+    meta = metadata(
+        load=load,
+        fix=fix,
+        channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
+        url=body.get("response_url"),
+    )
+    opened = client.views_open(trigger_id=body.get("trigger_id"), view=loading_modal(fix, load, meta))
+    view_id = opened["view"]["id"]
+    fill_choice_modal(client, deps, view_id, fix, load, meta)
+
+
+def _retry_all(deps, client, respond, body, code, numbers, actor) -> None:
+    """Retry every load of one reason, showing progress in a channel message updated as it goes."""
+    channel = (body.get("channel") or {}).get("id")
+    _, user = actor_of(body)
+    total, counts = len(numbers), {"done": 0, "synced": 0, "still": 0}
+    posted = None
+    if channel:
+        try:
+            posted = client.chat_postMessage(channel=channel, **progress_message(code, 0, total, 0, 0, actor))
+        except SlackApiError as exc:  # not in the channel: show progress in the clicked message instead
+            log.info("retry all: progress in the original message (%s)", exc.response.get("error"))
+    last = 0.0
+
+    def show(finished: bool = False) -> None:
+        payload = progress_message(
+            code, counts["done"], total, counts["synced"], counts["still"], actor, finished
+        )
+        if posted is not None:
+            try:
+                client.chat_update(channel=posted["channel"], ts=posted["ts"], **payload)
+            except SlackApiError:
+                log.warning("retry all: could not update progress", exc_info=True)
+        elif finished:  # a response_url takes 5 answers: only the summary goes through it
+            send(respond, {**payload, "replace_original": False, "response_type": "ephemeral"})
+
+    def progress(result: Any) -> None:
+        nonlocal last
+        counts["done"] += 1
+        counts["synced" if result.state == "synced" else "still"] += 1
+        if time.monotonic() - last >= PROGRESS_EVERY:
+            last = time.monotonic()
+            show()
+
+    deps.services.sync.sync_many(numbers, trigger=f"slack:retry_all:{user}", progress=progress)
+    show(finished=True)

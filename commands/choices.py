@@ -1,0 +1,151 @@
+"""Modals that carry a fix's human choice: filled once QuickBooks has answered, checked when
+submitted (errors shown on the field, nothing run), then the fix runs as the user and the original
+message is replaced by its outcome and the load's fresh diagnosis."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot import ids
+from bot.views import modals
+from bot.views.results import error_message, fix_result_message, notice_message, refusal_message
+from commands.common import Deps, actor_of
+from services import choices
+from services.access import audit_refusal
+from services.catalogue import FIX
+from services.errors import QbsyncError
+from services.importer import clean_email
+
+log = logging.getLogger(__name__)
+
+
+def fill_choice_modal(client: WebClient, deps: Deps, view_id: str, fix: str, load: str, meta: str) -> None:
+    sync = deps.services.sync
+    try:
+        view = _choice_view(sync, fix, load, meta)
+    except QbsyncError as exc:
+        view = modals.notice_modal(fix, f"Could not look that up: {exc}", meta)
+    client.views_update(view_id=view_id, view=view)
+
+
+def _choice_view(sync, fix: str, load: str, meta: str) -> dict[str, Any]:
+    if fix == "link_customer":
+        customer = sync.read_view(load).customer
+        return modals.customer_modal(load, customer.name, choices.customer_options(sync, load), meta)
+    if fix == "update_customer_email":
+        customer = sync.read_view(load).customer
+        current, options = choices.email_options(sync, load)
+        return modals.email_modal(load, customer.name, current, options, meta)
+    if fix == "map_charge_code":
+        return modals.item_modal(load, choices.item_choices(sync, load), meta)
+    if fix == "set_doc_number":
+        return modals.doc_number_modal(load, choices.suggested_doc_number(sync, load), meta)
+    if fix == "dismiss":
+        return modals.dismiss_modal(load, meta)
+    raise QbsyncError(f"{fix} needs no choice")
+
+
+def read_choice(fix: str, values: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The options each run of the fix takes, and errors by block id (empty when the input is fine)."""
+    if fix == "link_customer":
+        chosen = modals.selected(values, *ids.CUSTOMER_INPUT)
+        if not chosen:
+            return [], {ids.CUSTOMER_INPUT[0]: "Choose a QuickBooks customer."}
+        return [{"customer_id": chosen}], {}
+    if fix == "update_customer_email":
+        raw = modals.selected(values, *ids.EMAIL_INPUT) or ""
+        try:
+            return [{"email": clean_email(raw)}], {}
+        except QbsyncError as exc:
+            return [], {ids.EMAIL_INPUT[0]: str(exc)[:150]}
+    if fix == "map_charge_code":
+        runs = []
+        for block_id in values or {}:
+            if block_id.startswith(ids.ITEM_INPUT_PREFIX):
+                item = modals.selected(values, block_id, ids.ITEM_ACTION)
+                if item:
+                    runs.append({"code": block_id[len(ids.ITEM_INPUT_PREFIX) :], "item_id": item})
+        if not runs:
+            first = next(iter(values or {}), ids.ITEM_INPUT_PREFIX)
+            return [], {first: "Choose an item for at least one charge code."}
+        return runs, {}
+    if fix == "set_doc_number":
+        number = modals.selected(values, *ids.DOC_NUMBER_INPUT) or ""
+        if not number or len(number) > modals.DOC_NUMBER_MAX or not number.isprintable():
+            return [], {ids.DOC_NUMBER_INPUT[0]: "1 to 21 printable characters."}
+        return [{"doc_number": number}], {}
+    if fix == "dismiss":
+        reason = modals.selected(values, *ids.DISMISS_INPUT) or ""
+        if not reason:
+            return [], {ids.DISMISS_INPUT[0]: "Say why, in a few words."}
+        return [{"reason": reason}], {}
+    return [], {}
+
+
+def register(app: App, deps: Deps) -> None:
+    def check(ack: Ack, view: dict[str, Any]) -> None:
+        meta = modals.read_metadata(view)
+        fix = meta.get("fix")
+        if fix not in FIX or not FIX[fix].choice:
+            ack()
+            return
+        _, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
+        if errors:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack()
+
+    def apply(body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = modals.read_metadata(view)
+        fix, load = meta.get("fix"), meta.get("load")
+        answer = _answerer(meta.get("url"))
+        try:
+            if fix not in FIX or not FIX[fix].choice or not load:
+                return
+            runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
+            if errors:
+                return  # refused in the acknowledgement; the modal still shows why
+            actor, user = actor_of(body)
+            refusal = deps.access.check(user, fix)
+            if refusal:
+                audit_refusal(deps.services.engine, actor, load, refusal)
+                answer(refusal_message(refusal))
+                return
+            result = None
+            for options in runs:
+                result = deps.services.fixer.apply(
+                    load, fix, actor, admin=deps.access.is_admin(user), **options
+                )
+                if result.outcome in ("refused", "failed"):
+                    break
+            payload = fix_result_message(result, actor, connect_url=deps.connect_url)
+            answer({**payload, "replace_original": True})
+        except QbsyncError as exc:
+            answer(notice_message(str(exc)))
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error %s applying %s to %s", error_id, fix, load)
+            answer(error_message(error_id))
+
+    app.view(ids.CHOICE_VIEW)(ack=check, lazy=[apply])
+
+
+def _answerer(url: str | None):
+    def answer(payload: dict[str, Any]) -> None:
+        if not url:
+            return
+        try:
+            response = WebhookClient(url).send_dict(payload)
+        except Exception:
+            log.warning("could not answer through the response_url", exc_info=True)
+            return
+        if response.status_code >= 400:
+            log.warning("Slack refused the answer: HTTP %s %s", response.status_code, response.body)
+
+    return answer

@@ -1,0 +1,81 @@
+"""What every listener shares: the dependencies it calls, the Slack user as an actor, answering
+through ``respond`` with its result checked, and one guard that turns any failure into a short answer
+(with an error id in the log for the unexpected ones) — never a stack trace, never silence."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from bot.views.results import error_message, notice_message
+from services.access import Access
+from services.bootstrap import Services
+from services.errors import QbsyncError, UserInputError
+from services.quickbooks import QboError
+
+log = logging.getLogger("commands")
+
+SLACK_ID = re.compile(r"^[A-Z0-9]{2,30}$")
+
+
+@dataclass
+class Deps:
+    services: Services
+    access: Access
+    connect_url: str | None = None
+
+
+def actor_of(body: dict[str, Any]) -> tuple[str, str]:
+    """(actor for the audit, Slack user id) of a command, click or submission."""
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
+    team = (
+        body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    )
+    user = user if SLACK_ID.match(user or "") else "unknown"
+    team = team if SLACK_ID.match(team or "") else "unknown"
+    return f"slack:{team}:{user}", user
+
+
+def send(respond: Callable[..., Any] | None, payload: dict[str, Any]) -> bool:
+    """Answer through a response_url; Slack's refusals are logged, not raised (respond does not raise)."""
+    if respond is None:
+        return False
+    try:
+        answer = respond(**payload)
+    except Exception:  # the network to Slack: nothing more to tell the user through it
+        log.warning("could not answer through the response_url", exc_info=True)
+        return False
+    status = getattr(answer, "status_code", 200)
+    if status >= 400:
+        log.warning("Slack refused a response_url answer: HTTP %s %s", status, getattr(answer, "body", ""))
+        return False
+    return True
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a listener's slow part; bad input and QuickBooks refusals become a short ephemeral answer,
+    anything unexpected an answer with an error id that is in the log."""
+
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        respond = kwargs.get("respond")
+        try:
+            return func(*args, **kwargs)
+        except UserInputError as exc:
+            send(respond, notice_message(str(exc)))
+        except QboError as exc:
+            send(respond, notice_message(f"QuickBooks did not take it: {exc}. Nothing was changed here."))
+        except QbsyncError as exc:
+            send(respond, notice_message(str(exc)))
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error %s in %s", error_id, func.__name__)
+            send(respond, error_message(error_id))
+        return None
+
+    return run

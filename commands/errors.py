@@ -1,0 +1,25 @@
+"""The one error handler: an unexpected failure in an acknowledgement is logged with an id, and the
+user gets the id in a short answer when Slack gave a way to answer."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from bot.views.results import error_message
+from commands.common import Deps, send
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.error
+    def handle(error: Exception, body: dict[str, Any], respond: Any = None) -> BoltResponse:
+        error_id = uuid.uuid4().hex[:8]
+        log.error("error %s handling a Slack request: %s", error_id, error, exc_info=error)
+        if isinstance(body, dict) and body.get("response_url"):
+            send(respond, error_message(error_id))
+        return BoltResponse(status=200, body="")

@@ -1,0 +1,58 @@
+"""Events: the App Home shows the sync's state; uninstalls and revoked tokens are logged. Slack
+retries an event it did not see answered within 3 s (``X-Slack-Retry-Num``): events are keyed on
+``event_id`` so a retry does nothing twice."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.views.home import home_view
+from commands.common import Deps
+from services.status import build_status
+
+log = logging.getLogger(__name__)
+
+
+class SeenEvents:
+    """The ids of the last events handled in this process."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self.ids: OrderedDict[str, None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def first_time(self, event_id: str | None) -> bool:
+        if not event_id:
+            return True
+        with self.lock:
+            if event_id in self.ids:
+                return False
+            self.ids[event_id] = None
+            while len(self.ids) > self.size:
+                self.ids.popitem(last=False)
+            return True
+
+
+def register(app: App, deps: Deps) -> None:
+    seen = SeenEvents()
+
+    @app.event("app_home_opened")
+    def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home" or not seen.first_time(body.get("event_id")):
+            return
+        status = build_status(deps.services.engine, deps.services.connection.status())
+        client.views_publish(user_id=event["user"], view=home_view(status, connect_url=deps.connect_url))
+
+    @app.event("app_uninstalled")
+    def uninstalled(body: dict[str, Any]) -> None:
+        log.warning("the Slack app was uninstalled from team %s", body.get("team_id"))
+
+    @app.event("tokens_revoked")
+    def revoked(body: dict[str, Any]) -> None:
+        log.warning("Slack tokens were revoked in team %s", body.get("team_id"))

@@ -1,0 +1,138 @@
+"""``/qbsync``: help, a load's diagnosis, retry, the problem list, status.
+
+The command is acknowledged at once; help and malformed input are answered in the acknowledgement,
+everything that reads QuickBooks or the database runs after it and answers through ``respond``
+("Checking HB-2003…" first when it takes more than a moment)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import ids
+from bot.views.diagnosis import diagnosis_message
+from bot.views.problems import problems_message
+from bot.views.results import fix_result_message, notice_message, refusal_message
+from bot.views.status import help_message, status_message
+from commands.common import Deps, actor_of, guarded, send
+from services.access import audit_refusal
+from services.errors import UserInputError
+from services.loadnumbers import clean_load_number
+from services.problems import list_problems
+from services.status import build_status
+
+SUBCOMMANDS = {"help", "diagnose", "retry", "problems", "status"}
+SLOW_AFTER = 0.7  # seconds before "Checking…" is shown
+
+
+@dataclass
+class Request:
+    kind: str  # help | diagnose | retry | problems | status | invalid
+    load: str | None = None
+    page: int = 1
+    error: str | None = None
+
+
+def parse(text: str | None) -> Request:
+    """The text after ``/qbsync``. A first word that is no subcommand is a load number."""
+    words = (text or "").strip()
+    if not words:
+        return Request("help")
+    head, _, rest = words.partition(" ")
+    head_l, rest = head.lower(), rest.strip()
+    if head_l not in SUBCOMMANDS:
+        return _load("diagnose", words)
+    if head_l in ("help", "status"):
+        return Request(head_l)
+    if head_l == "problems":
+        page = int(rest) if rest.isdigit() and 0 < int(rest) < 10_000 else 1
+        return Request("problems", page=page)
+    if not rest:
+        return Request("invalid", error=f"Which load? For example `{ids.COMMAND} {head_l} HB-2003`.")
+    return _load(head_l, rest)
+
+
+def _load(kind: str, value: str) -> Request:
+    try:
+        return Request(kind, load=clean_load_number(value))
+    except UserInputError as exc:
+        return Request("invalid", error=f"That is not a load number: {exc}.")
+
+
+def register(app: App, deps: Deps) -> None:
+    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+        request = parse(command.get("text"))
+        if request.kind == "help":
+            ack(**help_message())
+        elif request.kind == "invalid":
+            ack(**help_message(request.error))
+        else:
+            ack()
+
+    @guarded
+    def answer(command: dict[str, Any], respond: Respond) -> None:
+        request = parse(command.get("text"))
+        if request.kind == "problems":
+            send(respond, problems_message(list_problems(deps.services.engine), request.page))
+        elif request.kind == "status":
+            status = build_status(deps.services.engine, deps.services.connection.status())
+            send(respond, status_message(status, connect_url=deps.connect_url))
+        elif request.kind == "diagnose":
+            with _checking(respond, request.load):
+                diagnosis = deps.services.diagnoser.diagnose(request.load)
+            send(
+                respond,
+                diagnosis_message(diagnosis, connect_url=deps.connect_url, response_type="in_channel"),
+            )
+        elif request.kind == "retry":
+            actor, user = actor_of(command)
+            refusal = deps.access.check(user, "retry")
+            if refusal:
+                audit_refusal(deps.services.engine, actor, request.load, refusal)
+                send(respond, refusal_message(refusal))
+                return
+            with _checking(respond, request.load, "Retrying"):
+                result = deps.services.fixer.apply(
+                    request.load, "retry", actor, admin=deps.access.is_admin(user)
+                )
+            if result.diagnosis is None and result.outcome == "refused":
+                send(respond, notice_message(result.message))
+                return
+            send(
+                respond,
+                {
+                    **fix_result_message(result, actor, connect_url=deps.connect_url),
+                    "response_type": "in_channel",
+                },
+            )
+
+    app.command(ids.COMMAND)(ack=acknowledge, lazy=[answer])
+
+
+class _checking:
+    """Shows "Checking HB-2003…" (only to the user) when the work takes more than a moment."""
+
+    def __init__(self, respond: Respond, load: str | None, verb: str = "Checking") -> None:
+        self.respond = respond
+        self.text = f"⏳ {verb} {load}…"
+        self.lock = threading.Lock()
+        self.done = False
+        self.timer = threading.Timer(SLOW_AFTER, self._show)
+        self.timer.daemon = True
+
+    def _show(self) -> None:
+        with self.lock:
+            if not self.done:
+                send(self.respond, {"text": self.text, "response_type": "ephemeral"})
+
+    def __enter__(self) -> _checking:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.done = True

@@ -1,0 +1,60 @@
+"""The state of the sync at a glance: the QuickBooks connection, the last sync, and open problems by
+reason — for ``/qbsync status`` and the App Home."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from services.connection import ConnectionStatus
+from services.models import Load, LoadState, SyncAttempt
+from services.problems import by_reason, list_problems
+
+
+@dataclass
+class Status:
+    connection: ConnectionStatus
+    last_attempt_at: dt.datetime | None
+    last_synced_at: dt.datetime | None
+    loads: int
+    synced: int
+    open_problems: int
+    total_amount: Decimal
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def build_status(engine: Engine, connection: ConnectionStatus) -> Status:
+    """From the database alone: no QuickBooks request."""
+    attempts = SyncAttempt.__table__  # type: ignore[attr-defined]
+    loads = Load.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        last_attempt = conn.execute(sa.select(sa.func.max(attempts.c.finished_at))).scalar()
+        last_synced = conn.execute(
+            sa.select(sa.func.max(attempts.c.finished_at)).where(attempts.c.outcome == "synced")
+        ).scalar()
+        count = conn.execute(sa.select(sa.func.count()).select_from(loads)).scalar() or 0
+        synced = (
+            conn.execute(sa.select(sa.func.count()).where(loads.c.state == LoadState.SYNCED.value)).scalar()
+            or 0
+        )
+    problems = list_problems(engine)
+    return Status(
+        connection=connection,
+        last_attempt_at=_aware(last_attempt),
+        last_synced_at=_aware(last_synced),
+        loads=count,
+        synced=synced,
+        open_problems=len(problems),
+        total_amount=sum((p.amount for p in problems), Decimal("0.00")),
+        by_reason={code: len(group) for code, group in by_reason(problems).items()},
+    )
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
