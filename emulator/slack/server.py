@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from emulator.slack import methods
+from emulator.slack import chat, files, methods
 from emulator.slack.app_requests import DEFAULT_USER, post_to_app
-from emulator.slack.methods import ApiError, Context, Settings
+from emulator.slack.common import ApiError, Context, Settings, decode_json_arg
 from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
 
 
@@ -171,7 +171,7 @@ class SlackStandIn:
         Usable ``response_url_uses`` times within ``response_url_ttl`` seconds (or ``ttl``).
         """
         with self.workspace.lock:
-            return methods.issue_response_url(self._ctx, channel, user, message_ts, ttl)
+            return chat.issue_response_url(self._ctx, channel, user, message_ts, ttl)
 
     def ratelimit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` (``"*"``: any) with HTTP 429 and Retry-After."""
@@ -248,7 +248,7 @@ class SlackStandIn:
         except ValueError:
             payload = None
         with self.workspace.lock:
-            status, body = methods.post_to_response_url(self._ctx, key, payload)
+            status, body = chat.post_to_response_url(self._ctx, key, payload)
             args = dict(payload) if isinstance(payload, dict) else {"raw": raw.decode("utf-8", "replace")}
             self._record(
                 "response_url", {**args, "url": self.base_url + "response/" + key}, None, status, body
@@ -258,7 +258,7 @@ class SlackStandIn:
 
     def handle_upload(self, key: str, data: bytes) -> tuple[int, str]:
         with self.workspace.lock:
-            status, text = methods.receive_upload(self._ctx, key, data)
+            status, text = files.receive_upload(self._ctx, key, data)
             self._record("file_upload", {"key": key, "bytes": len(data)}, None, status, {"ok": status == 200})
         self.workspace.flush()
         return status, text
@@ -276,7 +276,7 @@ def _decoded(args: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in args.items() if k != "token"}
     for key in ("blocks", "view", "attachments", "files", "metadata"):
         with contextlib.suppress(ValueError):
-            out[key] = methods.decode_json_arg(out, key)
+            out[key] = decode_json_arg(out, key)
         if out.get(key) is None:
             out.pop(key, None)
     return out
