@@ -4,7 +4,7 @@ The real ``slack_sdk.WebClient`` and the real Bolt app talk to it over HTTP on 1
 
     with SlackStandIn() as slack:
         client = WebClient(token=slack.bot_token, base_url=slack.api_url)
-        app = App(token=slack.bot_token, signing_secret="s", client=client)
+        app = App(signing_secret="s", client=client)  # the client carries the token
 
 It keeps a small workspace (messages per channel, modals per user, Home tabs, files), refuses Block
 Kit that Slack would refuse (:func:`validate_blocks`, :func:`validate_view`), and issues trigger ids

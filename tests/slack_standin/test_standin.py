@@ -601,7 +601,6 @@ class _QuietHandler(WSGIRequestHandler):
 def bolt_url(slack: SlackStandIn) -> Iterator[str]:
     """A real Bolt app served over HTTP, talking to the stand-in."""
     app = App(
-        token=slack.bot_token,
         signing_secret=SECRET,
         client=WebClient(token=slack.bot_token, base_url=slack.api_url),
         process_before_response=True,
