@@ -1,0 +1,39 @@
+"""A local stand-in for the Slack Web API, and the requests Slack sends to an app.
+
+The real ``slack_sdk.WebClient`` and the real Bolt app talk to it over HTTP on 127.0.0.1::
+
+    with SlackStandIn() as slack:
+        client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+        app = App(signing_secret="s", client=client)  # the client carries the token
+
+It keeps a small workspace (messages per channel, modals per user, Home tabs, files), refuses Block
+Kit that Slack would refuse (:func:`validate_blocks`, :func:`validate_view`), and issues trigger ids
+and response URLs with Slack's lifetimes. The ``*_body`` functions and :func:`signed_headers` build
+what Slack posts to an app's request URL.
+"""
+
+from emulator.slack.app_requests import (
+    block_actions_body,
+    event_callback_body,
+    post_to_app,
+    signed_headers,
+    slash_command_body,
+    view_submission_body,
+)
+from emulator.slack.blocks import validate_blocks, validate_view
+from emulator.slack.model import Call, Message
+from emulator.slack.server import SlackStandIn
+
+__all__ = [
+    "Call",
+    "Message",
+    "SlackStandIn",
+    "block_actions_body",
+    "event_callback_body",
+    "post_to_app",
+    "signed_headers",
+    "slash_command_body",
+    "validate_blocks",
+    "validate_view",
+    "view_submission_body",
+]

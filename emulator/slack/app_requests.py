@@ -1,0 +1,232 @@
+"""What Slack sends to an app's request URL, signed as Slack signs it.
+
+Slash commands are form bodies; interactions are a form body with one ``payload`` field of JSON;
+events are JSON. :func:`signed_headers` adds ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature``
+(``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``), so Bolt's request verification accepts them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+DEFAULT_USER = "U0USER001"
+DEFAULT_CHANNEL = "C0001"
+DEFAULT_TEAM = "T0001"
+DEFAULT_APP = "A0APP0001"
+VERIFICATION_TOKEN = "standin-verification-token"
+
+
+def _fake_trigger_id() -> str:
+    return f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+
+
+def _user(user_id: str, team_id: str) -> dict[str, Any]:
+    name = user_id.lower()
+    return {"id": user_id, "username": name, "name": name, "team_id": team_id}
+
+
+def _team(team_id: str) -> dict[str, Any]:
+    return {"id": team_id, "domain": team_id.lower()}
+
+
+def slash_command_body(
+    command: str,
+    text: str = "",
+    user_id: str = DEFAULT_USER,
+    channel_id: str = DEFAULT_CHANNEL,
+    team_id: str = DEFAULT_TEAM,
+    response_url: str = "",
+    trigger_id: str | None = None,
+    *,
+    api_app_id: str = DEFAULT_APP,
+) -> str:
+    """The form body of a slash command invocation."""
+    return urlencode(
+        {
+            "token": VERIFICATION_TOKEN,
+            "team_id": team_id,
+            "team_domain": team_id.lower(),
+            "channel_id": channel_id,
+            "channel_name": channel_id.lower(),
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id or _fake_trigger_id(),
+        }
+    )
+
+
+def _payload_form(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_actions_body(
+    action_id: str,
+    value: str | None = None,
+    block_id: str = "actions",
+    user_id: str = DEFAULT_USER,
+    channel_id: str = DEFAULT_CHANNEL,
+    message_ts: str | None = None,
+    message_blocks: list[dict[str, Any]] | None = None,
+    response_url: str | None = None,
+    trigger_id: str | None = None,
+    view: dict[str, Any] | None = None,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    action_type: str = "button",
+    api_app_id: str = DEFAULT_APP,
+    selected_option: dict[str, Any] | None = None,
+    is_ephemeral: bool = False,
+) -> str:
+    """The form body of a click on an interactive element, in a message or (with ``view``) in a view."""
+    action: dict[str, Any] = {
+        "type": action_type,
+        "action_id": action_id,
+        "block_id": block_id,
+        "action_ts": f"{time.time():.6f}",
+    }
+    if value is not None:
+        action["value"] = value
+    if selected_option is not None:
+        action["selected_option"] = selected_option
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": _user(user_id, team_id),
+        "api_app_id": api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": trigger_id or _fake_trigger_id(),
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "actions": [action],
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view.get("id")}
+        payload["view"] = view
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": is_ephemeral,
+        }
+        payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
+        payload["message"] = {
+            "type": "message",
+            "ts": message_ts,
+            "text": "",
+            "blocks": message_blocks or [],
+        }
+        payload["state"] = {"values": {}}
+        payload["response_url"] = response_url
+    return _payload_form(payload)
+
+
+def view_submission_body(
+    view: dict[str, Any],
+    values: dict[str, dict[str, dict[str, Any]]],
+    user_id: str = DEFAULT_USER,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    trigger_id: str | None = None,
+    api_app_id: str = DEFAULT_APP,
+    response_urls: list[dict[str, Any]] | None = None,
+) -> str:
+    """The form body of a modal's submission.
+
+    ``values`` is the view state: ``{block_id: {action_id: {"type": …, "value": …}}}``.
+    """
+    submitted = {**view, "state": {"values": values}}
+    submitted.setdefault("id", "V" + secrets.token_hex(5).upper())
+    submitted.setdefault("team_id", team_id)
+    for key in ("callback_id", "private_metadata", "external_id"):
+        submitted.setdefault(key, "")
+    payload = {
+        "type": "view_submission",
+        "team": _team(team_id),
+        "user": _user(user_id, team_id),
+        "api_app_id": api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": trigger_id or _fake_trigger_id(),
+        "view": submitted,
+        "response_urls": response_urls or [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return _payload_form(payload)
+
+
+def event_callback_body(
+    event: dict[str, Any],
+    event_id: str | None = None,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    api_app_id: str = DEFAULT_APP,
+    bot_user_id: str = "U0BOT0001",
+    event_time: int | None = None,
+) -> str:
+    """The JSON body of an Events API delivery wrapping ``event``."""
+    return json.dumps(
+        {
+            "token": VERIFICATION_TOKEN,
+            "team_id": team_id,
+            "api_app_id": api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or "Ev" + secrets.token_hex(5).upper(),
+            "event_time": event_time or int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+    )
+
+
+def signed_headers(signing_secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's signature headers and the body's content type."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(signing_secret).generate_signature(timestamp=ts, body=body)
+    is_json = body.lstrip().startswith("{")
+    return {
+        "Content-Type": "application/json" if is_json else "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or "",
+    }
+
+
+def post_to_app(
+    url: str,
+    body: str,
+    signing_secret: str,
+    *,
+    timestamp: int | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, dict[str, str], str]:
+    """POST a signed body to an app's request URL: (status, headers, body), errors included."""
+    all_headers = {**signed_headers(signing_secret, body, timestamp), **(headers or {})}
+    request = urllib.request.Request(url, data=body.encode("utf-8"), headers=all_headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - local app URL
+            return response.status, dict(response.headers.items()), response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers.items()), exc.read().decode("utf-8", "replace")

@@ -1,0 +1,169 @@
+"""``auth.test``, ``chat.*``, ``conversations.*``, ``users.info``, and posts to response URLs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from emulator.slack.blocks import validate_blocks
+from emulator.slack.common import (
+    USER_ID,
+    ApiError,
+    Context,
+    bot_message,
+    channel_info,
+    message_blocks,
+    message_text,
+    resolve_channel,
+    truthy,
+    user_info,
+)
+from emulator.slack.model import ResponseUrl
+
+# -- auth, chat, conversations, users ---------------------------------------------------------------------
+
+
+def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    s = ctx.settings
+    return {
+        "url": f"https://{s.team_domain}.slack.com/",
+        "team": s.team_name,
+        "user": "qbsync",
+        "team_id": s.team_id,
+        "user_id": s.bot_user_id,
+        "bot_id": s.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def chat_post_message(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    channel = resolve_channel(ctx, args)
+    text, blocks = message_text(args), message_blocks(args)
+    if not text and not blocks and not args.get("attachments"):
+        raise ApiError("no_text")
+    message = bot_message(ctx, channel, text, blocks, thread_ts=args.get("thread_ts") or None)
+    ctx.ws.add_message(message)
+    return {"channel": channel, "ts": message.ts, "message": message.as_api(ctx.settings.team_id)}
+
+
+def chat_post_ephemeral(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    channel = resolve_channel(ctx, args)
+    user = args.get("user") or ""
+    if not USER_ID.fullmatch(user):
+        raise ApiError("user_not_found")
+    text, blocks = message_text(args), message_blocks(args)
+    if not text and not blocks and not args.get("attachments"):
+        raise ApiError("no_text")
+    message = bot_message(ctx, channel, text, blocks, ephemeral_for=user, thread_ts=args.get("thread_ts"))
+    ctx.ws.add_message(message)
+    return {"message_ts": message.ts}
+
+
+def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    channel = resolve_channel(ctx, args)
+    message = ctx.ws.find_message(channel, args.get("ts") or "")
+    if message is None:
+        raise ApiError("message_not_found")
+    if "text" not in args and "blocks" not in args and "attachments" not in args:
+        raise ApiError("no_text")
+    text, blocks = message_text(args), message_blocks(args)
+    ctx.ws.replace_message(message, text, message.blocks if blocks is None else blocks)
+    out = message.as_api(ctx.settings.team_id)
+    return {"channel": channel, "ts": message.ts, "text": message.text, "message": out}
+
+
+def chat_delete(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    channel = resolve_channel(ctx, args)
+    message = ctx.ws.find_message(channel, args.get("ts") or "")
+    if message is None:
+        raise ApiError("message_not_found")
+    ctx.ws.delete_message(message)
+    return {"channel": channel, "ts": message.ts}
+
+
+def chat_get_permalink(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    channel = resolve_channel(ctx, args)
+    ts = args.get("message_ts") or ""
+    if ctx.ws.find_message(channel, ts) is None:
+        raise ApiError("message_not_found")
+    link = f"https://{ctx.settings.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    return {"channel": channel, "permalink": link}
+
+
+def conversations_info(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    return {"channel": channel_info(ctx, resolve_channel(ctx, args))}
+
+
+def conversations_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    users = [u for u in str(args.get("users") or "").split(",") if u]
+    if len(users) != 1:
+        raise ApiError("users_list_not_supplied" if not users else "not_implemented")
+    user_info(ctx, users[0])
+    return {"channel": {"id": "D" + users[0][1:]}}
+
+
+def users_info(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    return {"user": user_info(ctx, args.get("user") or "")}
+
+
+# -- response URLs ----------------------------------------------------------------------------------------
+
+
+def issue_response_url(
+    ctx: Context, channel: str, user: str, message_ts: str | None, ttl: float | None = None
+) -> str:
+    key = secrets.token_urlsafe(24)
+    ctx.ws.response_urls[key] = ResponseUrl(
+        key=key,
+        channel=channel,
+        user=user,
+        message_ts=message_ts,
+        expires=time.monotonic() + (ctx.settings.response_url_ttl if ttl is None else ttl),
+        uses_left=ctx.settings.response_url_uses,
+    )
+    return f"{ctx.settings.base_url}response/{key}"
+
+
+def post_to_response_url(ctx: Context, key: str, body: Any) -> tuple[int, dict[str, Any]]:
+    """Apply a POST to a response URL: a new message, a replacement, or a deletion."""
+    url = ctx.ws.response_urls.get(key)
+    if url is None or time.monotonic() > url.expires:
+        return 404, {"ok": False, "error": "expired_url"}
+    if url.uses_left <= 0:
+        return 404, {"ok": False, "error": "used_url"}
+    if not isinstance(body, dict):
+        return 400, {"ok": False, "error": "invalid_payload"}
+    target_ts = url.message_ts or url.last_posted_ts
+    target = ctx.ws.find_message(url.channel, target_ts, ephemeral=True) if target_ts else None
+    if truthy(body.get("delete_original")):
+        if target is None:
+            return 404, {"ok": False, "error": "message_not_found"}
+        ctx.ws.delete_message(target)
+        url.uses_left -= 1
+        return 200, {"ok": True}
+    blocks = body.get("blocks")
+    if blocks is not None:
+        errors = validate_blocks(blocks, "message")
+        if errors:
+            return 400, ApiError("invalid_blocks", errors).body()
+    text = body.get("text") or ""
+    if not text and not blocks:
+        return 400, {"ok": False, "error": "no_text"}
+    if truthy(body.get("replace_original")) and target is not None:
+        ctx.ws.replace_message(target, text, blocks or [])
+    else:
+        ephemeral = None if body.get("response_type") == "in_channel" else url.user
+        message = bot_message(
+            ctx,
+            url.channel,
+            text,
+            blocks,
+            ephemeral_for=ephemeral,
+            thread_ts=body.get("thread_ts"),
+            via="response_url",
+        )
+        ctx.ws.add_message(message)
+        url.last_posted_ts = message.ts
+    url.uses_left -= 1
+    return 200, {"ok": True}

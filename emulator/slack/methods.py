@@ -1,0 +1,27 @@
+"""The Web API methods the stand-in answers, by name."""
+
+from __future__ import annotations
+
+from emulator.slack import chat, files, views
+from emulator.slack.common import Method
+
+METHODS: dict[str, Method] = {
+    "api.test": lambda ctx, args: {"args": {k: v for k, v in args.items() if k != "token"}},
+    "auth.test": chat.auth_test,
+    "chat.postMessage": chat.chat_post_message,
+    "chat.postEphemeral": chat.chat_post_ephemeral,
+    "chat.update": chat.chat_update,
+    "chat.delete": chat.chat_delete,
+    "chat.getPermalink": chat.chat_get_permalink,
+    "conversations.info": chat.conversations_info,
+    "conversations.open": chat.conversations_open,
+    "users.info": chat.users_info,
+    "views.open": views.views_open,
+    "views.push": views.views_push,
+    "views.update": views.views_update,
+    "views.publish": views.views_publish,
+    "files.getUploadURLExternal": files.files_get_upload_url_external,
+    "files.completeUploadExternal": files.files_complete_upload_external,
+}
+
+NO_AUTH = {"api.test"}

@@ -1,0 +1,359 @@
+"""The stand-in's HTTP server on 127.0.0.1 and the handle tests and the playground hold.
+
+>>> with SlackStandIn() as slack:                                  # doctest: +SKIP
+...     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+...     client.chat_postMessage(channel="C0001", text="hello")
+...     slack.messages("C0001")[0].text
+'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from emulator.slack import chat, files, methods
+from emulator.slack.app_requests import DEFAULT_USER, post_to_app
+from emulator.slack.common import ApiError, Context, Settings, decode_json_arg
+from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
+
+
+class SlackStandIn:
+    """A local Slack Web API with a small workspace behind it; a context manager.
+
+    ``api_url`` (with its trailing slash) is what ``WebClient(base_url=…)`` needs.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        bot_token: str = "xoxb-test",
+        team_id: str = "T0001",
+        *,
+        host: str = "127.0.0.1",
+        trigger_ttl: float = 3.0,
+        response_url_ttl: float = 1800.0,
+        response_url_uses: int = 5,
+        **settings: Any,
+    ) -> None:
+        self.settings = Settings(
+            bot_token=bot_token,
+            team_id=team_id,
+            trigger_ttl=trigger_ttl,
+            response_url_ttl=response_url_ttl,
+            response_url_uses=response_url_uses,
+            **settings,
+        )
+        self.workspace = Workspace()
+        self._ctx = Context(self.workspace, self.settings)
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self.settings.base_url = f"http://{host}:{self._server.server_address[1]}/"
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> SlackStandIn:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=2)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/``"""
+        return self.settings.base_url
+
+    @property
+    def api_url(self) -> str:
+        """``http://127.0.0.1:PORT/api/`` — slack_sdk joins method names onto it."""
+        return self.settings.base_url + "api/"
+
+    @property
+    def bot_token(self) -> str:
+        return self.settings.bot_token
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.settings.bot_user_id
+
+    # -- the workspace ------------------------------------------------------------------------------------
+
+    def add_user(
+        self, user_id: str, *, real_name: str | None = None, tz: str | None = None, **fields: Any
+    ) -> None:
+        """Describe a user for ``users.info`` (other well-formed ids get a default user)."""
+        known = {k: v for k, v in {"real_name": real_name, "tz": tz, **fields}.items() if v is not None}
+        with self.workspace.lock:
+            self.workspace.users[user_id] = known
+
+    def add_channel(self, channel_id: str, *, name: str | None = None, **fields: Any) -> None:
+        """Describe a channel for ``conversations.info`` and name lookups in ``chat.postMessage``."""
+        with self.workspace.lock:
+            self.workspace.channels[channel_id] = {"name": name or channel_id.lower(), **fields}
+
+    def messages(self, channel: str) -> list[Message]:
+        """Copies of the channel's messages in order (deleted ones flagged, ephemeral ones marked)."""
+        with self.workspace.lock:
+            return copy.deepcopy(self.workspace.messages.get(channel, []))
+
+    def channels(self) -> list[str]:
+        with self.workspace.lock:
+            return list(self.workspace.messages)
+
+    def views(self, user: str | None = None) -> dict[str, list[dict[str, Any]]] | list[dict[str, Any]]:
+        """Open modals: the stack of one user, or every user's stack."""
+        with self.workspace.lock:
+            if user is not None:
+                return copy.deepcopy(self.workspace.modals.get(user, []))
+            return copy.deepcopy({u: s for u, s in self.workspace.modals.items() if s})
+
+    def close_views(self, user: str) -> None:
+        """Close the user's modals, as a click on ✕ or a submission that clears them would."""
+        with self.workspace.lock:
+            self.workspace.modals.pop(user, None)
+            self.workspace.emit({"type": "view_closed", "user": user})
+        self.workspace.flush()
+
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The Home tab view last published for the user."""
+        with self.workspace.lock:
+            return copy.deepcopy(self.workspace.homes.get(user))
+
+    def file_content(self, file_id: str) -> bytes | None:
+        with self.workspace.lock:
+            uploaded = self.workspace.files.get(file_id)
+            return uploaded.content if uploaded else None
+
+    def subscribe(self, callback: EventCallback) -> Any:
+        """Call ``callback(event)`` on every change; returns a function that unsubscribes."""
+        return self.workspace.subscribe(callback)
+
+    # -- what the app is given ----------------------------------------------------------------------------
+
+    def new_trigger_id(self, user: str = DEFAULT_USER, ttl: float | None = None) -> str:
+        """A trigger id for ``user``, usable once by ``views.open``/``views.push`` within ``trigger_ttl``."""
+        trigger = Trigger(
+            id=self.workspace.ids.trigger_id(),
+            user=user,
+            expires=time.monotonic() + (self.settings.trigger_ttl if ttl is None else ttl),
+        )
+        with self.workspace.lock:
+            self.workspace.triggers[trigger.id] = trigger
+        return trigger.id
+
+    def new_response_url(
+        self, channel: str, user: str = DEFAULT_USER, message_ts: str | None = None, ttl: float | None = None
+    ) -> str:
+        """A response URL for an interaction in ``channel`` by ``user`` (on message ``message_ts``).
+
+        Usable ``response_url_uses`` times within ``response_url_ttl`` seconds (or ``ttl``).
+        """
+        with self.workspace.lock:
+            return chat.issue_response_url(self._ctx, channel, user, message_ts, ttl)
+
+    def ratelimit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` (``"*"``: any) with HTTP 429 and Retry-After."""
+        with self.workspace.lock:
+            self.workspace.rate_limits[method] = [times, retry_after]
+
+    @staticmethod
+    def post_to_app(
+        url: str, body: str, signing_secret: str, **kwargs: Any
+    ) -> tuple[int, dict[str, str], str]:
+        """Send a signed request to an app, as Slack would; see :func:`app_requests.post_to_app`."""
+        return post_to_app(url, body, signing_secret, **kwargs)
+
+    # -- recording ----------------------------------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self.workspace.lock:
+            return [c for c in self.workspace.calls if method is None or c.method == method]
+
+    def last(self, method: str) -> Call | None:
+        found = self.calls(method)
+        return found[-1] if found else None
+
+    def clear(self) -> None:
+        """Forget the recorded calls only."""
+        with self.workspace.lock:
+            self.workspace.calls.clear()
+
+    def reset(self) -> None:
+        """Forget calls, messages, views, files, triggers, response URLs and rate limits."""
+        self.workspace.clear_all()
+
+    # -- request handling (called from the server's threads) ----------------------------------------------
+
+    def _record(self, method: str, args: dict[str, Any], token: str | None, status: int, body: dict) -> None:
+        call = Call(method=method, args=args, token=token, at=time.time(), status=status, response=body)
+        self.workspace.calls.append(call)
+
+    def _rate_limited(self, method: str) -> int | None:
+        for key in (method, "*"):
+            limit = self.workspace.rate_limits.get(key)
+            if limit and limit[0] > 0:
+                limit[0] -= 1
+                return limit[1]
+        return None
+
+    def handle_api(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict, dict[str, str]]:
+        """Answer one Web API call: (status, body, extra headers)."""
+        headers: dict[str, str] = {}
+        with self.workspace.lock:
+            status, body = 200, {"ok": False, "error": "unknown_method"}
+            retry_after = self._rate_limited(method)
+            if retry_after is not None:
+                status, body = 429, {"ok": False, "error": "ratelimited"}
+                headers["Retry-After"] = str(retry_after)
+            elif method in methods.METHODS:
+                try:
+                    if method not in methods.NO_AUTH:
+                        _check_token(token, self.settings.bot_token)
+                    body = {"ok": True, **methods.METHODS[method](self._ctx, args)}
+                except ApiError as exc:
+                    body = exc.body()
+            self._record(method, _decoded(args), token, status, body)
+        self.workspace.flush()
+        if method == "auth.test" and body.get("ok"):
+            headers["X-OAuth-Scopes"] = "commands,chat:write,chat:write.public,users:read,files:write"
+        return status, body, headers
+
+    def handle_response_url(self, key: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        try:
+            payload: Any = json.loads(raw or b"null")
+        except ValueError:
+            payload = None
+        with self.workspace.lock:
+            status, body = chat.post_to_response_url(self._ctx, key, payload)
+            args = dict(payload) if isinstance(payload, dict) else {"raw": raw.decode("utf-8", "replace")}
+            self._record(
+                "response_url", {**args, "url": self.base_url + "response/" + key}, None, status, body
+            )
+        self.workspace.flush()
+        return status, body
+
+    def handle_upload(self, key: str, data: bytes) -> tuple[int, str]:
+        with self.workspace.lock:
+            status, text = files.receive_upload(self._ctx, key, data)
+            self._record("file_upload", {"key": key, "bytes": len(data)}, None, status, {"ok": status == 200})
+        self.workspace.flush()
+        return status, text
+
+
+def _check_token(token: str | None, expected: str) -> None:
+    if not token:
+        raise ApiError("not_authed")
+    if token != expected:
+        raise ApiError("invalid_auth")
+
+
+def _decoded(args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as recorded: JSON strings of blocks, views and files decoded, the token dropped."""
+    out = {k: v for k, v in args.items() if k != "token"}
+    for key in ("blocks", "view", "attachments", "files", "metadata"):
+        with contextlib.suppress(ValueError):
+            out[key] = decode_json_arg(out, key)
+        if out.get(key) is None:
+            out.pop(key, None)
+    return out
+
+
+def parse_body(content_type: str, raw: bytes, query: str) -> dict[str, Any]:
+    """Arguments from the query string and a JSON or form body (the body wins)."""
+    args: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    if not raw:
+        return args
+    if content_type.startswith("application/json"):
+        decoded = json.loads(raw)
+        if not isinstance(decoded, dict):
+            raise ValueError("a JSON body must be an object")
+        args.update(decoded)
+    elif content_type.startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+        args.update({k: v[-1] for k, v in form.items()})
+    else:
+        raise ValueError(f"unsupported content type {content_type!r}")
+    return args
+
+
+def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "SlackStandIn/1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            pass
+
+        def do_GET(self) -> None:
+            self._dispatch()
+
+        def do_POST(self) -> None:
+            self._dispatch()
+
+        def _dispatch(self) -> None:
+            parts = urlsplit(self.path)
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            path = parts.path
+            if path.startswith("/api/"):
+                self._api(path[len("/api/") :], raw, parts.query)
+            elif path.startswith("/response/") and self.command == "POST":
+                status, body = standin.handle_response_url(path[len("/response/") :], raw)
+                self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
+            elif path.startswith("/upload/v1/") and self.command == "POST":
+                status, text = standin.handle_upload(path[len("/upload/v1/") :], raw)
+                self._send(status, text.encode(), "text/plain; charset=utf-8")
+            else:
+                self._send(404, b"Not Found", "text/plain; charset=utf-8")
+
+        def _api(self, method: str, raw: bytes, query: str) -> None:
+            try:
+                args = parse_body(self.headers.get("Content-Type") or "", raw, query)
+            except (ValueError, UnicodeDecodeError):
+                self._send(200, json.dumps({"ok": False, "error": "invalid_form_data"}).encode())
+                return
+            token = args.get("token")
+            auth = self.headers.get("Authorization") or ""
+            if auth.startswith("Bearer "):
+                token = auth[len("Bearer ") :]
+            status, body, headers = standin.handle_api(method, args, token)
+            self._send(status, json.dumps(body).encode(), headers=headers)
+
+        def _send(
+            self,
+            status: int,
+            payload: bytes,
+            content_type: str = "application/json; charset=utf-8",
+            headers: dict[str, str] | None = None,
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
