@@ -175,7 +175,7 @@ def make_bot(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., Bo
         )
         app = create_app(bot_settings, services)
         server = make_server("127.0.0.1", 0, create_web_app(app, services), threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         servers.append(server)
         return Bot(slack, f"http://127.0.0.1:{server.server_port}", app, services)
