@@ -12,6 +12,7 @@ from bot.views.blocks import (
     actions,
     button,
     context,
+    cut,
     divider,
     escape,
     header,
@@ -21,6 +22,10 @@ from bot.views.blocks import (
 )
 from services.catalogue import FIX, REASON, STATE_WORDS, confirm_text, fix_label, plural
 from services.catalogue import evidence_lines as catalogue_evidence
+
+SUMMARY_MAX = 600  # a section holds 3,000 characters: long QuickBooks messages are cut, the steps kept
+EVIDENCE_MAX = 300
+EVIDENCE_LINES = 10
 
 ICONS = {"synced": "✅", "problem": "⚠️", "pending": "⏳", "not_found": "❓", "dismissed": "🚫"}
 
@@ -44,9 +49,14 @@ def reason_blocks(
 ) -> list[Block]:
     """One reason: a section with its words and evidence, then its fix buttons (if any)."""
     words = REASON[reason.code]
-    lines = [f"*{position}. {escape(words.title)}*", escape(reason.summary)]
-    for label, text in catalogue_evidence(reason.code, reason.evidence):
-        lines.append(f"• {escape(label)}: {escape(text)}")
+    lines = [f"*{position}. {escape(words.title)}*", escape(cut(reason.summary, SUMMARY_MAX))]
+    evidence = catalogue_evidence(reason.code, reason.evidence)
+    for label, text in evidence[:EVIDENCE_LINES]:
+        lines.append(f"• {escape(label)}: {escape(cut(text, EVIDENCE_MAX))}")
+    if len(evidence) > EVIDENCE_LINES:
+        lines.append(
+            f"• …and {len(evidence) - EVIDENCE_LINES} more (`qbsync diagnose {escape(load_number)}`)"
+        )
     lines.append(f"_By hand:_ {escape(words.by_hand_text)}")
     blocks = [section("\n".join(lines), block_id=ids.reason_block(reason.code))]
     if reason.code == "load_not_found":
