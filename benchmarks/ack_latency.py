@@ -1,0 +1,174 @@
+"""How fast ``qbsync serve`` acknowledges Slack: p50/p99 of 20 concurrent ``/qbsync <load>`` commands
+through the real HTTP server (gunicorn), with QuickBooks answering in 200 ms, against a baseline
+measured in the same run (``GET /healthz`` at the same concurrency on the same server).
+
+Run: ``.venv/bin/python -m benchmarks.ack_latency [--rounds 10] [--concurrency 20]``. Target: p99 < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from emulator.server import EmulatorServer
+from emulator.slack import SlackStandIn, signed_headers, slash_command_body
+
+SECRET = "benchmark-signing-secret"
+TARGET_P99_MS = 300.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _prepare(database_url: str, emu: EmulatorServer, env: dict[str, str], loads: int) -> None:
+    from services.bootstrap import bootstrap
+    from services.importer import import_data
+    from services.quickbooks import TokenSet
+    from services.settings import load_settings
+    from services.storage import upgrade
+
+    upgrade(database_url)
+    services = bootstrap(load_settings(**env))
+    grant = emu.issue_tokens()
+    tokens = TokenSet(grant["access_token"], grant["refresh_token"], 3600, None, grant["realm_id"])
+    services.connection.store(tokens, grant["realm_id"], "benchmark")
+    import_data(
+        services.engine,
+        {
+            "customers": [{"id": "C-1", "name": "Acme Foods", "qb_email": "ap@acme.example"}],
+            "charge_codes": [{"code": "BASE", "name": "Base Price"}],
+            "loads": [
+                {
+                    "load_number": f"B-{i:04d}",
+                    "customer_id": "C-1",
+                    "invoice_date": "2026-11-20",
+                    "charges": [{"code": "BASE", "amount": "100.00"}],
+                }
+                for i in range(loads)
+            ],
+        },
+    )
+    services.close()
+
+
+def _timed(send) -> float:
+    started = time.perf_counter()
+    response = send()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    return elapsed
+
+
+def _burst(pool, sends) -> list[float]:
+    return list(pool.map(_timed, sends))
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--latency-ms", type=int, default=200, help="QuickBooks' answer time")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        EmulatorServer(port=0, latency_ms=args.latency_ms) as emu,
+        SlackStandIn(port=0) as slack,
+    ):
+        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        env = {
+            "DATABASE_URL": database_url,
+            "QBO_CLIENT_ID": "bench",
+            "QBO_CLIENT_SECRET": "bench",
+            "QBO_API_BASE_URL": emu.api_base,
+            "INTUIT_DISCOVERY_URL": emu.discovery_url,
+            "QBSYNC_SECRET_KEY": "benchmark-secret-key-benchmark-secret-key",
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "QBSYNC_SCHEDULER": "off",
+            "OAUTHLIB_INSECURE_TRANSPORT": "1",
+        }
+        _prepare(database_url, emu, env, args.concurrency)
+        port = _free_port()
+        qbsync = str(Path(sys.executable).with_name("qbsync"))
+        server = subprocess.Popen(
+            [qbsync, "serve", "--port", str(port), "--host", "127.0.0.1"],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("qbsync serve did not start")
+                time.sleep(0.1)
+            session = requests.Session()
+
+            def command(i: int):
+                body = slash_command_body(
+                    "/qbsync", f"B-{i:04d}", response_url=slack.new_response_url("C0BENCH01", "U0BENCH01")
+                )
+                return lambda: session.post(
+                    f"{url}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(SECRET, body),
+                    timeout=10,
+                )
+
+            def health():
+                return lambda: session.get(f"{url}/healthz", timeout=10)
+
+            with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
+                _burst(pool, [health() for _ in range(args.concurrency)])  # warm-up
+                baseline, acks = [], []
+                for _ in range(args.rounds):
+                    baseline += _burst(pool, [health() for _ in range(args.concurrency)])
+                    acks += _burst(pool, [command(i) for i in range(args.concurrency)])
+                    time.sleep(args.latency_ms / 1000 * 3)  # let the work after the acks finish
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+    rows = [
+        ("GET /healthz (baseline)", baseline),
+        (f"/qbsync <load> ack, QuickBooks at {args.latency_ms} ms", acks),
+    ]
+    base_p99 = _percentile(baseline, 99)
+    print(f"{'measure':<44} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'p99 / baseline':>15}")
+    for name, values in rows:
+        p50, p99 = statistics.median(values), _percentile(values, 99)
+        print(f"{name:<44} {len(values):>5} {p50:>8.1f} {p99:>8.1f} {p99 / base_p99:>15.2f}")
+    p99 = _percentile(acks, 99)
+    verdict = "meets" if p99 < TARGET_P99_MS else "MISSES"
+    print(f"target: ack p99 < {TARGET_P99_MS:.0f} ms — {verdict} ({p99:.1f} ms)")
+    return 0 if p99 < TARGET_P99_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
