@@ -85,7 +85,9 @@ def register(app: App, deps: Deps) -> None:
                 diagnosis = deps.services.diagnoser.diagnose(request.load)
             send(
                 respond,
-                diagnosis_message(diagnosis, connect_url=deps.connect_url, response_type="in_channel"),
+                diagnosis_message(
+                    diagnosis, connect_url=deps.connect_url, response_type=_audience(diagnosis)
+                ),
             )
         elif request.kind == "retry":
             actor, user = actor_of(command)
@@ -110,6 +112,11 @@ def register(app: App, deps: Deps) -> None:
             )
 
     app.command(ids.COMMAND)(ack=acknowledge, lazy=[answer])
+
+
+def _audience(diagnosis) -> str:
+    """A diagnosis is for the channel; "no such load" (a typo) only for the person who typed it."""
+    return "ephemeral" if diagnosis.state == "not_found" else "in_channel"
 
 
 class _checking:

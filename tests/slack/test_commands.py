@@ -219,3 +219,24 @@ def test_signed_request_helper_matches_bolt(bot):
     body = slash_command_body("/qbsync", "help", user_id=CLERK)
     status, _headers, answer = post_to_app(f"{bot.url}/slack/events", body, SECRET)
     assert status == 200 and "qbsync" in answer
+
+
+def test_an_unknown_load_is_answered_only_to_the_person_who_typed_it(bot, engine):
+    tms(engine, [a_load("HB-2003")])
+    bot.command("HB-2OO3")
+    message = wait_for(lambda: bot.last_message(lambda m: "No load" in text_of(m)))
+    assert message.ephemeral_for == CLERK
+
+
+def test_the_app_home_shows_the_status_once_per_event(bot, engine):
+    from emulator.slack import event_callback_body
+
+    tms(engine, [a_load("H-1")])
+    body = event_callback_body({"type": "app_home_opened", "user": CLERK, "tab": "home"}, event_id="Ev0001")
+    for _ in range(2):  # Slack retries an event it thinks was not answered in time
+        status, _headers, _answer = post_to_app(f"{bot.url}/slack/events", body, SECRET)
+        assert status == 200
+    home = wait_for(lambda: bot.slack.home(CLERK))
+    assert "qbsync status" in str(home["blocks"]) and "Connected" in str(home["blocks"])
+    time.sleep(0.3)
+    assert len(bot.slack.calls("views.publish")) == 1
