@@ -143,6 +143,13 @@ class Load(SQLModel, table=True):
     synced_total: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
     synced_at: dt.datetime | None = _when(nullable=True)
     sync_generation: int = Field(default=0)  # bumped when a push must not reuse the last request id
+    # The QuickBooks invoice number when it is not the load number (set_doc_number; kept on re-import).
+    qb_doc_number: str | None = Field(default=None, max_length=21, unique=True, index=True)
+
+    # Dismissed by a person: not to be synced, out of the problem list, the digest and automatic syncs.
+    dismissed_by: str | None = Field(default=None, max_length=100)
+    dismissed_at: dt.datetime | None = _when(nullable=True)
+    dismissed_reason: str | None = Field(default=None, max_length=200)
 
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_until: dt.datetime | None = _when(nullable=True)
@@ -158,6 +165,11 @@ class Load(SQLModel, table=True):
     @property
     def total(self) -> Decimal:
         return sum((line.amount for line in self.charges), Decimal("0.00"))
+
+    @property
+    def doc_number(self) -> str:
+        """The number the QuickBooks invoice carries: the override, or the load number."""
+        return self.qb_doc_number or self.load_number
 
     @property
     def reason_codes(self) -> list[str]:
