@@ -14,6 +14,7 @@ Nothing here knows about Slack or the terminal: renderers decide layout, this mo
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -263,11 +264,11 @@ FIX_CODES: tuple[str, ...] = tuple(words.code for words in FIXES)
 ADMIN_ONLY: frozenset[str] = frozenset(words.code for words in FIXES if words.admin)
 
 STATE_WORDS = {
-    "synced": "synced: the QuickBooks invoice matches the load",
-    "pending": "not synced yet: nothing blocks it",
+    "synced": "synced — the QuickBooks invoice matches the load",
+    "pending": "not synced yet — nothing blocks it",
     "problem": "does not sync",
     "not_found": "not found",
-    "dismissed": "dismissed: not to be synced",
+    "dismissed": "dismissed — not to be synced",
 }
 
 OUTCOME_WORDS = {
@@ -298,7 +299,119 @@ def confirm_text(fix: str, load_number: str) -> Confirm | None:
     return Confirm(c.title, c.text.replace("{load}", load_number), c.confirm, c.deny)
 
 
+# -- summaries: the one sentence of each reason, filled in from its evidence ---------------------------
+
+
+def summary_not_connected(state: str, detail: str | None = None) -> str:
+    text = "The QuickBooks connection is broken" if state == "broken" else "QuickBooks is not connected"
+    return f"{text}: {detail}" if detail else text
+
+
+def summary_qb_invoice_deleted(qb_invoice_id: str, load_number: str) -> str:
+    return f"Invoice {qb_invoice_id} for load {load_number} is no longer in QuickBooks"
+
+
+def summary_doc_number_too_long(doc_number: str, max_length: int, suggested: str | None = None) -> str:
+    text = (
+        f"Load number {doc_number} has {len(doc_number)} characters; QuickBooks invoice numbers hold "
+        f"at most {max_length}"
+    )
+    return f"{text} (suggested invoice number: {suggested})" if suggested else text
+
+
+def summary_custom_txn_numbers_off(doc_number: str) -> str:
+    return (
+        "Custom transaction numbers are off in QuickBooks, so the invoice would not carry "
+        f"the number {doc_number}"
+    )
+
+
+def summary_duplicate_load_number(doc_number: str, brief: dict[str, Any]) -> str:
+    return (
+        f"QuickBooks already has invoice {doc_number} (id {brief['qb_invoice_id']}, {brief['customer']}, "
+        f"{money(brief['total'])}, {brief['date']}) that qbsync did not create"
+    )
+
+
+def summary_customer_changed(load_number: str, now_for: str, qb_invoice_id: str, was_for: str) -> str:
+    return f"Load {load_number} is now for {now_for}, but invoice {qb_invoice_id} was synced for {was_for}"
+
+
+def summary_amount_mismatch(qb_invoice_id: str, qb_total: Any, tms_total: Any) -> str:
+    return f"QuickBooks invoice {qb_invoice_id} totals {money(qb_total)}, the load totals {money(tms_total)}"
+
+
+_CHARGE_CODE_PROBLEM = {
+    "missing": "is not in QuickBooks Products and Services",
+    "duplicate": "appears more than once in QuickBooks Products and Services",
+    "inactive": "is inactive in QuickBooks Products and Services",
+}
+
+
+def summary_charge_code(name: str, problem: str | None, code: str | None = None) -> str:
+    label = f"{code} ({name})" if code else name
+    return f"{label} {_CHARGE_CODE_PROBLEM.get(problem or 'missing', 'is not synced')}"
+
+
+def summary_load_not_found(number: str, near: list[str], doc_number_of: str | None = None) -> str:
+    if doc_number_of:
+        return f"No load {number!r}; it is the QuickBooks invoice number of load {doc_number_of}"
+    return f"No load {number!r}" + (f"; did you mean {', '.join(near)}?" if near else "")
+
+
+# What QuickBooks' own refusals stand for; ``{message}`` and ``{code}`` come from its Fault.
+QUICKBOOKS_SAYS = {
+    "qb_not_connected": "QuickBooks refused the connection: {message}",
+    "qb_throttled": "QuickBooks is limiting requests (HTTP 429); retry in a minute",
+    "qb_unavailable": "QuickBooks did not answer: {message}",
+    "charge_codes_not_synced": "QuickBooks says a charge code's item does not exist or is inactive",
+    "customer_not_synced": "QuickBooks says the customer does not exist or is inactive",
+    "doc_number_too_long": "QuickBooks says the invoice number is too long",
+    "duplicate_load_number": "QuickBooks says the invoice number is already used",
+    "qb_validation_error": "QuickBooks rejected the invoice (code {code}): {message}",
+}
+
+
+def summary_quickbooks_says(code: str, message: str = "", qb_code: str | None = None) -> str:
+    return QUICKBOOKS_SAYS[code].format(message=message, code=qb_code or "?")
+
+
+# -- dismissal ---------------------------------------------------------------------------------------
+
+DISMISS_REASON_MAX = 200
+
+
+def dismissed_text(by: str, at: Any, reason: str) -> str:
+    """``Dismissed by U123 on 2026-11-27 14:03 UTC — invoiced by hand``."""
+    return f"Dismissed by {by} on {when(at)} — {reason}"
+
+
+def undismiss_hint(load_number: str) -> str:
+    return f"Restore it to sync it again (qbsync fix {load_number} undismiss)."
+
+
+def restored_by_import_text(by: str | None, reason: str | None) -> str:
+    who = f" (dismissed by {by}: {reason})" if by and reason else ""
+    return f"Changed in the TMS after it was dismissed{who}: back in the problem list, to be synced again."
+
+
 # -- values ------------------------------------------------------------------------------------------
+
+
+def when(value: Any) -> str:
+    """A UTC time as ``2026-11-27 14:03 UTC``; an ISO string is accepted; nothing as ``unknown``."""
+    if value is None or value == "":
+        return "unknown"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
 
 
 def money(amount: Any) -> str:
@@ -388,6 +501,7 @@ def evidence_lines(code: str, evidence: dict[str, Any]) -> list[tuple[str, str]]
         add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
     elif code == "doc_number_too_long" and ev.get("length"):
         add("Load number", f"{ev.get('load_number')} ({ev['length']} characters, at most {ev.get('max')})")
+        add("QuickBooks invoice number set", ev.get("qb_doc_number"))
         add("Suggested invoice number", ev.get("suggested_doc_number"))
     elif code == "custom_txn_numbers_off" and "preference" in ev:
         add("QuickBooks setting", "Custom transaction numbers: off")
@@ -402,6 +516,19 @@ def evidence_lines(code: str, evidence: dict[str, Any]) -> list[tuple[str, str]]
         return lines
     _qb_fault(ev, add)
     return lines
+
+
+def choice_text(choice: dict[str, Any]) -> str:
+    """One option a fix offers (a QuickBooks customer, the items for a charge code, an invoice
+    number) in plain words."""
+    if "doc_number" in choice:
+        return str(choice["doc_number"])
+    if "qb_items" in choice:
+        items = "; ".join(_item(i) for i in choice.get("qb_items") or [])
+        return f"{choice.get('code')} ({choice.get('name')}): {items}" if items else str(choice.get("code"))
+    if "id" in choice or "email" in choice:
+        return _customer(choice)
+    return _plain(choice)
 
 
 def _qb_fault(ev: dict[str, Any], add) -> None:

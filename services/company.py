@@ -10,6 +10,7 @@ from typing import Any
 
 from services import invoices
 from services.quickbooks import QuickBooksApi
+from services.quickbooks.escape import in_list
 
 # QuickBooks lists only active customers and items unless the query filters on Active.
 ALL_STATES = "Active IN (true, false)"
@@ -49,6 +50,15 @@ class CompanySnapshot:
         if doc_number not in self._numbered:
             self._numbered[doc_number] = invoices.find_by_doc_number(self.api, doc_number)
         return self._numbered[doc_number]
+
+    def prefetch_numbered(self, doc_numbers: list[str]) -> None:
+        """Look up invoices carrying any of ``doc_numbers`` (no curly quotes) in one query."""
+        missing = [n for n in dict.fromkeys(doc_numbers) if n not in self._numbered]
+        if not missing:
+            return
+        rows = self.api.query_all("Invoice", f"DocNumber IN {in_list(missing)}")
+        for number in missing:
+            self._numbered[number] = invoices.numbered(rows, number)
 
     def invoice(self, invoice_id: str) -> dict[str, Any] | None:
         """One invoice by id, or None when it no longer exists."""

@@ -12,11 +12,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import Session, select
+
+from services import catalogue
 from services.company import ALL_STATES, CompanySnapshot
+from services.docnumbers import DOC_NUMBER_MAX, candidates
 from services.invoices import doc_number_select, numbered
 from services.loadnumbers import clean_load_number
-from services.models import utcnow
+from services.models import FixAudit, utcnow
 from services.quickbooks import Kind, QboError
+from services.quickbooks.escape import in_list
 from services.reasons import Reason, ordered
 from services.sync import LoadView, SyncEngine, classify, not_connected_reason
 
@@ -32,15 +37,22 @@ class Diagnosis:
     qb_requests: int = 0
     checked_at: dt.datetime = field(default_factory=utcnow)
     note: str | None = None
+    doc_number: str | None = None  # the QuickBooks invoice number, when it is not the load number
+    dismissed: dict[str, Any] | None = None  # {"by", "at", "reason"} while the load is dismissed
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "load_number": self.load_number,
             "state": self.state,
             "qb_invoice_id": self.qb_invoice_id,
             "reasons": [r.to_dict() for r in self.reasons],
             "qb_requests": self.qb_requests,
         }
+        if self.doc_number:
+            data["qb_doc_number"] = self.doc_number
+        if self.dismissed:
+            data["dismissed"] = {**self.dismissed, "at": self.dismissed["at"].isoformat()}
+        return data
 
 
 class Diagnoser:
@@ -58,8 +70,14 @@ class Diagnoser:
         reasons = self._check(view)
         state = "problem" if reasons else ("synced" if view.qb_invoice_id else "pending")
         note = None
-        if state == "pending":
+        dismissed = None
+        if view.dismissed:
+            dismissed = {"by": view.dismissed_by, "at": view.dismissed_at, "reason": view.dismissed_reason}
+            note = catalogue.undismiss_hint(view.load_number)
+        elif state == "pending":
             note = "Nothing blocks this load: it is ready to sync (Retry)."
+        if not view.dismissed and state != "synced":
+            note = " ".join(filter(None, [self._restored_note(view.load_number), note])) or None
         return Diagnosis(
             view.load_number,
             state,
@@ -67,7 +85,19 @@ class Diagnoser:
             reasons,
             qb_requests=self.api.request_count - start,
             note=note,
+            doc_number=view.qb_doc_number,
+            dismissed=dismissed,
         )
+
+    def _restored_note(self, number: str) -> str | None:
+        """The note left when a TMS change brought a dismissed load back, while it is the last word."""
+        with Session(self.sync.engine) as session:
+            last = session.exec(
+                select(FixAudit).where(FixAudit.load_number == number).order_by(FixAudit.id.desc()).limit(1)
+            ).first()
+        if last and last.fix == "undismiss" and (last.changes or {}).get("changed_in_tms"):
+            return last.detail
+        return None
 
     def _check(self, view: LoadView) -> list[Reason]:
         status = self.sync.connection.status()
@@ -93,10 +123,15 @@ class Diagnoser:
             items.append({"bId": "invoice", "Query": f"SELECT * FROM Invoice WHERE Id = '{invoice_id}'"})
         else:
             items += [
-                {"bId": "numbered", "Query": doc_number_select(view.load_number)},
+                {"bId": "numbered", "Query": doc_number_select(view.doc_number)},
                 {"bId": "customers", "Query": f"SELECT * FROM Customer WHERE {ALL_STATES} MAXRESULTS {PAGE}"},
                 {"bId": "items", "Query": f"SELECT * FROM Item WHERE {ALL_STATES} MAXRESULTS {PAGE}"},
             ]
+            if len(view.doc_number) > DOC_NUMBER_MAX:  # the short forms a suggestion may use
+                shorts = f"DocNumber IN {in_list(candidates(view.load_number))}"
+                items.append(
+                    {"bId": "shorts", "Query": f"SELECT * FROM Invoice WHERE {shorts} MAXRESULTS {PAGE}"}
+                )
         answers = self.api.batch(items)
         rows = {bid: _rows(answer, bid) for bid, answer in answers.items()}
         prefs = rows.get("preferences") or [{}]
@@ -105,7 +140,9 @@ class Diagnoser:
             found = rows.get("invoice") or []
             company.prime(invoices_by_id={view.qb_invoice_id: found[0] if found else None})
             return
-        company.prime(numbered={view.load_number: numbered(rows.get("numbered", []), view.load_number)})
+        company.prime(numbered={view.doc_number: numbered(rows.get("numbered", []), view.doc_number)})
+        if "shorts" in rows:
+            company.prime(numbered={n: numbered(rows["shorts"], n) for n in candidates(view.load_number)})
         for name in ("customers", "items"):
             page = rows.get(name, [])
             if len(page) < PAGE:  # a full page means there may be more: let the snapshot page them

@@ -63,7 +63,7 @@ def invoice_body(view: LoadView, customer_id: str, item_ids: dict[str, str]) -> 
             }
         )
     return {
-        "DocNumber": view.load_number,
+        "DocNumber": view.doc_number,
         "TxnDate": view.invoice_date.isoformat(),
         "CustomerRef": {"value": customer_id},
         "PrivateNote": marker(view.load_number),

@@ -24,9 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from services import invoices
+from services import catalogue, invoices
+from services.catalogue import reason_title
 from services.company import CompanySnapshot
 from services.connection import ConnectionService
+from services.docnumbers import DOC_NUMBER_MAX, candidates, suggestions, used_by_other_loads
 from services.loadnumbers import clean_load_number, suggest_load_numbers
 from services.matching import match_customer, match_item
 from services.models import (
@@ -45,7 +47,6 @@ from services.reasons import Reason, ordered
 
 log = logging.getLogger(__name__)
 
-DOC_NUMBER_MAX = 21
 CLAIM_TTL = dt.timedelta(minutes=10)
 RECONCILE_CHUNK = 100
 REQUEST_NAMESPACE = uuid.UUID("6f1d5a43-8b0e-4c1e-9a55-3b0c1f6d7e21")
@@ -59,6 +60,8 @@ class SyncResult:
     qb_invoice_id: str | None = None
     reasons: list[Reason] = field(default_factory=list)
     note: str | None = None
+    doc_number: str | None = None  # the QuickBooks invoice number, when it is not the load number
+    dismissed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +88,19 @@ class LoadView:
     synced_customer_name: str | None
     sync_generation: int
     total: Decimal
+    qb_doc_number: str | None = None
+    dismissed_by: str | None = None
+    dismissed_at: dt.datetime | None = None
+    dismissed_reason: str | None = None
+
+    @property
+    def doc_number(self) -> str:
+        """The number the QuickBooks invoice carries: the override, or the load number."""
+        return self.qb_doc_number or self.load_number
+
+    @property
+    def dismissed(self) -> bool:
+        return self.dismissed_at is not None
 
 
 @dataclass
@@ -102,9 +118,14 @@ class Outcome:
     note: str | None = None
 
 
-def request_id_for(realm_id: str, load_number: str, generation: int) -> str:
-    """The same load, company and generation always give the same 36-character request id."""
-    return str(uuid.uuid5(REQUEST_NAMESPACE, f"{realm_id}|{load_number}|{generation}"))
+def request_id_for(realm_id: str, load_number: str, generation: int, doc_number: str | None = None) -> str:
+    """The same load, company, generation and invoice number always give the same 36-character request
+    id; another invoice number (``set_doc_number``) gives another id, so QuickBooks never answers a
+    create with an invoice numbered otherwise."""
+    key = f"{realm_id}|{load_number}|{generation}"
+    if doc_number and doc_number != load_number:
+        key += f"|{doc_number}"
+    return str(uuid.uuid5(REQUEST_NAMESPACE, key))
 
 
 def worker_id() -> str:
@@ -133,6 +154,13 @@ class SyncEngine:
         view = self.read_view(number)
         if view is None:
             return self.not_found(number)
+        if view.dismissed:
+            current = self.current_result(number)
+            current.note = (
+                f"{catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)}. "
+                f"Not synced. {catalogue.undismiss_hint(number)}"
+            )
+            return current
         me = worker_id()
         if not self._claim(view.id, me):
             current = self.current_result(number)
@@ -163,7 +191,8 @@ class SyncEngine:
         return results
 
     def unsynced_load_numbers(self) -> list[str]:
-        """Loads not synced, and synced loads whose customer or total changed in the TMS since."""
+        """Loads not synced, and synced loads whose customer or total changed in the TMS since; never a
+        dismissed load."""
         lines = ChargeLine.__table__  # type: ignore[attr-defined]
         total_cents = (
             sa.select(sa.func.coalesce(sa.func.sum(lines.c.amount), 0))
@@ -177,6 +206,7 @@ class SyncEngine:
         query = (
             sa.select(_LOAD.c.load_number)
             .where(sa.or_(_LOAD.c.state != LoadState.SYNCED.value, changed))
+            .where(_LOAD.c.dismissed_at.is_(None))
             .order_by(_LOAD.c.id)
         )
         with self.engine.connect() as conn:
@@ -192,6 +222,7 @@ class SyncEngine:
             rows = conn.execute(
                 sa.select(_LOAD.c.load_number, _LOAD.c.qb_invoice_id)
                 .where(_LOAD.c.state == LoadState.SYNCED.value, _LOAD.c.qb_invoice_id.is_not(None))
+                .where(_LOAD.c.dismissed_at.is_(None))
                 .order_by(_LOAD.c.id)
             ).all()
         found: dict[str, dict[str, Any]] = {}
@@ -225,8 +256,9 @@ class SyncEngine:
     def not_found(self, number: str) -> SyncResult:
         with Session(self.engine) as session:
             known = session.exec(select(Load.load_number)).all()
-        near = suggest_load_numbers(number, known)
-        summary = f"No load {number!r}" + (f"; did you mean {', '.join(near)}?" if near else "")
+            owner = session.exec(select(Load.load_number).where(Load.qb_doc_number == number)).first()
+        near = [owner] if owner else suggest_load_numbers(number, known)
+        summary = catalogue.summary_load_not_found(number, near, owner)
         reason = Reason("load_not_found", summary, {"load_number": number, "near_matches": near})
         return SyncResult(number, "not_found", None, [reason])
 
@@ -246,6 +278,8 @@ class SyncEngine:
                 load.state.value if isinstance(load.state, LoadState) else str(load.state),
                 load.qb_invoice_id,
                 [Reason.from_dict(r) for r in load.reasons],
+                doc_number=load.qb_doc_number,
+                dismissed=load.dismissed_at is not None,
             )
 
     # -- claim ------------------------------------------------------------------------------------
@@ -313,6 +347,10 @@ class SyncEngine:
                 synced_customer_name=synced_name,
                 sync_generation=load.sync_generation,
                 total=load.total,
+                qb_doc_number=load.qb_doc_number,
+                dismissed_by=load.dismissed_by,
+                dismissed_at=load.dismissed_at,
+                dismissed_reason=load.dismissed_reason,
             )
 
     # -- push -------------------------------------------------------------------------------------
@@ -347,7 +385,7 @@ class SyncEngine:
             outcome.reasons.append(
                 Reason(
                     "qb_invoice_deleted",
-                    f"Invoice {view.qb_invoice_id} for load {view.load_number} is no longer in QuickBooks",
+                    catalogue.summary_qb_invoice_deleted(view.qb_invoice_id, view.load_number),
                     {"qb_invoice_id": view.qb_invoice_id},
                 )
             )
@@ -357,28 +395,21 @@ class SyncEngine:
 
     def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome, dry_run: bool) -> None:
         numbering_ok = True
-        if len(view.load_number) > DOC_NUMBER_MAX:
+        doc_number = view.doc_number
+        if len(doc_number) > DOC_NUMBER_MAX:
             numbering_ok = False
-            outcome.reasons.append(
-                Reason(
-                    "doc_number_too_long",
-                    f"Load number {view.load_number} has {len(view.load_number)} characters; "
-                    f"QuickBooks invoice numbers hold at most {DOC_NUMBER_MAX}",
-                    {"load_number": view.load_number, "length": len(view.load_number), "max": DOC_NUMBER_MAX},
-                )
-            )
+            outcome.reasons.append(self.too_long_reason(view, company))
         if not company.custom_txn_numbers():
             numbering_ok = False
             outcome.reasons.append(
                 Reason(
                     "custom_txn_numbers_off",
-                    "Custom transaction numbers are off in QuickBooks, so the invoice would not carry "
-                    f"the load number {view.load_number}",
+                    catalogue.summary_custom_txn_numbers_off(doc_number),
                     {"preference": "SalesFormsPrefs.CustomTxnNumbers", "value": False},
                 )
             )
         if numbering_ok:
-            existing = company.invoices_numbered(view.load_number)
+            existing = company.invoices_numbered(doc_number)
             ours = [inv for inv in existing if invoices.is_ours(inv, view.load_number)]
             if ours:
                 outcome.invoice = ours[0]
@@ -387,13 +418,13 @@ class SyncEngine:
                 outcome.reasons.extend(drift_reasons(view, ours[0], adopted=True))
                 return
             if existing:
-                outcome.reasons.append(duplicate_reason(view.load_number, existing[0]))
+                outcome.reasons.append(duplicate_reason(doc_number, existing[0]))
 
         customer_id = self._resolve_customer(view, company, outcome)
         item_ids = self._resolve_items(view, company, outcome)
         if outcome.reasons or dry_run:
             return
-        request_id = request_id_for(self.api_realm(), view.load_number, view.sync_generation)
+        request_id = request_id_for(self.api_realm(), view.load_number, view.sync_generation, doc_number)
         outcome.request_id = request_id
         body = invoices.invoice_body(view, customer_id, item_ids)
         try:
@@ -403,13 +434,37 @@ class SyncEngine:
                 outcome.bump_generation = True  # QuickBooks would replay this answer for the same id
             if exc.code == "6140":
                 outcome.error = exc
-                duplicates = invoices.find_by_doc_number(self.api, view.load_number)
+                duplicates = invoices.find_by_doc_number(self.api, doc_number)
                 if duplicates:
-                    outcome.reasons.append(duplicate_reason(view.load_number, duplicates[0]))
+                    outcome.reasons.append(duplicate_reason(doc_number, duplicates[0]))
                     return
             raise
         outcome.invoice = invoice
         outcome.qb_customer_id = customer_id
+
+    def too_long_reason(self, view: LoadView, company: CompanySnapshot) -> Reason:
+        """``doc_number_too_long`` with a suggested short invoice number that no other load uses and
+        no QuickBooks invoice carries."""
+        suggested = self.suggest_doc_numbers(view, company)
+        evidence: dict[str, Any] = {
+            "load_number": view.load_number,
+            "length": len(view.doc_number),
+            "max": DOC_NUMBER_MAX,
+        }
+        if suggested:
+            evidence["suggested_doc_number"] = suggested[0]
+        summary = catalogue.summary_doc_number_too_long(view.doc_number, DOC_NUMBER_MAX)
+        return Reason("doc_number_too_long", summary, evidence)
+
+    def suggest_doc_numbers(self, view: LoadView, company: CompanySnapshot, limit: int = 1) -> list[str]:
+        company.prefetch_numbered(candidates(view.load_number))
+
+        def taken(number: str) -> bool:
+            if used_by_other_loads(self.engine, number, view.id):
+                return True
+            return any(not invoices.is_ours(i, view.load_number) for i in company.invoices_numbered(number))
+
+        return suggestions(view.load_number, taken, limit)
 
     def api_realm(self) -> str:
         return self.connection.status().realm_id or ""
@@ -419,7 +474,11 @@ class SyncEngine:
         match = match_customer(customer.name, customer.qb_email, customer.qb_customer_id, company.customers())
         if match.customer is None:
             outcome.reasons.append(
-                Reason("customer_not_synced", match.problem or "customer not synced", match.evidence)
+                Reason(
+                    "customer_not_synced",
+                    match.problem or reason_title("customer_not_synced"),
+                    match.evidence,
+                )
             )
             return None
         outcome.qb_customer_id = match.customer["Id"]
@@ -439,12 +498,14 @@ class SyncEngine:
                 "duplicate": ChargeCodeState.DUPLICATE,
                 "inactive": ChargeCodeState.INACTIVE,
             }[match.problem or "missing"]
-            outcome.code_states[code] = (state, _code_problem_text(charge.name, match.problem))
+            outcome.code_states[code] = (state, catalogue.summary_charge_code(charge.name, match.problem))
             problems.append(
                 {"code": code, "name": charge.name, "problem": match.problem, "qb_items": match.candidates}
             )
         if problems:
-            words = "; ".join(_code_problem_text(p["name"], p["problem"], p["code"]) for p in problems)
+            words = "; ".join(
+                catalogue.summary_charge_code(p["name"], p["problem"], p["code"]) for p in problems
+            )
             outcome.reasons.append(Reason("charge_codes_not_synced", words, {"charge_codes": problems}))
         return links
 
@@ -517,6 +578,7 @@ class SyncEngine:
             invoice["Id"] if invoice else view.qb_invoice_id,
             blocking,
             outcome.note,
+            doc_number=view.qb_doc_number,
         )
 
 
@@ -524,21 +586,16 @@ class SyncEngine:
 
 
 def not_connected_reason(state: str, detail: str | None) -> Reason:
-    summary = "QuickBooks is not connected" if state != "broken" else "The QuickBooks connection is broken"
     evidence: dict[str, Any] = {"connection": state}
     if detail:
         evidence["detail"] = detail
-        summary += f": {detail}"
-    return Reason("qb_not_connected", summary, evidence)
+    return Reason("qb_not_connected", catalogue.summary_not_connected(state, detail), evidence)
 
 
-def duplicate_reason(load_number: str, invoice: dict[str, Any]) -> Reason:
+def duplicate_reason(doc_number: str, invoice: dict[str, Any]) -> Reason:
     evidence = invoices.invoice_brief(invoice)
     return Reason(
-        "duplicate_load_number",
-        f"QuickBooks already has invoice {load_number} (id {evidence['qb_invoice_id']}, "
-        f"{evidence['customer']}, {evidence['total']}, {evidence['date']}) that qbsync did not create",
-        evidence,
+        "duplicate_load_number", catalogue.summary_duplicate_load_number(doc_number, evidence), evidence
     )
 
 
@@ -548,8 +605,12 @@ def drift_reasons(view: LoadView, invoice: dict[str, Any], adopted: bool = False
         reasons.append(
             Reason(
                 "customer_changed",
-                f"Load {view.load_number} is now for {view.customer.name}, but invoice {invoice['Id']} "
-                f"was synced for {view.synced_customer_name or view.synced_customer_id}",
+                catalogue.summary_customer_changed(
+                    view.load_number,
+                    view.customer.name,
+                    invoice["Id"],
+                    view.synced_customer_name or view.synced_customer_id,
+                ),
                 {
                     "synced_customer": {
                         "tms_id": view.synced_customer_id,
@@ -567,7 +628,7 @@ def drift_reasons(view: LoadView, invoice: dict[str, Any], adopted: bool = False
         reasons.append(
             Reason(
                 "amount_mismatch",
-                f"QuickBooks invoice {invoice['Id']} totals {qb_total}, the load totals {view.total}",
+                catalogue.summary_amount_mismatch(invoice["Id"], qb_total, view.total),
                 {"qb_invoice_id": invoice["Id"], "qb_total": str(qb_total), "tms_total": str(view.total)},
             )
         )
@@ -581,43 +642,30 @@ def classify(exc: QboError) -> Reason:
         evidence["element"] = exc.element
     if exc.intuit_tid:
         evidence["intuit_tid"] = exc.intuit_tid
+    code = _classify_code(exc)
+    text = catalogue.summary_quickbooks_says(code, exc.detail or exc.message, exc.code)
+    if code in ("qb_not_connected", "qb_unavailable"):
+        text = catalogue.summary_quickbooks_says(code, exc.message)
+    return Reason(code, text, evidence)
+
+
+def _classify_code(exc: QboError) -> str:
     if exc.kind in (Kind.NOT_CONNECTED, Kind.AUTH, Kind.FORBIDDEN):
-        return Reason("qb_not_connected", f"QuickBooks refused the connection: {exc.message}", evidence)
+        return "qb_not_connected"
     if exc.kind is Kind.THROTTLED:
-        return Reason(
-            "qb_throttled", "QuickBooks is limiting requests (HTTP 429); retry in a minute", evidence
-        )
+        return "qb_throttled"
     if exc.kind is Kind.UNAVAILABLE:
-        return Reason("qb_unavailable", f"QuickBooks did not answer: {exc.message}", evidence)
+        return "qb_unavailable"
     element = exc.element or ""
     if exc.code in ("2500", "610") and "ItemRef" in element:
-        return Reason(
-            "charge_codes_not_synced",
-            "QuickBooks says a charge code's item does not exist or is inactive",
-            evidence,
-        )
+        return "charge_codes_not_synced"
     if exc.code in ("2500", "610") and "CustomerRef" in element:
-        return Reason(
-            "customer_not_synced", "QuickBooks says the customer does not exist or is inactive", evidence
-        )
+        return "customer_not_synced"
     if exc.code == "2050" and "DocNumber" in element:
-        return Reason("doc_number_too_long", "QuickBooks says the invoice number is too long", evidence)
+        return "doc_number_too_long"
     if exc.code == "6140":
-        return Reason("duplicate_load_number", "QuickBooks says the invoice number is already used", evidence)
-    return Reason(
-        "qb_validation_error",
-        f"QuickBooks rejected the invoice (code {exc.code or '?'}): {exc.detail or exc.message}",
-        evidence,
-    )
-
-
-def _code_problem_text(name: str, problem: str | None, code: str | None = None) -> str:
-    label = f"{code} ({name})" if code else name
-    return {
-        "missing": f"{label} is not in QuickBooks Products and Services",
-        "duplicate": f"{label} appears more than once in QuickBooks Products and Services",
-        "inactive": f"{label} is inactive in QuickBooks Products and Services",
-    }.get(problem or "missing", f"{label} is not synced")
+        return "duplicate_load_number"
+    return "qb_validation_error"
 
 
 def _holder_is_dead(holder: str) -> bool:
