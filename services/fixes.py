@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services import invoices
-from services.company import ALL_STATES
+from services import catalogue, invoices
+from services.catalogue import ADMIN_ONLY, FIX_CODES, money
+from services.company import ALL_STATES, CompanySnapshot
 from services.connection import ConnectionService
 from services.diagnosis import Diagnoser, Diagnosis
+from services.docnumbers import DOC_NUMBER_MAX, clean_doc_number, used_by_other_loads
 from services.errors import UserInputError
 from services.importer import clean_email
-from services.loadnumbers import clean_load_number
+from services.loadnumbers import clean_load_number, find_forbidden_character
 from services.matching import (
     customer_brief,
     is_active,
@@ -36,26 +40,15 @@ from services.matching import (
 )
 from services.models import ChargeCode, ChargeCodeState, Customer, FixAudit, Load, LoadState, utcnow
 from services.oauth_flow import new_state
+from services.problems import list_problems
 from services.quickbooks import IntuitAuth, Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import quote
 from services.sync import LoadView, SyncEngine, SyncResult, classify
 
 log = logging.getLogger(__name__)
 
-FIX_CODES = (
-    "connect",
-    "link_customer",
-    "create_customer",
-    "update_customer_email",
-    "resync_charge_codes",
-    "map_charge_code",
-    "push_customer_change",
-    "push_invoice_update",
-    "adopt_qb_invoice",
-    "clear_qb_id",
-    "retry",
-)
-ADMIN_ONLY = frozenset({"clear_qb_id"})
+# Fixes that act on a dismissed load (every other fix asks to restore it first).
+ON_DISMISSED = frozenset({"connect", "dismiss", "undismiss"})
 FIX_NAMESPACE = uuid.UUID("0c3f7a5e-52a4-4d8e-9a0b-6f9a2e1d7c44")
 
 
@@ -101,6 +94,9 @@ class _Options:
     email: str | None = None
     code: str | None = None
     item_id: str | None = None
+    doc_number: str | None = None
+    reason: str | None = None
+    actor: str = ""
 
 
 class _Done(Exception):
@@ -142,8 +138,14 @@ class Fixer:
         email: str | None = None,
         code: str | None = None,
         item_id: str | None = None,
+        doc_number: str | None = None,
+        reason: str | None = None,
         admin: bool = False,
     ) -> FixResult:
+        """Apply ``fix`` to the load. The options carry a person's choice: ``customer_id``
+        (link_customer), ``email`` (update_customer_email), ``code`` and ``item_id``
+        (map_charge_code), ``doc_number`` (set_doc_number), ``reason`` (dismiss: why, ≤ 200
+        characters). ``admin`` allows the administrators' fixes (``catalogue.ADMIN_ONLY``)."""
         if fix not in FIX_CODES:
             raise UserInputError(f"unknown fix {fix!r}; fixes are: {', '.join(FIX_CODES)}")
         number = clean_load_number(load_number)
@@ -155,7 +157,12 @@ class Fixer:
         if view is None and fix != "connect":
             missing = self.sync.not_found(number)
             return FixResult(number, fix, "refused", missing.reasons[0].summary)
-        options = _Options(customer_id, email, code, item_id)
+        if view is not None and view.dismissed and fix not in ON_DISMISSED:
+            words = catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)
+            result = FixResult(number, fix, "refused", f"{words}. {catalogue.undismiss_hint(number)}")
+            self._audit(actor, result)
+            return result
+        options = _Options(customer_id, email, code, item_id, doc_number, reason, actor)
         try:
             outcome, message, changes = getattr(self, f"_{fix}")(view, options)
             result = FixResult(number, fix, outcome, message, changes)
@@ -175,11 +182,11 @@ class Fixer:
     def _follow_up(self, result: FixResult, view: LoadView, actor: str) -> None:
         """Retry the sync when the fix changed something (or the load still waits), then re-diagnose."""
         current = self.sync.current_result(view.load_number)
-        wants_sync = result.fix != "connect" and (
+        wants_sync = result.fix not in ("connect", "dismiss") and (
             result.outcome == "applied" or (result.outcome == "unchanged" and current.state != "synced")
         )
-        if result.fix == "retry":
-            wants_sync = False  # the retry itself was the sync
+        if result.fix == "retry" or current.dismissed:
+            wants_sync = False  # the retry itself was the sync; a dismissed load is not synced
         if wants_sync:
             result.sync = self.sync.sync_load(view.load_number, trigger=f"fix:{result.fix}:{actor}")
         try:
@@ -426,6 +433,166 @@ class Fixer:
             charge.sync_state = state
             session.commit()
 
+    # -- numbering --------------------------------------------------------------------------------
+
+    def _set_doc_number(self, view: LoadView, options: _Options):
+        if not options.doc_number:
+            offered = self.sync.suggest_doc_numbers(view, CompanySnapshot(self.api), limit=3)
+            suggested = f" Suggested: {offered[0]}." if offered else ""
+            raise _Done(
+                "choice",
+                f"Which QuickBooks invoice number should load {view.load_number} use (at most 21 "
+                f"characters; the TMS keeps its number)?{suggested} Pass --doc-number.",
+                choices=[{"doc_number": number} for number in offered],
+            )
+        wanted = clean_doc_number(options.doc_number)
+        target = None if wanted == view.load_number else wanted
+        if target == view.qb_doc_number:
+            return "unchanged", f"Load {view.load_number} is already invoiced as {wanted}.", {}
+        if view.qb_invoice_id:
+            raise _Done(
+                "refused",
+                f"Load {view.load_number} already has QuickBooks invoice {view.qb_invoice_id} numbered "
+                f"{view.doc_number}; change the number there (Sales > Invoices).",
+            )
+        other = used_by_other_loads(self.engine, wanted, view.id)
+        if other is not None:
+            whose = "the number" if other == wanted else "the QuickBooks invoice number"
+            raise _Done("refused", f"{wanted} is {whose} of load {other}; choose another.")
+        taken = [
+            i
+            for i in invoices.find_by_doc_number(self.api, wanted)
+            if not invoices.is_ours(i, view.load_number)
+        ]
+        if taken:
+            brief = invoices.invoice_brief(taken[0])
+            raise _Done(
+                "refused",
+                f"QuickBooks already has invoice {wanted} (id {brief['qb_invoice_id']}, {brief['customer']}, "
+                f"{money(brief['total'])}); choose another number.",
+            )
+        self._check_not_sent_as(view, view.doc_number)
+        try:
+            self._update_load(view, qb_doc_number=target)
+        except sa.exc.IntegrityError:
+            raise _Done("refused", f"{wanted} was just given to another load; choose another.") from None
+        return (
+            "applied",
+            f"Load {view.load_number} will be invoiced in QuickBooks as {wanted} (the TMS keeps "
+            f"{view.load_number}).",
+            {"qb_doc_number": {"from": view.qb_doc_number, "to": target}},
+        )
+
+    def _check_not_sent_as(self, view: LoadView, doc_number: str) -> None:
+        """Exactly once: an invoice an earlier attempt created under the old number is this load's."""
+        if len(doc_number) > DOC_NUMBER_MAX:
+            return
+        ours = [
+            i
+            for i in invoices.find_by_doc_number(self.api, doc_number)
+            if invoices.is_ours(i, view.load_number)
+        ]
+        if ours:
+            raise _Done(
+                "refused",
+                f"QuickBooks already has this load's invoice {ours[0]['Id']} numbered {doc_number} (from "
+                "an earlier attempt); retry to link it rather than number it again.",
+            )
+
+    def _enable_custom_txn_numbers(self, view: LoadView, options: _Options):
+        prefs = self._preferences()
+        if (prefs.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
+            retried = self._retry_blocked(view.load_number)
+            return (
+                "unchanged",
+                "Custom transaction numbers are already on in QuickBooks." + _retried_words(retried),
+                {"retried": retried} if retried else {},
+            )
+        by_hand = catalogue.REASON["custom_txn_numbers_off"].by_hand_text
+        current = {"Id": prefs.get("Id", "1"), "SyncToken": prefs.get("SyncToken", "0")}
+        try:
+            updated = self._sparse_update(
+                "Preferences",
+                current,
+                {"SalesFormsPrefs": {"CustomTxnNumbers": True}},
+                reread=self._preferences,
+            )
+        except QboError as exc:
+            if exc.kind in (Kind.NOT_CONNECTED, Kind.AUTH, Kind.THROTTLED, Kind.UNAVAILABLE):
+                raise
+            said = f"{exc.code}: {exc.detail or exc.message}" if exc.code else (exc.detail or exc.message)
+            raise _Done(
+                "failed",
+                f"QuickBooks refused to change the setting ({said}). Switch it on by hand — {by_hand}",
+                changes={"error": classify(exc).evidence},
+            ) from None
+        if not (updated.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
+            raise _Done("failed", f"QuickBooks kept the setting off. Switch it on by hand — {by_hand}")
+        retried = self._retry_blocked(view.load_number)
+        return (
+            "applied",
+            "Turned on Custom transaction numbers in QuickBooks (Account and settings > Sales): invoices "
+            "now carry the load numbers." + _retried_words(retried),
+            {"CustomTxnNumbers": {"from": False, "to": True}, **({"retried": retried} if retried else {})},
+        )
+
+    def _preferences(self) -> dict[str, Any]:
+        rows = self.api.query("SELECT * FROM Preferences").get("Preferences", [])
+        return rows[0] if rows else {}
+
+    def _retry_blocked(self, except_number: str) -> dict[str, str]:
+        """Sync every other load the setting blocked (not dismissed); their states by load number."""
+        blocked = [
+            p.load_number
+            for p in list_problems(self.engine)
+            if p.load_number != except_number and any(r.code == "custom_txn_numbers_off" for r in p.reasons)
+        ]
+        results = self.sync.sync_many(blocked, trigger="fix:enable_custom_txn_numbers") if blocked else []
+        return {r.load_number: r.state for r in results}
+
+    # -- dismissal --------------------------------------------------------------------------------
+
+    def _dismiss(self, view: LoadView, options: _Options):
+        why = _dismiss_reason(options.reason)
+        if view.dismissed:
+            words = catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)
+            return "unchanged", f"Load {view.load_number} is already dismissed. {words}.", {}
+        current = self.sync.current_result(view.load_number)
+        if current.state == "synced":
+            raise _Done(
+                "refused",
+                f"Load {view.load_number} is synced (QuickBooks invoice {current.qb_invoice_id}): there is "
+                "nothing to dismiss; dismissing would not remove the invoice from QuickBooks.",
+            )
+        now = utcnow()
+        self._update_load(view, dismissed_by=options.actor, dismissed_at=now, dismissed_reason=why)
+        return (
+            "applied",
+            f"Dismissed load {view.load_number}: it is not synced, and leaves the problem list and the "
+            f"digest. {catalogue.undismiss_hint(view.load_number)}",
+            {"dismissed": {"by": options.actor, "at": now.isoformat(), "reason": why}},
+        )
+
+    def _undismiss(self, view: LoadView, options: _Options):
+        if not view.dismissed:
+            return "unchanged", f"Load {view.load_number} is not dismissed.", {}
+        words = catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)
+        self._update_load(view, dismissed_by=None, dismissed_at=None, dismissed_reason=None)
+        return (
+            "applied",
+            f"Restored load {view.load_number} ({words[0].lower()}{words[1:]}): it is synced again.",
+            {
+                "dismissed": {
+                    "from": {
+                        "by": view.dismissed_by,
+                        "at": view.dismissed_at.isoformat(),
+                        "reason": view.dismissed_reason,
+                    },
+                    "to": None,
+                }
+            },
+        )
+
     # -- invoices -------------------------------------------------------------------------------
 
     def _push_customer_change(self, view: LoadView, options: _Options):
@@ -468,7 +635,7 @@ class Fixer:
         qb_total = Decimal(str(invoice.get("TotalAmt", "0"))).quantize(Decimal("0.01"))
         if qb_total == view.total:
             self._update_load(view, synced_total=view.total)
-            return "unchanged", f"Invoice {invoice['Id']} already totals {qb_total}.", {}
+            return "unchanged", f"Invoice {invoice['Id']} already totals {money(qb_total)}.", {}
         items = self.api.query_all("Item", ALL_STATES)
         item_ids: dict[str, str] = {}
         for code, charge in view.codes.items():
@@ -485,7 +652,7 @@ class Fixer:
         self._update_load(view, synced_total=view.total, qb_sync_token=updated["SyncToken"])
         return (
             "applied",
-            f"Invoice {invoice['Id']} lines replaced: total {qb_total} → {view.total}.",
+            f"Invoice {invoice['Id']} lines replaced: total {money(qb_total)} → {money(view.total)}.",
             {
                 "qb_invoice_id": invoice["Id"],
                 "TotalAmt": {"from": str(qb_total), "to": str(view.total)},
@@ -493,9 +660,9 @@ class Fixer:
         )
 
     def _adopt_qb_invoice(self, view: LoadView, options: _Options):
-        found = invoices.find_by_doc_number(self.api, view.load_number)
+        found = invoices.find_by_doc_number(self.api, view.doc_number)
         if not found:
-            raise _Done("refused", f"QuickBooks has no invoice numbered {view.load_number} to adopt.")
+            raise _Done("refused", f"QuickBooks has no invoice numbered {view.doc_number} to adopt.")
         invoice = found[0]
         if view.qb_invoice_id == invoice["Id"]:
             return "unchanged", f"Invoice {invoice['Id']} is already this load's invoice.", {}
@@ -512,7 +679,9 @@ class Fixer:
                 f"{match.customer['Id']})"
             )
         if Decimal(brief["total"]) != view.total:
-            differences.append(f"total differs (QuickBooks: {brief['total']}, load: {view.total})")
+            differences.append(
+                f"total differs (QuickBooks: {money(brief['total'])}, load: {money(view.total)})"
+            )
         if differences:
             raise _Done("refused", f"Cannot adopt invoice {invoice['Id']}: " + "; ".join(differences) + ".")
         note = "\n".join(filter(None, [invoice.get("PrivateNote"), invoices.marker(view.load_number)]))
@@ -543,14 +712,14 @@ class Fixer:
     def _clear_qb_id(self, view: LoadView, options: _Options):
         in_the_way = [
             inv
-            for inv in invoices.find_by_doc_number(self.api, view.load_number)
+            for inv in invoices.find_by_doc_number(self.api, view.doc_number)
             if inv["Id"] != view.qb_invoice_id and not invoices.is_ours(inv, view.load_number)
         ]
         if in_the_way:
             ids = ", ".join(inv["Id"] for inv in in_the_way)
             raise _Done(
                 "refused",
-                f"Invoice {ids} numbered {view.load_number} still exists in QuickBooks. "
+                f"Invoice {ids} numbered {view.doc_number} still exists in QuickBooks. "
                 "Delete it there first (Sales > Invoices), then clear the QuickBooks ID.",
             )
         if view.qb_invoice_id:
@@ -578,7 +747,7 @@ class Fixer:
         self._update_load(view, sync_generation=view.sync_generation + 1)
         return (
             "applied",
-            f"No invoice numbered {view.load_number} is in the way any more; sending again.",
+            f"No invoice numbered {view.doc_number} is in the way any more; sending again.",
             {"verified_gone": True},
         )
 
@@ -592,7 +761,13 @@ class Fixer:
             )
         return invoice
 
-    def _sparse_update(self, entity: str, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    def _sparse_update(
+        self,
+        entity: str,
+        current: dict[str, Any],
+        values: dict[str, Any],
+        reread: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
         """A sparse update with the current SyncToken; on a stale token (5010) re-read and retry once."""
         for attempt in range(2):
             body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True, **values}
@@ -601,7 +776,7 @@ class Fixer:
             except QboError as exc:
                 if exc.kind is not Kind.STALE or attempt:
                     raise
-                current = self.api.read(entity, current["Id"]) or current
+                current = (reread() if reread else self.api.read(entity, current["Id"])) or current
         raise AssertionError("unreachable")
 
     def _update_load(self, view: LoadView, **values: Any) -> None:
@@ -623,6 +798,29 @@ def _qb_id(value: str | None, missing: str) -> str:
     if not value.isdigit():
         raise UserInputError(f"QuickBooks ids are numbers, got {value!r}")
     return value
+
+
+def _dismiss_reason(value: str | None) -> str:
+    why = " ".join((value or "").split())
+    if not why:
+        raise UserInputError(
+            "dismiss needs --reason: a short reason, e.g. 'invoiced by hand' or 'cancelled load'"
+        )
+    if find_forbidden_character(why) is not None:
+        raise UserInputError("the reason contains a control character")
+    if len(why) > catalogue.DISMISS_REASON_MAX:
+        raise UserInputError(
+            f"the reason has {len(why)} characters, at most {catalogue.DISMISS_REASON_MAX}: say it shortly"
+        )
+    return why
+
+
+def _retried_words(retried: dict[str, str]) -> str:
+    if not retried:
+        return ""
+    synced = sum(state == "synced" for state in retried.values())
+    loads = catalogue.plural(len(retried), "other load")
+    return f" Retried {loads} it blocked: {synced} synced."
 
 
 def _request_id(kind: str, realm: str, key: str) -> str:

@@ -6,7 +6,8 @@ single problem is written, in one transaction. A bad document raises ``ImportFil
 problem, each naming the record and the field.
 
 Records are upserted by key: customers by ``id``, charge codes by ``code``, loads by ``load_number``.
-Only the TMS-side columns are written; QuickBooks ids and the sync columns are left to the sync engine.
+Only the TMS-side columns are written; QuickBooks ids, the sync columns and a load's QuickBooks invoice
+number override are left alone. A dismissed load that the TMS changes comes back (restored, audited).
 A row whose values are already those of the file is not rewritten, so importing the same file twice
 changes nothing the second time.
 """
@@ -32,6 +33,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from services.catalogue import restored_by_import_text
 from services.errors import QbsyncError, UserInputError
 from services.loadnumbers import (
     LoadNumberError,
@@ -40,7 +42,7 @@ from services.loadnumbers import (
     find_forbidden_character,
     show,
 )
-from services.models import ChargeCode, ChargeLine, Customer, Load
+from services.models import ChargeCode, ChargeLine, Customer, FixAudit, Load, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ class ImportSummary:
     charge_codes: SectionCounts = field(default_factory=SectionCounts)
     loads: SectionCounts = field(default_factory=SectionCounts)
     customer_changed: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # dismissed loads changed by this import
 
     @property
     def changed(self) -> bool:
@@ -151,6 +154,8 @@ class ImportSummary:
         """The summary as plain JSON-ready values."""
         result: dict[str, Any] = {name: counts.as_dict() for name, counts in self.sections().items()}
         result["customer_changed"] = list(self.customer_changed)
+        if self.restored:
+            result["restored"] = list(self.restored)
         return result
 
 
@@ -640,6 +645,7 @@ CUSTOMERS: sa.Table = Customer.__table__  # type: ignore[attr-defined]
 CHARGE_CODES: sa.Table = ChargeCode.__table__  # type: ignore[attr-defined]
 LOADS: sa.Table = Load.__table__  # type: ignore[attr-defined]
 CHARGE_LINES: sa.Table = ChargeLine.__table__  # type: ignore[attr-defined]
+FIX_AUDIT: sa.Table = FixAudit.__table__  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -699,6 +705,9 @@ class _Stored:
                 LOADS.c.invoice_date,
                 LOADS.c.qb_invoice_id,
                 LOADS.c.synced_customer_id,
+                LOADS.c.dismissed_at,
+                LOADS.c.dismissed_by,
+                LOADS.c.dismissed_reason,
             ],
             (record.load_number for record in document.loads),
         )
@@ -767,6 +776,7 @@ def _write(conn: Connection, document: _Document, stored: _Stored, source: str) 
     _write_customers(conn, document.customers, stored.customers, summary.customers)
     _write_charge_codes(conn, document.charge_codes, stored.charge_codes, summary.charge_codes)
     summary.customer_changed = _write_loads(conn, document.loads, stored, summary.loads)
+    summary.restored = _restore_changed_dismissed(conn, document.loads, stored, source)
     _refresh_statistics(conn, summary)
     return summary
 
@@ -891,6 +901,49 @@ def _write_loads(
     counts.created += len(new)
     counts.updated += len(changed)
     return customer_changed
+
+
+def _restore_changed_dismissed(
+    conn: Connection, records: list[LoadRecord], stored: _Stored, source: str
+) -> list[str]:
+    """Dismissed loads whose customer, date or charges this import changed come back, with a note in
+    the fix audit (who dismissed them and why)."""
+    restored = []
+    for record in records:
+        row = stored.loads.get(record.load_number)
+        if row is None or row.dismissed_at is None:
+            continue
+        same = (row.customer_id, row.invoice_date) == (record.customer_id, record.invoice_date)
+        if same and stored.lines.get(row.id, []) == _wanted_lines(record):
+            continue
+        restored.append(record.load_number)
+        conn.execute(
+            LOADS.update()
+            .where(LOADS.c.id == row.id)
+            .values(dismissed_at=None, dismissed_by=None, dismissed_reason=None)
+        )
+        conn.execute(
+            FIX_AUDIT.insert().values(
+                at=utcnow(),
+                actor=("import" if source == "import" else f"import:{source}")[:100],
+                load_number=record.load_number,
+                fix="undismiss",
+                outcome="applied",
+                changes={
+                    "dismissed": {
+                        "from": {
+                            "by": row.dismissed_by,
+                            "at": row.dismissed_at.isoformat(),
+                            "reason": row.dismissed_reason,
+                        },
+                        "to": None,
+                    },
+                    "changed_in_tms": True,
+                },
+                detail=restored_by_import_text(row.dismissed_by, row.dismissed_reason),
+            )
+        )
+    return restored
 
 
 def _line_rows(load_id: int, record: LoadRecord) -> list[dict[str, Any]]:
