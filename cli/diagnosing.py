@@ -6,27 +6,24 @@ import json
 
 import click
 
-from cli.render import render_evidence, render_reason
+from cli.render import invoice_words, render_choice, render_evidence, render_reason, wrap
 from cli.runtime import services
-from services.catalogue import fix_label
+from services.catalogue import FIX_CODES, OUTCOME_WORDS, STATE_WORDS, dismissed_text, fix_label
 from services.diagnosis import Diagnosis
-from services.fixes import FIX_CODES, FixResult
-
-STATE_WORDS = {
-    "synced": "synced — the QuickBooks invoice matches the load",
-    "pending": "not synced yet — nothing blocks it",
-    "problem": "does not sync",
-    "not_found": "not found",
-}
+from services.fixes import FixResult
 
 
 def render_diagnosis(diagnosis: Diagnosis) -> str:
     head = f"Load {diagnosis.load_number}: {STATE_WORDS.get(diagnosis.state, diagnosis.state)}"
-    if diagnosis.qb_invoice_id:
-        head += f" (QuickBooks invoice {diagnosis.qb_invoice_id})"
-    lines = [head]
+    numbers = invoice_words(diagnosis.qb_invoice_id, diagnosis.doc_number)
+    if numbers:
+        head += f" {numbers}"
+    lines = wrap(head, "", "  ")
+    if diagnosis.dismissed:
+        d = diagnosis.dismissed
+        lines.extend(wrap(dismissed_text(d["by"], d["at"], d["reason"]), "  "))
     if diagnosis.note:
-        lines.append(f"  {diagnosis.note}")
+        lines.extend(wrap(diagnosis.note, "  "))
     for reason in diagnosis.reasons:
         lines.append("")
         lines.extend(render_reason(reason, indent="  "))
@@ -34,23 +31,15 @@ def render_diagnosis(diagnosis: Diagnosis) -> str:
     return "\n".join(lines)
 
 
-def _compact(value: object) -> str:
-    if isinstance(value, dict):
-        return ", ".join(
-            f"{k.replace('_', ' ')} {_compact(v)}" for k, v in value.items() if v not in (None, "")
-        )
-    if isinstance(value, list):
-        return "; ".join(_compact(v) for v in value)
-    return str(value)
-
-
 def render_fix(result: FixResult) -> str:
     label = fix_label(result.fix)
-    lines = [f"{label} [{result.fix}] on {result.load_number}: {result.outcome}", f"  {result.message}"]
+    outcome = OUTCOME_WORDS.get(result.outcome, result.outcome)
+    lines = [f"{label} [{result.fix}] on {result.load_number}: {outcome}"]
+    lines.extend(wrap(result.message, "  "))
     if result.outcome == "action" and result.changes.get("authorize_url"):
         lines.append(f"  {result.changes['authorize_url']}")
     for choice in result.choices:
-        lines.append(f"  - {_compact(choice)}")
+        lines.extend(wrap(render_choice(choice), "  - ", "    "))
     if result.diagnosis is not None:
         lines.append("")
         lines.append(render_diagnosis(result.diagnosis))
@@ -76,6 +65,8 @@ def diagnose_command(load: str, as_json: bool) -> None:
 @click.option("--email", help="update_customer_email: the QuickBooks email to store in the TMS.")
 @click.option("--code", help="map_charge_code: the TMS charge code.")
 @click.option("--item-id", help="map_charge_code: the QuickBooks item id for --code.")
+@click.option("--doc-number", help="set_doc_number: the QuickBooks invoice number (at most 21 characters).")
+@click.option("--reason", help="dismiss: why the load is not to be synced (at most 200 characters).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def fix_command(
     load: str,
@@ -84,16 +75,29 @@ def fix_command(
     email: str | None,
     code: str | None,
     item_id: str | None,
+    doc_number: str | None,
+    reason: str | None,
     as_json: bool,
 ) -> None:
     """Apply one FIX to LOAD, then retry its sync and diagnose it again.
 
+    \b
     FIX is one of: connect, link_customer, create_customer, update_customer_email,
     resync_charge_codes, map_charge_code, push_customer_change, push_invoice_update,
-    adopt_qb_invoice, clear_qb_id, retry. The command line acts as an administrator.
+    adopt_qb_invoice, clear_qb_id, set_doc_number, enable_custom_txn_numbers, dismiss,
+    undismiss, retry. The command line acts as an administrator.
     """
     result = services().fixer.apply(
-        load, fix, "cli", customer_id=customer_id, email=email, code=code, item_id=item_id, admin=True
+        load,
+        fix,
+        "cli",
+        customer_id=customer_id,
+        email=email,
+        code=code,
+        item_id=item_id,
+        doc_number=doc_number,
+        reason=reason,
+        admin=True,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from cli.render import problem_line
 from cli.runtime import services
+from services.catalogue import money, reason_title
 from services.digest import Digest, build_digest
 from services.errors import QbsyncError
-from services.reasons import BY_CODE
 
 
 def render_digest(digest: Digest, tz: str = "UTC") -> str:
@@ -20,21 +21,24 @@ def render_digest(digest: Digest, tz: str = "UTC") -> str:
     if digest.open == 0:
         lines.append("  No problem invoices: everything is in QuickBooks.")
     else:
-        lines.append(f"  Open problem invoices: {digest.open}, ${digest.total_amount:,.2f} in all")
-    lines.append(f"  New today: {digest.new}    Resolved today: {digest.resolved}")
+        lines.append(f"  Open problem invoices: {digest.open}, {money(digest.total_amount)} in all")
+    lines.append(f"  Problems that started today: {digest.new} · Fixed today: {digest.resolved}")
+    if digest.dismissed:
+        lines.append(f"  Dismissed (not to be synced, not counted above): {digest.dismissed}")
     if digest.by_reason:
         lines.append("")
         lines.append("  By reason:")
         for code, count in digest.by_reason.items():
-            lines.append(f"    {count:>4}  {BY_CODE[code].title} [{code}]")
+            lines.append(f"    {count:>4}  {reason_title(code)} [{code}]")
     if digest.oldest:
         lines.append("")
         lines.append("  Oldest open problems:")
         zone = ZoneInfo(tz)
-        for problem in digest.oldest:
-            since = problem.since.astimezone(zone).strftime("%Y-%m-%d %H:%M") if problem.since else "?"
-            codes = ", ".join(r.code for r in problem.reasons)
-            lines.append(f"    {problem.load_number:<22} ${problem.amount:>11,.2f}  since {since}  {codes}")
+
+        def since(when: dt.datetime | None) -> str:
+            return when.astimezone(zone).strftime("%Y-%m-%d %H:%M") if when else "unknown"
+
+        lines.extend(problem_line(problem, "    ", since=since, codes=True) for problem in digest.oldest)
     return "\n".join(lines)
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
-from decimal import Decimal
 
 import click
 
-from cli.render import render_result
+from cli.render import render_problems, render_result
 from cli.runtime import services
 from services.errors import UserInputError
 from services.loadnumbers import clean_load_number
-from services.problems import by_reason, list_problems, problems_json
+from services.problems import list_dismissed, list_problems, problems_json
 
 
 @click.command()
@@ -87,33 +85,10 @@ def retry_command(load: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 def problems_command(as_json: bool) -> None:
     """List problem invoices, grouped by reason, with amounts."""
-    problems = list_problems(services().engine)
-    data = problems_json(problems)
+    engine = services().engine
+    problems = list_problems(engine)
+    dismissed = list_dismissed(engine)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(problems_json(problems, dismissed), indent=2))
         return
-    if not problems:
-        click.echo("No problem invoices.")
-        return
-    from services.reasons import BY_CODE
-
-    for code, group in by_reason(problems).items():
-        amount = sum((p.amount for p in group), Decimal("0.00"))
-        click.echo(f"{BY_CODE[code].title} [{code}] — {len(group)} load(s), {_money(amount)}")
-        for problem in group:
-            since = _utc(problem.since)
-            click.echo(f"    {problem.load_number:<22} {_money(problem.amount):>14}   since {since}")
-    total = Decimal(data["total_amount"])
-    click.echo(f"\n{len(problems)} problem invoice(s), {_money(total)} in all.")
-
-
-def _utc(when: dt.datetime | None) -> str:
-    if when is None:
-        return "unknown"
-    if when.tzinfo is not None:  # PostgreSQL answers in the session's time zone
-        when = when.astimezone(dt.UTC)
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _money(amount: Decimal) -> str:
-    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+    click.echo("\n".join(render_problems(problems, dismissed)))

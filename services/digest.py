@@ -6,7 +6,8 @@ database alone (posting it to Slack is someone else's job).
 - resolved: loads whose last attempt today ended synced after a failed one — a failed attempt earlier
   today, or a failed attempt as the last one before today;
 - by_reason: open loads per reason code, in fix order (a load with two reasons counts in both);
-- oldest: the ``oldest`` open problems, oldest first.
+- oldest: the ``oldest`` open problems, oldest first;
+- dismissed: loads a person dismissed (not to be synced), counted apart from all of the above.
 
 "Today" is a calendar day in the given IANA time zone; the database keeps UTC.
 """
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.models import SyncAttempt
-from services.problems import Problem, by_reason, list_problems
+from services.problems import Problem, by_reason, list_dismissed, list_problems
 
 FAILED = frozenset({"problem", "error"})
 
@@ -38,6 +39,7 @@ class Digest:
     total_amount: Decimal
     by_reason: dict[str, int] = field(default_factory=dict)
     oldest: list[Problem] = field(default_factory=list)
+    dismissed: int = 0  # loads a person dismissed: in none of the counts above (not in the JSON contract)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ def build_digest(engine: Engine, *, today: dt.date, tz: str = "UTC", oldest: int
         total_amount=sum((p.amount for p in problems), Decimal("0.00")),
         by_reason={code: len(group) for code, group in by_reason(problems).items()},
         oldest=problems[: max(0, oldest)],
+        dismissed=len(list_dismissed(engine)),
     )
 
 

@@ -276,7 +276,8 @@ def problem_loads(connected, engine, env):
 
 def test_problems_json_is_exactly_the_contract(problem_loads):
     data = json.loads(ok(run("problems", "--json")))
-    assert set(data) == {"problems", "total_amount"}
+    assert set(data) == {"problems", "total_amount", "dismissed"}
+    assert data["dismissed"] == []
     assert [(p["load_number"], p["reasons"], p["amount"]) for p in data["problems"]] == [
         ("L-2", ["customer_not_synced"], "1200.00"),
         ("L-3", ["customer_not_synced", "charge_codes_not_synced"], "1035.25"),
@@ -294,10 +295,10 @@ def test_problems_text_groups_by_reason_with_counts_and_amounts(problem_loads):
     out = ok(run("problems"))
     lines = out.splitlines()
     customer = lines.index(
-        "The customer is not synced to QuickBooks [customer_not_synced] — 2 load(s), $2,235.25"
+        "The customer is not synced to QuickBooks [customer_not_synced] — 2 loads, $2,235.25"
     )
     codes = lines.index(
-        "Charge codes are not synced to QuickBooks [charge_codes_not_synced] — 2 load(s), $1,135.24"
+        "Charge codes are not synced to QuickBooks [charge_codes_not_synced] — 2 loads, $1,135.24"
     )
     assert customer < codes  # in the order they must be fixed
     assert [line.split()[:2] for line in lines[customer + 1 : customer + 3]] == [
@@ -310,12 +311,16 @@ def test_problems_text_groups_by_reason_with_counts_and_amounts(problem_loads):
     ]
     assert all(" since " in line and line.endswith(" UTC") for line in lines if line.startswith("    "))
     assert "L-1 " not in out
-    assert lines[-1] == "3 problem invoice(s), $2,335.24 in all."
+    assert lines[-1] == "3 problem invoices, $2,335.24 in all."
 
 
 def test_problems_when_there_are_none(env, company, engine):
     assert ok(run("problems")).strip() == "No problem invoices."
-    assert json.loads(ok(run("problems", "--json"))) == {"problems": [], "total_amount": "0.00"}
+    assert json.loads(ok(run("problems", "--json"))) == {
+        "problems": [],
+        "total_amount": "0.00",
+        "dismissed": [],
+    }
     tms(engine, [a_load("L-1")], customers=CUSTOMERS)
     ok(run("sync", "L-1"))
     assert ok(run("problems")).strip() == "No problem invoices."
