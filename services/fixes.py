@@ -436,7 +436,7 @@ class Fixer:
     # -- numbering --------------------------------------------------------------------------------
 
     def _set_doc_number(self, view: LoadView, options: _Options):
-        if not options.doc_number:
+        if options.doc_number is None:
             offered = self.sync.suggest_doc_numbers(view, CompanySnapshot(self.api), limit=3)
             suggested = f" Suggested: {offered[0]}." if offered else ""
             raise _Done(
