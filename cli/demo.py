@@ -10,28 +10,31 @@ import click
 
 from cli.diagnosing import render_diagnosis
 from cli.digest import render_digest
-from cli.render import render_reason
+from cli.render import invoice_words, render_choice, render_problems, render_reason
 from cli.runtime import configure_logging
-from services.catalogue import fix_label
+from services.catalogue import OUTCOME_WORDS, fix_label
 from services.demo import FinalState, demo_environment, run_demo
 from services.diagnosis import Diagnosis
 from services.digest import Digest
 from services.errors import QbsyncError
 from services.fixes import FixResult
-from services.problems import Problem, by_reason
-from services.reasons import BY_CODE, Reason
+from services.problems import Dismissed, Problem
+from services.reasons import Reason
 from services.sync import SyncResult
 
 WIDTH = 100
 
 
-def _indent(text: str, prefix: str = "  ") -> str:
-    return textwrap.indent(text, prefix, lambda line: bool(line.strip()))
-
-
 def _wrap(text: str, first: str = "", rest: str | None = None) -> str:
     rest = " " * len(first) if rest is None else rest
-    return textwrap.fill(text, WIDTH, initial_indent=first, subsequent_indent=rest)
+    return textwrap.fill(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 class TextNarrator:
@@ -55,24 +58,15 @@ class TextNarrator:
         for result in results:
             line = f"  {result.load_number:<24} {result.state:<8}"
             if result.state == "synced":
-                line += f" QuickBooks invoice {result.qb_invoice_id}"
+                line += f" {invoice_words(result.qb_invoice_id, result.doc_number)}"
             click.echo(line.rstrip())
             for reason in result.reasons:
                 click.echo(_wrap(f"{reason.code}: {reason.summary}", "      "))
         synced = sum(r.state == "synced" for r in results)
         click.echo(f"  {synced} of {len(results)} synced.")
 
-    def problems(self, problems: list[Problem]) -> None:
-        if not problems:
-            click.echo("  No problem invoices.")
-            return
-        for code, group in by_reason(problems).items():
-            amount = sum(p.amount for p in group)
-            click.echo(f"  {BY_CODE[code].title} [{code}] — {len(group)} load(s), ${amount:,.2f}")
-            for problem in group:
-                click.echo(f"      {problem.load_number:<24} ${problem.amount:>10,.2f}")
-        total = sum(p.amount for p in problems)
-        click.echo(f"  {len(problems)} problem invoices, ${total:,.2f} in all.")
+    def problems(self, problems: list[Problem], dismissed: list[Dismissed]) -> None:
+        click.echo("\n".join(render_problems(problems, dismissed, indent="  ")))
 
     def diagnosis(self, diagnosis: Diagnosis, recorded: list[Reason] | None = None) -> None:
         click.echo("")
@@ -81,21 +75,24 @@ class TextNarrator:
             for reason in recorded:
                 click.echo("\n".join(render_reason(reason, indent="    ")))
             click.echo("  Checked again now:")
-        click.echo(_indent(render_diagnosis(diagnosis)))
+        click.echo(render_diagnosis(diagnosis, indent="  "))
 
     def fix(self, result: FixResult) -> None:
         label = fix_label(result.fix)
-        click.echo(_wrap(f"{label} [{result.fix}]: {result.outcome} — {result.message}", "    "))
+        outcome = OUTCOME_WORDS.get(result.outcome, result.outcome)
+        click.echo(_wrap(f"{label} [{result.fix}]: {outcome} — {result.message}", "    "))
         if result.outcome == "action" and result.changes.get("authorize_url"):
             url = result.changes["authorize_url"]
             click.echo(f"      {url if len(url) <= WIDTH - 6 else url[: WIDTH - 7] + '…'}")
         for choice in result.choices:
-            items = "; ".join(f"item {i['id']} '{i['full_name']}'" for i in choice.get("qb_items", []))
-            click.echo(_wrap(f"{choice.get('code')} ({choice.get('name')}): {items}", "      - "))
+            click.echo(_wrap(render_choice(choice), "      - "))
 
     def outcome(self, diagnosis: Diagnosis) -> None:
         if diagnosis.state == "synced":
-            click.echo(f"  ✓ {diagnosis.load_number} synced (QuickBooks invoice {diagnosis.qb_invoice_id})")
+            numbers = invoice_words(diagnosis.qb_invoice_id, diagnosis.doc_number)
+            click.echo(f"  ✓ {diagnosis.load_number} synced {numbers}")
+        elif diagnosis.dismissed:
+            click.echo(f"  – {diagnosis.load_number} is dismissed: not to be synced")
         elif diagnosis.state != "not_found":
             codes = ", ".join(r.code for r in diagnosis.reasons) or "not sent yet"
             click.echo(f"  ✗ {diagnosis.load_number} is still {diagnosis.state}: {codes}")
@@ -131,8 +128,10 @@ def demo_command(keep: bool) -> None:
     with demo_environment(keep=keep) as env:
         click.echo("qbsync demo: a week of drayage invoices between a TMS and QuickBooks Online.")
         click.echo(
-            f"A fresh database in {env.folder}; QuickBooks Online and Intuit's sign-in are emulated "
-            f"at {env.emulator.url}."
+            _wrap(
+                f"A fresh database in {env.folder}; QuickBooks Online and Intuit's sign-in are emulated "
+                f"at {env.emulator.url}."
+            )
         )
         final = run_demo(env, out)
         out.section("Final state")

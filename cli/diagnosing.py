@@ -13,21 +13,22 @@ from services.diagnosis import Diagnosis
 from services.fixes import FixResult
 
 
-def render_diagnosis(diagnosis: Diagnosis) -> str:
+def render_diagnosis(diagnosis: Diagnosis, indent: str = "") -> str:
     head = f"Load {diagnosis.load_number}: {STATE_WORDS.get(diagnosis.state, diagnosis.state)}"
     numbers = invoice_words(diagnosis.qb_invoice_id, diagnosis.doc_number)
     if numbers:
         head += f" {numbers}"
-    lines = wrap(head, "", "  ")
+    inner = indent + "  "
+    lines = wrap(head, indent, inner)
     if diagnosis.dismissed:
         d = diagnosis.dismissed
-        lines.extend(wrap(dismissed_text(d["by"], d["at"], d["reason"]), "  "))
+        lines.extend(wrap(dismissed_text(d["by"], d["at"], d["reason"]), inner))
     if diagnosis.note:
-        lines.extend(wrap(diagnosis.note, "  "))
+        lines.extend(wrap(diagnosis.note, inner))
     for reason in diagnosis.reasons:
         lines.append("")
-        lines.extend(render_reason(reason, indent="  "))
-        lines.extend(render_evidence(reason))
+        lines.extend(render_reason(reason, indent=inner))
+        lines.extend(render_evidence(reason, indent=inner + "  "))
     return "\n".join(lines)
 
 

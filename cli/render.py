@@ -29,7 +29,15 @@ WIDTH = 100
 
 def wrap(text: str, first: str = "", rest: str | None = None) -> list[str]:
     rest = first + "  " if rest is None else rest
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest) or [first.rstrip()]
+    lines = textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    return lines or [first.rstrip()]
 
 
 def invoice_words(qb_invoice_id: str | None, doc_number: str | None) -> str:
@@ -109,7 +117,8 @@ def render_problems(
         lines.append(f"{indent}No problem invoices.")
     for code, group in by_reason(problems).items():
         amount = sum((p.amount for p in group), Decimal("0.00"))
-        lines.append(f"{indent}{reason_title(code)} [{code}] — {plural(len(group), 'load')}, {money(amount)}")
+        head = f"{reason_title(code)} [{code}] — {plural(len(group), 'load')}, {money(amount)}"
+        lines.extend(wrap(head, indent, indent + "  "))
         lines.extend(problem_line(problem, indent + "    ") for problem in group)
     if problems:
         total = sum((p.amount for p in problems), Decimal("0.00"))
@@ -122,7 +131,7 @@ def render_problems(
             f"{indent}Dismissed (not to be synced) — {plural(len(dismissed), 'load')}, {money(amount)}"
         )
         for entry in dismissed:
-            codes = ", ".join(r.code for r in entry.reasons)
+            codes = ", ".join(f"[{r.code}]" for r in entry.reasons)
             head = f"{indent}    {entry.load_number:<22} {money(entry.amount):>14}" + (
                 f"   {codes}" if codes else ""
             )

@@ -3,8 +3,9 @@
 A fresh SQLite database in a temporary folder, the QuickBooks emulator in-process, and a story in
 which every reason code occurs: the first sync before QuickBooks is connected, then a week of people
 changing things in the TMS and in QuickBooks, a morning sync, an afternoon in which QuickBooks pushes
-back, the problem list, and every problem load diagnosed and fixed through the fix service — each
-human choice made explicitly and said — until every load is synced once.
+back, the problem list (two loads dismissed by the clerk), and every problem load diagnosed and fixed
+through the fix service — each human choice made explicitly and said — then the dismissed loads
+restored (one by the clerk, one by a change in the TMS), until every load is synced once.
 
 The story talks to a ``Narrator`` (the command line renders it); nothing here prints.
 """
@@ -31,14 +32,15 @@ from sqlmodel import Session, select
 
 from services import demo_data
 from services.bootstrap import Services, bootstrap
+from services.catalogue import money
 from services.diagnosis import Diagnosis
 from services.digest import Digest, build_digest
 from services.fixes import FixResult
-from services.importer import import_data
+from services.importer import ImportSummary, import_data
 from services.matching import normalize_name
 from services.models import Load
 from services.oauth_flow import complete_authorization
-from services.problems import Problem, list_problems
+from services.problems import Dismissed, Problem, list_dismissed, list_problems
 from services.quickbooks import RetryPolicy
 from services.reasons import ORDER, TRANSIENT, Reason
 from services.settings import Settings, load_settings
@@ -56,7 +58,7 @@ class Narrator(Protocol):
     def say(self, text: str) -> None: ...
     def choice(self, text: str) -> None: ...
     def results(self, results: list[SyncResult]) -> None: ...
-    def problems(self, problems: list[Problem]) -> None: ...
+    def problems(self, problems: list[Problem], dismissed: list[Dismissed]) -> None: ...
     def diagnosis(self, diagnosis: Diagnosis, recorded: list[Reason] | None = None) -> None: ...
     def fix(self, result: FixResult) -> None: ...
     def outcome(self, diagnosis: Diagnosis) -> None: ...
@@ -121,7 +123,9 @@ class FinalState:
 
 def final_state(svc: Services) -> FinalState:
     with Session(svc.engine) as session:
-        loads = [(row.load_number, row.state, row.qb_invoice_id) for row in session.exec(select(Load))]
+        rows = session.exec(select(Load)).all()
+        loads = [(row.load_number, row.state, row.qb_invoice_id) for row in rows]
+        doc_numbers = {row.load_number: row.doc_number for row in rows}
     invoices = svc.api.query_all("Invoice")
     numbers = Counter(invoice.get("DocNumber") for invoice in invoices)
     by_id = {invoice["Id"]: invoice.get("DocNumber") for invoice in invoices}
@@ -131,7 +135,9 @@ def final_state(svc: Services) -> FinalState:
         qb_invoices=len(invoices),
         not_synced=[number for number, state, _ in loads if state != "synced"],
         numbered_twice=sorted(str(number) for number, count in numbers.items() if count > 1),
-        not_in_quickbooks=[number for number, _, invoice_id in loads if by_id.get(invoice_id) != number],
+        not_in_quickbooks=[
+            number for number, _, invoice_id in loads if by_id.get(invoice_id) != doc_numbers[number]
+        ],
     )
 
 
@@ -146,6 +152,7 @@ def run_demo(env: DemoEnvironment, out: Narrator, today: dt.date | None = None) 
     story.afternoon()
     story.problem_list()
     story.fix_everything()
+    story.dismissed_loads()
     out.section("Today's digest (qbsync digest)")
     out.digest(build_digest(env.services.engine, today=story.today, tz=tz), tz)
     return final_state(env.services)
@@ -162,6 +169,7 @@ class Story:
         self.out = out
         self.today = today
         self.sample = demo_data.build(today)
+        self.redated: set[str] = set()
         self.handlers: dict[str, Callable[[str, Reason], Diagnosis]] = {
             "qb_not_connected": self._connect,
             "custom_txn_numbers_off": self._numbering_on,
@@ -243,7 +251,7 @@ class Story:
         )
         self.out.say(
             f"A bookkeeper types invoice {copied['load_number']} into QuickBooks by hand for Pacific "
-            f"Rim Trading Co. (id {manual['Id']}, ${manual['TotalAmt']:,}), same total as the load."
+            f"Rim Trading Co. (id {manual['Id']}, {money(manual['TotalAmt'])}), same total as the load."
         )
         typed = s.load("typed_by_hand")
         wrong = self._manual_invoice(
@@ -251,7 +259,7 @@ class Story:
         )
         self.out.say(
             f"Another invoice is created by hand with number {typed['load_number']}, for Bayview "
-            f"Furniture Outlet (id {wrong['Id']}, ${wrong['TotalAmt']:,}) — a typing mistake."
+            f"Furniture Outlet (id {wrong['Id']}, {money(wrong['TotalAmt'])}) — a typing mistake."
         )
 
     def morning_sync(self) -> None:
@@ -300,7 +308,24 @@ class Story:
 
     def problem_list(self) -> None:
         self.out.section("Problem invoices")
-        self.out.problems(list_problems(self.svc.engine))
+        s = self.sample
+        closed = s.load("closed_period")
+        month = f"{dt.date.fromisoformat(closed['invoice_date']):%B}"
+        self._fix(
+            closed["load_number"],
+            "dismiss",
+            f"The controller will not reopen {month}: the clerk dismisses load {closed['load_number']} "
+            "until billing re-dates it, so it stops coming back in every sync and digest.",
+            reason=f"{month} is closed; billing will re-date it in the TMS",
+        )
+        self._fix(
+            s.roles["throttled"],
+            "dismiss",
+            f"Dispatch says load {s.roles['throttled']} was cancelled: the clerk dismisses it.",
+            reason="cancelled, says dispatch",
+        )
+        self.out.say("qbsync problems:")
+        self.out.problems(list_problems(self.svc.engine), list_dismissed(self.svc.engine))
         typed = self.sample.roles["copied_by_hand"].replace("-", "")
         self.out.say(
             f'Pacific Rim calls about load "{typed}" (typed without the dash); the clerk looks it up:'
@@ -317,6 +342,26 @@ class Story:
         problems.sort(key=lambda p: (p.reasons[0].code in TRANSIENT, ORDER[p.reasons[0].code]))
         for problem in problems:
             self.resolve(problem.load_number, problem.reasons)
+
+    def dismissed_loads(self) -> None:
+        self.out.section("The dismissed loads come back")
+        s = self.sample
+        throttled = s.roles["throttled"]
+        self._fix(
+            throttled,
+            "undismiss",
+            f"Dispatch finds load {throttled} was delivered after all: the clerk restores it, which "
+            "retries the sync.",
+        )
+        self.resolve(throttled)
+        closed = s.load("closed_period")
+        number = closed["load_number"]
+        if number in self._redate(closed).restored:
+            self.out.say(
+                f"The import changed load {number}, which was dismissed: it is back in the problem list "
+                "by itself, with a note saying who dismissed it and why."
+            )
+        self.resolve(number)
 
     # -- one load ---------------------------------------------------------------------------------
 
@@ -360,15 +405,20 @@ class Story:
         return self._fix(number, "push_invoice_update", why).diagnosis
 
     def _rejected(self, number: str, reason: Reason) -> Diagnosis:
-        if reason.evidence.get("qb_code") == "6210":
-            load = self.sample.load(number)
-            moved = {**load, "invoice_date": self.today.isoformat()}
-            self._import([moved])
-            self.out.choice(
-                f"QuickBooks names a closed period: billing moves the invoice date from "
-                f"{load['invoice_date']} to {moved['invoice_date']} in the TMS (the books stay closed)."
-            )
+        if reason.evidence.get("qb_code") == "6210" and number not in self.redated:
+            self._redate(self.sample.load(number))
         return self._retry(number, reason)
+
+    def _redate(self, load: dict[str, Any]) -> ImportSummary:
+        moved = {**load, "invoice_date": self.today.isoformat()}
+        summary = self._import([moved])
+        self.redated.add(load["load_number"])
+        self.out.choice(
+            f"QuickBooks names a closed period: billing moves the invoice date of load "
+            f"{load['load_number']} from {load['invoice_date']} to {moved['invoice_date']} in the TMS "
+            "(the books stay closed)."
+        )
+        return summary
 
     def _connect(self, number: str, reason: Reason) -> Diagnosis:
         result = self._fix(number, "connect", "Connect QuickBooks, as the diagnosis says.")
@@ -391,24 +441,21 @@ class Story:
         return self.svc.diagnoser.diagnose(number)
 
     def _numbering_on(self, number: str, reason: Reason) -> Diagnosis:
-        self._custom_numbers(True)
-        self.out.choice(
-            "The bookkeeper turns Custom transaction numbers back on in QuickBooks "
-            "(Settings > Account and settings > Sales)."
+        why = (
+            "An administrator turns Custom transaction numbers back on from qbsync (a company "
+            "setting, so it asks for an administrator); every load it blocked is retried."
         )
-        return self._retry(number, reason)
+        return self._fix(number, "enable_custom_txn_numbers", why).diagnosis
 
     def _shorten(self, number: str, reason: Reason) -> Diagnosis:
-        short = self.sample.shortened[number]
-        with Session(self.svc.engine) as session:
-            load = session.exec(select(Load).where(Load.load_number == number)).one()
-            load.load_number = short
-            session.commit()
-        self.out.choice(
-            f"No button can do this: billing shortens the load number in the TMS to {short} "
-            f"(the TMS is the source of the number), then retries."
+        offered = self._fix(number, "set_doc_number", "Ask for a shorter QuickBooks invoice number.")
+        if offered.outcome != "choice" or not offered.choices:
+            return offered.diagnosis
+        short = offered.choices[0]["doc_number"]
+        why = (
+            f"Choosing the suggested {short}: the TMS keeps {number}, the QuickBooks invoice carries {short}."
         )
-        return self._fix(short, "retry", "Retry.").diagnosis
+        return self._fix(number, "set_doc_number", why, doc_number=short).diagnosis
 
     def _customer_changed(self, number: str, reason: Reason) -> Diagnosis:
         why = "The TMS is right (dispatch moved the load): push its customer to the QuickBooks invoice."
@@ -476,21 +523,21 @@ class Story:
         invoice = self.svc.api.read("Invoice", manual["qb_invoice_id"])
         self.svc.api.delete("Invoice", invoice["Id"], invoice["SyncToken"])
         self.out.choice(
-            f"Invoice {manual['qb_invoice_id']} ({manual['customer']}, ${manual['total']}) is not "
-            f"this load's (${load_total}): the bookkeeper deletes it in QuickBooks (Sales > Invoices)."
+            f"Invoice {manual['qb_invoice_id']} ({manual['customer']}, {money(manual['total'])}) is not "
+            f"this load's ({money(load_total)}): the bookkeeper deletes it in QuickBooks (Sales > Invoices)."
         )
         return self._fix(number, "clear_qb_id", "Then clear the QuickBooks ID and send the load.").diagnosis
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _import(self, loads: list[dict[str, Any]], customers=None, codes=None) -> None:
-        import_data(
+    def _import(self, loads: list[dict[str, Any]], customers=None, codes=None) -> ImportSummary:
+        return import_data(
             self.svc.engine, {"customers": customers or [], "charge_codes": codes or [], "loads": loads}
         )
 
     def _count(self, loads: list[dict[str, Any]]) -> str:
         amount = sum((demo_data.total(x) for x in loads), Decimal("0.00"))
-        return f"{len(loads)} loads (${amount:,.2f})"
+        return f"{len(loads)} loads ({money(amount)})"
 
     def _load_row(self, number: str) -> Load:
         with Session(self.svc.engine) as session:

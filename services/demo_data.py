@@ -84,7 +84,6 @@ class Sample:
     this_week: list[dict[str, Any]] = field(default_factory=list)
     afternoon: list[dict[str, Any]] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)
-    shortened: dict[str, str] = field(default_factory=dict)  # too long a number -> what billing makes it
 
     def number(self, sequence: int) -> str:
         return f"M{self.today:%y%m}-{sequence:04d}"
@@ -165,7 +164,6 @@ def build(today: dt.date) -> Sample:
         "outage": n(420),
         "numbering_off": n(421),
     }
-    sample.shortened = {long_number: n(417)}
     return sample
 
 

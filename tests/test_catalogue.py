@@ -59,7 +59,7 @@ def test_every_reason_code_has_words_and_nothing_else_does():
 
 def test_every_fix_the_fixer_implements_has_words_and_every_word_a_fix():
     assert set(catalogue.FIX) == CONTRACT_FIXES == implemented_fixes()
-    assert catalogue.FIX_CODES == tuple(words.code for words in catalogue.FIXES)
+    assert tuple(words.code for words in catalogue.FIXES) == catalogue.FIX_CODES
     for words in catalogue.FIXES:
         assert words.label and len(words.label) <= 75 and words.done, words.code
         if words.confirm:
@@ -73,7 +73,7 @@ def test_every_reason_names_fixes_that_exist_and_only_load_not_found_has_none():
 
 
 def test_admin_only_is_the_contracts():
-    assert catalogue.ADMIN_ONLY == {"clear_qb_id", "enable_custom_txn_numbers"}
+    assert {"clear_qb_id", "enable_custom_txn_numbers"} == catalogue.ADMIN_ONLY
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,16 @@ def test_the_demo_shows_every_reason_fixes_them_all_and_cleans_up(cli_env, temp_
     assert "Choosing QuickBooks item" in out and "Choosing QuickBooks customer" in out
     assert "did you mean M" in out  # the mistyped load number finds its near match
     assert "Traceback" not in result.output
+    for fix in ("set_doc_number", "enable_custom_txn_numbers", "dismiss", "undismiss"):
+        assert f"[{fix}]: done" in out, fix  # every new fix through the fix service
+    assert "Dismissed (not to be synced) — 2 loads" in out
+    assert "Changed in the TMS after it was dismissed" in out
+    assert "Problems that started today:" in out and "Fixed today:" in out
+    for leak in ("True", "False", "None", "[]", "(s)", "qb items"):
+        assert leak not in out, leak
+    assert re.search(r"\$\d{1,3}(,\d{3})*\.\d{2}", out)
+    assert not re.search(r"\$\d{4}", out)  # money one way: $1,246.50
+    assert [line for line in out.splitlines() if len(line) > 100] == []
     assert list(temp_dir.iterdir()) == []
     assert not users_db.exists()  # the user's own database is never touched
 
