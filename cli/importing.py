@@ -59,4 +59,10 @@ def render_summary(summary: ImportSummary) -> str:
             + ", ".join(summary.customer_changed)
             + " (see qbsync diagnose LOAD)."
         )
+    if summary.restored:
+        lines.append(
+            "Dismissed loads changed in the TMS, back in the problem list: "
+            + ", ".join(summary.restored)
+            + " (qbsync diagnose LOAD shows who dismissed them and why)."
+        )
     return "\n".join(lines)

@@ -139,3 +139,14 @@ def test_dismiss_and_undismiss_through_the_command_line(stuck, env, engine):
         json.loads(runner.invoke(qbsync, ["fix", "L-2", "undismiss", "--json"]).output)["outcome"]
         == "unchanged"
     )
+
+
+def test_the_import_command_says_which_dismissed_loads_came_back(stuck, env, tmp_path):
+    fix(stuck, "L-2", "dismiss", reason=WHY)
+    changed = tmp_path / "loads.json"
+    changed.write_text(json.dumps({"loads": [a_load("L-2", customer="C-300", charges=[("BASE", "2.00")])]}))
+    out = CliRunner().invoke(qbsync, ["import", str(changed)])
+    assert out.exit_code == 0, out.output
+    assert "Dismissed loads changed in the TMS, back in the problem list: L-2" in out.output
+    shown = CliRunner().invoke(qbsync, ["diagnose", "L-2"]).output
+    assert "Changed in the TMS after it was dismissed (dismissed by U1: cancelled load" in shown

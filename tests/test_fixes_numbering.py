@@ -236,3 +236,18 @@ def test_enable_custom_txn_numbers_through_the_command_line(connected, env, engi
     again = runner.invoke(qbsync, ["fix", "L-1", "enable_custom_txn_numbers", "--json"])
     assert json.loads(again.output)["outcome"] == "unchanged"
     assert len(qb_invoices(connected.api, "L-1")) == 1
+
+
+def test_problems_digest_and_reconcile_show_both_numbers(connected, env, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load(LONG)])
+    fix(connected, LONG, "set_doc_number", doc_number=SHORT)
+    [invoice] = qb_invoices(connected.api, SHORT)
+    connected.api.delete("Invoice", invoice["Id"], invoice["SyncToken"])
+    runner = CliRunner()
+    reconciled = runner.invoke(qbsync, ["reconcile"]).output
+    assert f"{LONG} " in reconciled and f"number {SHORT})" in reconciled
+    for command in (["problems"], ["digest"]):
+        assert f"{LONG} (QuickBooks invoice number {SHORT})" in runner.invoke(qbsync, command).output
+    data = json.loads(runner.invoke(qbsync, ["problems", "--json"]).output)
+    assert data["problems"][0]["qb_doc_number"] == SHORT
