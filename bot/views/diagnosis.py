@@ -94,6 +94,8 @@ def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[
     head = f"*{escape(number)}* {escape(STATE_WORDS.get(state, state))}"
     if diagnosis.qb_invoice_id:
         head += f" (QuickBooks invoice {escape(diagnosis.qb_invoice_id)})"
+    if getattr(diagnosis, "doc_number", None):
+        head += f"\nQuickBooks invoice number: `{escape(diagnosis.doc_number)}`"
     if dismissed:
         when = slack_date(dismissed["at"]) if dismissed.get("at") else "earlier"
         head += (

@@ -7,10 +7,20 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from services.models import FixAudit
+from tests.builders import (
+    CUSTOMERS,
+    qb_company,
+    qb_customer,
+    qb_invoices,
+    qb_item,
+    set_custom_txn_numbers,
+    tms,
+)
 from tests.builders import load as a_load
-from tests.builders import qb_company, qb_customer, qb_invoices, qb_item, tms
 from tests.slack.conftest import ADMIN, CHANNEL, CLERK, action_ids, text_of, wait_for
 from tests.test_fixes import manual_invoice
+
+NOBODY = {"id": "C-999", "name": "Nobody Inc", "qb_email": "nobody@nowhere.example"}
 
 
 def diagnosed(bot, number: str):
@@ -241,3 +251,67 @@ def test_every_fix_is_audited_with_the_slack_user_and_team(bot, engine):
         audit = session.exec(select(FixAudit).where(FixAudit.fix == "push_customer_change")).one()
     assert audit.actor == f"slack:T0001:{CLERK}" and audit.outcome == "applied"
     assert CHANNEL
+
+
+# -- the fixes for the reasons once fixed by hand ----------------------------------------------------
+
+
+def test_set_doc_number_through_the_modal_with_the_suggestion(bot, engine):
+    qb_company(bot.services.api)
+    long = "PP-2026-11-0000012345X"
+    tms(engine, [a_load(long)])
+    bot.services.sync.sync_load(long, trigger="test")
+    message = diagnosed(bot, long)
+    assert "fix.set_doc_number" in action_ids(message.blocks)
+    assert bot.click(message, "fix.set_doc_number") == 200
+    view = wait_for(lambda: (v := bot.open_view()) and v.get("submit") and v)
+    suggestion = view["blocks"][1]["element"]["initial_value"]
+    assert len(suggestion) <= 21
+    status, answer = bot.submit(
+        view, {"doc_number": {"doc_number": {"type": "plain_text_input", "value": "x" * 30}}}
+    )
+    assert answer["response_action"] == "errors"
+    replaced = _same(bot, message).replaced
+    bot.submit(view, {"doc_number": {"doc_number": {"type": "plain_text_input", "value": suggestion}}})
+    wait_for(lambda: _same(bot, message).replaced > replaced)
+    outcome = _same(bot, message)
+    assert f"*{long}* synced" in text_of(outcome)
+    assert f"QuickBooks invoice number: `{suggestion}`" in text_of(outcome)
+    assert len(qb_invoices(bot.services.api, suggestion)) == 1
+
+
+def test_enable_custom_txn_numbers_is_for_an_admin_and_retries_the_load(bot, engine):
+    qb_company(bot.services.api)
+    set_custom_txn_numbers(bot.services.api, False)
+    tms(engine, [a_load("N-1")])
+    bot.services.sync.sync_load("N-1", trigger="test")
+    message = diagnosed(bot, "N-1")
+    assert bot.click(message, "fix.enable_custom_txn_numbers", CLERK) == 200
+    wait_for(lambda: bot.last_message(lambda m: "administrators" in text_of(m) and m.ephemeral_for == CLERK))
+    assert_synced_once(bot, clicked(bot, message, "fix.enable_custom_txn_numbers", ADMIN), "N-1")
+
+
+def test_dismiss_with_a_reason_then_restore(bot, engine, emu):
+    qb_company(bot.services.api)
+    tms(engine, [a_load("D-1", customer="C-999")], customers=[*CUSTOMERS, NOBODY])
+    bot.services.sync.sync_load("D-1", trigger="test")
+    message = diagnosed(bot, "D-1")
+    status_before = bot.click(message, "fix.dismiss")
+    assert status_before == 200
+    view = wait_for(lambda: (v := bot.open_view()) and v.get("submit") and v)
+    status, answer = bot.submit(
+        view, {"dismiss_reason": {"reason": {"type": "plain_text_input", "value": " "}}}
+    )
+    assert answer["response_action"] == "errors"
+    replaced = _same(bot, message).replaced
+    bot.submit(
+        view, {"dismiss_reason": {"reason": {"type": "plain_text_input", "value": "invoiced by hand"}}}
+    )
+    wait_for(lambda: _same(bot, message).replaced > replaced)
+    dismissed = _same(bot, message)
+    assert "invoiced by hand" in text_of(dismissed) and f"<@{CLERK}>" in text_of(dismissed)
+    assert "fix.undismiss" in action_ids(dismissed.blocks)
+    bot.command("problems")
+    wait_for(lambda: bot.last_message(lambda m: "No problem invoices" in text_of(m)))
+    restored = clicked(bot, dismissed, "fix.undismiss")
+    assert "customer is not synced" in text_of(restored).lower()
