@@ -3,14 +3,13 @@ in-process, and a week of invoices that fail for every reason, diagnosed and fix
 
 from __future__ import annotations
 
-import textwrap
 import time
 
 import click
 
 from cli.diagnosing import render_diagnosis
 from cli.digest import render_digest
-from cli.render import invoice_words, render_choice, render_problems, render_reason
+from cli.render import invoice_words, render_choice, render_problems, render_reason, wrap
 from cli.runtime import configure_logging
 from services.catalogue import OUTCOME_WORDS, fix_label
 from services.demo import FinalState, demo_environment, run_demo
@@ -26,15 +25,7 @@ WIDTH = 100
 
 
 def _wrap(text: str, first: str = "", rest: str | None = None) -> str:
-    rest = " " * len(first) if rest is None else rest
-    return textwrap.fill(
-        text,
-        WIDTH,
-        initial_indent=first,
-        subsequent_indent=rest,
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
+    return "\n".join(wrap(text, first, " " * len(first) if rest is None else rest))
 
 
 class TextNarrator:

@@ -120,22 +120,27 @@ class Bot:
         return stack[-1] if stack else None
 
 
-def text_of(message) -> str:
-    """Everything a person reads in a message: its text and every text in its blocks."""
-    parts = [message.text or ""]
+def words_in(blocks: Any) -> str:
+    """Everything a person reads in blocks (their text objects), joined by lines."""
+    found = []
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
             if value.get("type") in ("mrkdwn", "plain_text") and isinstance(value.get("text"), str):
-                parts.append(value["text"])
+                found.append(value["text"])
             for child in value.values():
                 walk(child)
         elif isinstance(value, list):
             for child in value:
                 walk(child)
 
-    walk(message.blocks)
-    return "\n".join(parts)
+    walk(blocks)
+    return "\n".join(found)
+
+
+def text_of(message) -> str:
+    """Everything a person reads in a message: its text and every text in its blocks."""
+    return "\n".join([message.text or "", words_in(message.blocks)])
 
 
 def find_action(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:

@@ -26,7 +26,7 @@ from services.models import ConnectionState
 from services.problems import Problem
 from services.reasons import Reason
 from services.status import Status
-from tests.slack.conftest import action_ids
+from tests.slack.conftest import action_ids, words_in
 
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
 EVIDENCE = {
@@ -75,24 +75,6 @@ EVIDENCE = {
     "load_not_found": {"load_number": "HB-2OO3", "near_matches": ["HB-2003", "HB-2008"]},
     "doc_number_too_long": {"load_number": "M2611-0417-TRANSLOAD-02", "length": 23, "max": 21},
 }
-
-
-def words_in(blocks) -> str:
-    """Everything a person reads in blocks (their text objects), joined."""
-    found = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if value.get("type") in ("mrkdwn", "plain_text"):
-                found.append(value["text"])
-            for child in value.values():
-                walk(child)
-        elif isinstance(value, list):
-            for child in value:
-                walk(child)
-
-    walk(blocks)
-    return "\n".join(found)
 
 
 def diagnosis(code: str, number: str = "HB-2003") -> Diagnosis:
