@@ -23,6 +23,18 @@ STATE = "state"
 CONTEXT = "context"
 NEAR = "near_matches"
 PAGER = "pager"
+MORE = "more"  # the buttons that apply to the load as a whole (retry, dismiss, restore)
+FIX_RESULT = "fix_result"
+FIX_BY = "fix_by"
+PROGRESS = "progress"
+PROGRESS_BY = "progress_by"
+HELP = "help"
+CONNECTION = "connection"
+CONNECT_BLOCK = "connect"
+NUMBERS = "numbers"
+BY_REASON = "by_reason"
+LOADING = "loading"
+NOTICE = "notice"
 
 # -- modal inputs (block_id, action_id) --------------------------------------------------------------
 CUSTOMER_INPUT = ("customer", "customer_id")

@@ -111,7 +111,7 @@ def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[
         blocks.extend(reason_blocks(reason, position, number, connect_url))
     more = _more_buttons(diagnosis, dismissed)
     if more:
-        blocks.append(actions(more, block_id="more"))
+        blocks.append(actions(more, block_id=ids.MORE))
     checked = getattr(diagnosis, "checked_at", None)
     requests = getattr(diagnosis, "qb_requests", 0)
     if checked is not None and diagnosis.state != "not_found":

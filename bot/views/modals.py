@@ -58,11 +58,11 @@ def _modal(fix: str, blocks: list[Block], meta: str, submit: str | None) -> dict
 
 def loading_modal(fix: str, load_number: str, meta: str) -> dict[str, Any]:
     text = f"⏳ Looking up QuickBooks for load *{escape(load_number)}*…"
-    return _modal(fix, [section(text, block_id="loading")], meta, None)
+    return _modal(fix, [section(text, block_id=ids.LOADING)], meta, None)
 
 
 def notice_modal(fix: str, text: str, meta: str) -> dict[str, Any]:
-    return _modal(fix, [section(escape(text), block_id="notice")], meta, None)
+    return _modal(fix, [section(escape(text), block_id=ids.NOTICE)], meta, None)
 
 
 def _select(action_id: str, options: list[Any], placeholder: str) -> dict[str, Any]:

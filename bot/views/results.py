@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import ids
 from bot.views.blocks import Block, context, escape, message, section
 from bot.views.diagnosis import _who, diagnosis_blocks
 from services.catalogue import OUTCOME_WORDS, fix_label, money, plural, reason_title
@@ -30,8 +31,8 @@ def fix_result_message(result: Any, actor: str, *, connect_url: str | None = Non
     authorize = (result.changes or {}).get("authorize_url") if result.outcome == "action" else None
     if authorize:
         lines.append(f"<{authorize}|Open QuickBooks to connect>")
-    blocks: list[Block] = [section("\n".join(lines), block_id="fix_result")]
-    blocks.append(context(f"{escape(label)} by {_who(actor)}", block_id="fix_by"))
+    blocks: list[Block] = [section("\n".join(lines), block_id=ids.FIX_RESULT)]
+    blocks.append(context(f"{escape(label)} by {_who(actor)}", block_id=ids.FIX_BY))
     if result.diagnosis is not None:
         blocks.extend(diagnosis_blocks(result.diagnosis, connect_url=connect_url))
     return message(f"{label} on {result.load_number}: {outcome}. {result.message}", blocks)
@@ -80,8 +81,8 @@ def progress_message(
     else:
         head = f"⏳ Retried {done} of {total} ({escape(title)}) — {synced} synced, {still} still need you"
     blocks = [
-        section(head, block_id="progress"),
-        context(f"Retry all by {_who(actor)}", block_id="progress_by"),
+        section(head, block_id=ids.PROGRESS),
+        context(f"Retry all by {_who(actor)}", block_id=ids.PROGRESS_BY),
     ]
     return message(head, blocks)
 

@@ -24,7 +24,7 @@ def help_message(intro: str | None = None) -> dict[str, Any]:
     lines.append("*qbsync* keeps your TMS invoices in sync with QuickBooks Online. Try:")
     for example, does in SUBCOMMANDS:
         lines.append(f"• `{ids.COMMAND} {example}` — {does}")
-    blocks: list[Block] = [section("\n".join(lines).strip(), block_id="help")]
+    blocks: list[Block] = [section("\n".join(lines).strip(), block_id=ids.HELP)]
     blocks.append(
         context("Fix buttons act in QuickBooks as you; the fixes you may run are set by your administrator.")
     )
@@ -50,10 +50,12 @@ def status_message(
         line += f" — {escape(connection.broken_reason)}"
     blocks: list[Block] = [
         header("qbsync status", block_id=ids.HEADER),
-        section(f"*QuickBooks:* {line}", "connection"),
+        section(f"*QuickBooks:* {line}", ids.CONNECTION),
     ]
     if state != "connected":
-        blocks.append(actions([fix_button("connect", "", primary=True, connect_url=connect_url)], "connect"))
+        blocks.append(
+            actions([fix_button("connect", "", primary=True, connect_url=connect_url)], ids.CONNECT_BLOCK)
+        )
     last = slack_date(status.last_synced_at) if status.last_synced_at else "never"
     tried = slack_date(status.last_attempt_at) if status.last_attempt_at else "never"
     blocks.append(
@@ -64,7 +66,7 @@ def status_message(
                 f"*Last invoice synced*\n{last}",
                 f"*Last attempt*\n{tried}",
             ],
-            block_id="numbers",
+            block_id=ids.NUMBERS,
         )
     )
     if status.by_reason:
@@ -72,7 +74,7 @@ def status_message(
             f"• {escape(reason_title(code))}: {plural(count, 'load')}"
             for code, count in status.by_reason.items()
         ]
-        blocks.append(section("*Open problems by reason*\n" + "\n".join(lines), "by_reason"))
+        blocks.append(section("*Open problems by reason*\n" + "\n".join(lines), ids.BY_REASON))
     if connection.connected_by and state == "connected":
         blocks.append(context(f"Connected by {_who(connection.connected_by)}"))
     text = f"QuickBooks: {line}. {status.open_problems} open problems."
