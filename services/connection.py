@@ -22,6 +22,7 @@ from services.errors import ConfigurationError
 from services.models import ConnectionState, QboConnection, utcnow
 from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
 from services.secrets import TokenCipher
+from services.storage import immediate_transaction, retry_busy
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +154,16 @@ class ConnectionService:
 
     def broken(self, reason: str) -> None:
         now = self.clock()
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(_TABLE)
-                .where(_TABLE.c.id == ROW_ID)
-                .values(state=ConnectionState.BROKEN.value, broken_reason=reason[:500], updated_at=now)
-            )
+
+        def mark() -> None:
+            with immediate_transaction(self.engine) as conn:
+                conn.execute(
+                    sa.update(_TABLE)
+                    .where(_TABLE.c.id == ROW_ID)
+                    .values(state=ConnectionState.BROKEN.value, broken_reason=reason[:500], updated_at=now)
+                )
+
+        retry_busy(mark)
         log.warning("QuickBooks connection marked broken: %s", reason)
 
     # -- internals ------------------------------------------------------------------------------
@@ -219,12 +224,9 @@ class ConnectionService:
     @contextmanager
     def _locked_row(self) -> Iterator[tuple[Connection, object]]:
         """A transaction holding the write lock on the connection row (committed on success)."""
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-            with conn.begin():
-                query = sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)
-                if conn.dialect.name != "sqlite":
-                    query = query.with_for_update()
-                row = conn.execute(query).mappings().first()
-                yield conn, row
+        with immediate_transaction(self.engine) as conn:
+            query = sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)
+            if conn.dialect.name != "sqlite":
+                query = query.with_for_update()
+            row = conn.execute(query).mappings().first()
+            yield conn, row

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_ATTEMPTS = 5
+BUSY_BASE_DELAY = 0.05
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``. SQLite gets foreign keys, a busy timeout, and explicit BEGINs so that
+    """An engine for ``url``. SQLite gets foreign keys, WAL, a busy timeout, and explicit BEGINs so that
     ``immediate_transaction`` can take the write lock up front."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
@@ -37,6 +47,59 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         return engine
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+@contextlib.contextmanager
+def immediate_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction, committed on success and rolled back on error.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``: the write lock is taken (waiting up to the busy
+    timeout) before anything is read. A deferred transaction that reads and then writes cannot wait:
+    once another process has committed since its read, SQLite answers "database is locked" at once.
+    Keep these transactions short — no network call inside.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+        with conn.begin():
+            yield conn
+
+
+@contextlib.contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """An ORM session inside ``immediate_transaction``; committed on success."""
+    with immediate_transaction(engine) as conn, Session(bind=conn, expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy" (the write lock stayed taken too long)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def retry_busy(
+    write: Callable[[], T],
+    *,
+    attempts: int = BUSY_ATTEMPTS,
+    base_delay: float = BUSY_BASE_DELAY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``write`` (one whole transaction, safe to run again after a rollback), again after a busy
+    database, at most ``attempts`` times with jittered exponential backoff."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            if attempt == attempts or not is_busy(exc):
+                raise
+            delay = random.uniform(0, base_delay * 2 ** (attempt - 1))
+            log.info("database busy (attempt %d of %d); again in %.2fs", attempt, attempts, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager

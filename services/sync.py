@@ -44,6 +44,7 @@ from services.models import (
 from services.quickbooks import Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import in_list
 from services.reasons import Reason, ordered
+from services.storage import immediate_transaction, retry_busy, write_session
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +286,11 @@ class SyncEngine:
     # -- claim ------------------------------------------------------------------------------------
 
     def _claim(self, load_id: int, me: str) -> bool:
+        return retry_busy(lambda: self._take_claim(load_id, me))
+
+    def _take_claim(self, load_id: int, me: str) -> bool:
         now = self.clock()
-        with self.engine.begin() as conn:
+        with immediate_transaction(self.engine) as conn:
             taken = conn.execute(
                 sa.update(_LOAD)
                 .where(_LOAD.c.id == load_id)
@@ -308,12 +312,15 @@ class SyncEngine:
         return False
 
     def _release(self, load_id: int, me: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(_LOAD)
-                .where(_LOAD.c.id == load_id, _LOAD.c.claimed_by == me)
-                .values(claimed_by=None, claimed_until=None)
-            )
+        def release() -> None:
+            with immediate_transaction(self.engine) as conn:
+                conn.execute(
+                    sa.update(_LOAD)
+                    .where(_LOAD.c.id == load_id, _LOAD.c.claimed_by == me)
+                    .values(claimed_by=None, claimed_until=None)
+                )
+
+        retry_busy(release)
 
     # -- read -------------------------------------------------------------------------------------
 
@@ -512,11 +519,36 @@ class SyncEngine:
     # -- record -------------------------------------------------------------------------------------
 
     def _record(self, view: LoadView, outcome: Outcome, trigger: str) -> SyncResult:
+        """Apply ``outcome`` to the database in one short write transaction (again if it was busy)."""
         now = self.clock()
         invoice = outcome.invoice
         blocking = list(outcome.reasons)
         state = LoadState.PROBLEM if blocking else (LoadState.SYNCED if invoice else LoadState.PENDING)
-        with Session(self.engine) as session:
+        error = outcome.error
+        retry_busy(lambda: self._write_outcome(view, outcome, trigger, now, state))
+        log.info(
+            "load %s: %s%s (intuit_tid %s)",
+            view.load_number,
+            state.value,
+            f" {[r.code for r in blocking]}" if blocking else "",
+            (error.intuit_tid if error else None) or self.api.last_intuit_tid,
+        )
+        return SyncResult(
+            view.load_number,
+            state.value,
+            invoice["Id"] if invoice else view.qb_invoice_id,
+            blocking,
+            outcome.note,
+            doc_number=view.qb_doc_number,
+        )
+
+    def _write_outcome(
+        self, view: LoadView, outcome: Outcome, trigger: str, now: dt.datetime, state: LoadState
+    ) -> None:
+        invoice = outcome.invoice
+        blocking = outcome.reasons
+        error = outcome.error
+        with write_session(self.engine) as session:
             load = session.get(Load, view.id)
             if invoice is not None:
                 load.qb_invoice_id = invoice["Id"]
@@ -548,7 +580,6 @@ class SyncEngine:
                 charge = session.get(ChargeCode, code)
                 charge.sync_state = code_state
                 charge.sync_detail = detail
-            error = outcome.error
             session.add(
                 SyncAttempt(
                     load_id=view.id,
@@ -564,22 +595,6 @@ class SyncEngine:
                     qb_invoice_id=invoice["Id"] if invoice else view.qb_invoice_id,
                 )
             )
-            session.commit()
-        log.info(
-            "load %s: %s%s (intuit_tid %s)",
-            view.load_number,
-            state.value,
-            f" {[r.code for r in blocking]}" if blocking else "",
-            (error.intuit_tid if error else None) or self.api.last_intuit_tid,
-        )
-        return SyncResult(
-            view.load_number,
-            state.value,
-            invoice["Id"] if invoice else view.qb_invoice_id,
-            blocking,
-            outcome.note,
-            doc_number=view.qb_doc_number,
-        )
 
 
 # -- reasons from QuickBooks answers ---------------------------------------------------------------

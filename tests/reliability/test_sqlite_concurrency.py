@@ -1,0 +1,111 @@
+"""Several qbsync processes on one database (SQLite's embedded default, and PostgreSQL): every run
+finishes, every load is pushed exactly once, and nobody exits with "database is locked"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from services.storage import retry_busy
+from tests.builders import load as a_load
+from tests.builders import qb_company, qb_invoices, tms
+
+pytestmark = pytest.mark.reliability
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; main()", *args],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of each process, once it has ended."""
+    outputs = [p.communicate(timeout=120) for p in procs]
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
+
+
+def test_two_sync_all_processes_push_every_load_once(env, connected, engine, emu):
+    qb_company(connected.api)
+    numbers = [f"L-{n:04d}" for n in range(60)]
+    tms(engine, [a_load(n) for n in numbers])
+    runs = finish([start("sync", "--all", "--json") for _ in range(2)])
+    for code, _out, err in runs:
+        assert code == 0 and err == "", (code, err)
+    states: dict[str, set[str]] = {}
+    for _, out, _ in runs:
+        for result in json.loads(out)["results"]:
+            states.setdefault(result["load_number"], set()).add(result["state"])
+    assert sorted(states) == numbers
+    invoices = qb_invoices(connected.api)
+    assert sorted(inv["DocNumber"] for inv in invoices) == numbers  # each exactly once
+
+
+def test_thirty_retries_of_one_load_at_once_make_one_invoice(env, connected, engine, emu):
+    qb_company(connected.api)
+    tms(engine, [a_load("L-3000")])
+    runs = finish([start("retry", "L-3000", "--json") for _ in range(30)])
+    for code, _out, err in runs:
+        assert code == 0 and err == "", (code, err)
+    states = [json.loads(out)["results"][0]["state"] for _, out, _ in runs]
+    assert "synced" in states and set(states) <= {"synced", "pending"}, states
+    assert len(qb_invoices(connected.api, "L-3000")) == 1
+
+
+def test_an_import_during_two_syncs_stops_neither(env, connected, engine, emu, tmp_path):
+    qb_company(connected.api)
+    numbers = [f"L-{n:04d}" for n in range(40)]
+    tms(engine, [a_load(n) for n in numbers])
+    more = [f"L-{n:04d}" for n in range(40, 80)]
+    data = {"loads": [a_load(n) for n in more] + [a_load(n, customer="C-200") for n in numbers[:5]]}
+    path = tmp_path / "more.json"
+    path.write_text(json.dumps(data))
+    syncs = [start("sync", "--all", "--json") for _ in range(2)]
+    importing = start("import", str(path))
+    for code, _out, err in finish([*syncs, importing]):
+        assert code == 0 and err == "", (code, err)
+    again = finish([start("sync", "--all", "--json")])
+    assert again[0][0] == 0, again
+    invoices = qb_invoices(connected.api)
+    assert sorted(inv["DocNumber"] for inv in invoices) == numbers + more  # each exactly once
+
+
+def test_a_busy_write_is_tried_again_a_bounded_number_of_times():
+    calls: list[int] = []
+    pauses: list[float] = []
+
+    def busy_twice() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("UPDATE load", {}, Exception("database is locked"))
+        return "written"
+
+    assert retry_busy(busy_twice, sleep=pauses.append) == "written"
+    assert len(calls) == 3 and len(pauses) == 2 and all(0 <= p <= 0.1 for p in pauses)
+
+    def always_busy() -> None:
+        calls.append(1)
+        raise OperationalError("UPDATE load", {}, Exception("database is locked"))
+
+    calls.clear()
+    with pytest.raises(OperationalError):
+        retry_busy(always_busy, attempts=4, sleep=pauses.append)
+    assert len(calls) == 4
+
+    def broken() -> None:
+        calls.append(1)
+        raise OperationalError("UPDATE load", {}, Exception("no such table: load"))
+
+    calls.clear()
+    with pytest.raises(OperationalError):
+        retry_busy(broken, sleep=pauses.append)
+    assert len(calls) == 1  # only a busy database is worth another try
