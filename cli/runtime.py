@@ -14,6 +14,7 @@ import uuid
 
 import click
 
+from services import logsafe
 from services.bootstrap import Services, bootstrap
 from services.errors import ConfigurationError, QbsyncError
 from services.settings import SettingsError, load_settings
@@ -92,12 +93,14 @@ def _database_problem(exc: BaseException) -> str | None:
 
 
 def configure_logging() -> None:
+    """Logging at QBSYNC_LOG_LEVEL, with secrets redacted (see ``services.logsafe``)."""
     level = os.environ.get("QBSYNC_LOG_LEVEL", "WARNING").strip().upper()
-    if not isinstance(logging.getLevelName(level), int):
+    try:
+        logsafe.configure_logging(level)
+    except ValueError:
         raise SettingsError(
             f"invalid configuration: QBSYNC_LOG_LEVEL {level!r} is not DEBUG, INFO, WARNING or ERROR"
-        )
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        ) from None
 
 
 def services() -> Services:
