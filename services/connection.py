@@ -2,8 +2,11 @@
 
 Intuit rotates refresh tokens: a refresh returns a new one and retires the old. Two refreshes at once
 can leave a retired token stored and disconnect the company, so refreshes are serialised across
-threads (a lock) and processes (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite),
-and the rotated token is committed before the new access token is used.
+threads (a lock) and processes (``storage.interprocess_lock``: a lock file beside SQLite, an advisory
+lock on PostgreSQL — no database transaction is held while Intuit answers). The rotated token is
+stored, in its own short transaction, before anything else is done with it. When Intuit answers
+``invalid_grant``, the stored token is read again: if another process stored a newer one meanwhile,
+that one is used (refreshed once if need be) before the connection is declared broken.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from services.errors import ConfigurationError
 from services.models import ConnectionState, QboConnection, utcnow
 from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
 from services.secrets import TokenCipher
-from services.storage import immediate_transaction, retry_busy
+from services.storage import immediate_transaction, interprocess_lock, retry_busy
 
 log = logging.getLogger(__name__)
 
 ROW_ID = 1
+REFRESH_LOCK = "qbo-refresh"
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
 _TABLE = QboConnection.__table__  # type: ignore[attr-defined]
 _process_locks: dict[str, threading.Lock] = {}
@@ -185,30 +189,72 @@ class ConnectionService:
         return bool(row["access_token"]) and expires is not None and expires - EXPIRY_MARGIN > self.clock()
 
     def _refresh(self, rejected: str | None) -> tuple[str, str]:
-        refused: NotConnected | None = None
-        with self._lock, self._locked_row() as (conn, row):
-            self._require_connected(row)
-            if row["access_token"]:
-                stored = self.cipher.decrypt(row["access_token"])
-                if stored != rejected and self._usable(row):
-                    return row["realm_id"], stored  # another worker refreshed while we waited
-            now = self.clock()
+        """A newer access token than ``rejected``; one refresh at a time across threads and processes."""
+        with self._lock, interprocess_lock(self.engine, REFRESH_LOCK):
+            row = self._row()
+            fresh = self._fresh_access(row, rejected)
+            if fresh is not None:
+                return fresh  # another worker refreshed while we waited
             try:
-                tokens = self.auth.refresh(self.cipher.decrypt(row["refresh_token"]))
+                return self._rotate(row)
             except NotConnected as exc:
-                refused = exc  # recorded as broken, committed, then raised below
-                values: dict[str, object] = {
-                    "state": ConnectionState.BROKEN.value,
-                    "broken_reason": str(exc)[:500],
-                }
-            else:
-                values = self._token_values(tokens, now)
-            conn.execute(sa.update(_TABLE).where(_TABLE.c.id == ROW_ID).values(updated_at=now, **values))
-        if refused is not None:
-            log.warning("QuickBooks refresh refused: %s", refused)
-            raise refused
+                if exc.code != "invalid_grant":
+                    self._broken_unless_changed(row, exc)
+                    raise
+                again = self._row()
+                if again["refresh_token"] == row["refresh_token"]:
+                    self._broken_unless_changed(row, exc)
+                    raise
+            log.warning("QuickBooks refused a refresh token another process had replaced; using the new one")
+            fresh = self._fresh_access(again, rejected)
+            if fresh is not None:
+                return fresh
+            try:
+                return self._rotate(again)
+            except NotConnected as exc:
+                self._broken_unless_changed(again, exc)
+                raise
+
+    def _fresh_access(self, row, rejected: str | None) -> tuple[str, str] | None:
+        if not row["access_token"] or not self._usable(row):
+            return None
+        stored = self.cipher.decrypt(row["access_token"])
+        return None if stored == rejected else (row["realm_id"], stored)
+
+    def _rotate(self, row) -> tuple[str, str]:
+        """Refresh with the row's refresh token and store what Intuit answers before anything else."""
+        tokens = self.auth.refresh(self.cipher.decrypt(row["refresh_token"]))
+        now = self.clock()
+        values = {**self._token_values(tokens, now), "updated_at": now}
+        if not self._update_unless_changed(row, values):
+            log.warning("the stored QuickBooks connection changed during a refresh; kept the stored one")
         log.info("QuickBooks tokens refreshed for realm %s", row["realm_id"])
         return row["realm_id"], tokens.access_token
+
+    def _broken_unless_changed(self, row, refused: NotConnected) -> None:
+        values = {
+            "state": ConnectionState.BROKEN.value,
+            "broken_reason": str(refused)[:500],
+            "updated_at": self.clock(),
+        }
+        if self._update_unless_changed(row, values):
+            log.warning("QuickBooks refresh refused: %s", refused)
+
+    def _update_unless_changed(self, row, values: dict[str, object]) -> bool:
+        """Update the connection row if it still holds the refresh token read in ``row`` (a reconnect,
+        a disconnect or another process's refresh in between wins)."""
+
+        def update() -> bool:
+            with immediate_transaction(self.engine) as conn:
+                return bool(
+                    conn.execute(
+                        sa.update(_TABLE)
+                        .where(_TABLE.c.id == ROW_ID, _TABLE.c.refresh_token == row["refresh_token"])
+                        .values(**values)
+                    ).rowcount
+                )
+
+        return retry_busy(update)
 
     def _token_values(self, tokens: TokenSet, now: dt.datetime) -> dict[str, object]:
         refresh_expires = (

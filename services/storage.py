@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -100,6 +102,35 @@ def retry_busy(
             log.info("database busy (attempt %d of %d); again in %.2fs", attempt, attempts, delay)
             sleep(delay)
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def interprocess_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Held by one process (and one call) at a time for the database ``engine`` names, without holding
+    a database transaction: a lock file beside a SQLite database (``flock``), a PostgreSQL advisory
+    lock elsewhere. Released when the block ends or the process dies."""
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if not path or path == ":memory:":  # one process only: nothing to share
+            yield
+            return
+        import fcntl
+
+        handle = os.open(f"{path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
 @contextlib.contextmanager
