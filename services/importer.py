@@ -578,6 +578,19 @@ class _JsonConstantError(ValueError):
     pass
 
 
+class _JsonNumberTooLong(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    """A JSON integer; one longer than Python converts (4,300 digits by default) is refused as bad input."""
+    digits = len(text.lstrip("-"))
+    limit = sys.get_int_max_str_digits()
+    if limit and digits > limit:
+        raise _JsonNumberTooLong(f"a number has {digits:,} digits")
+    return int(text)
+
+
 def parse_json(raw: bytes, source: str = "import") -> Any:
     """Decode UTF-8 (a BOM is allowed) and parse JSON strictly: no NaN/Infinity, no key twice in an
     object. Raises ``ImportFileError`` saying where the problem is."""
@@ -593,6 +606,7 @@ def parse_json(raw: bytes, source: str = "import") -> Any:
         data = json.loads(
             text,
             parse_float=Decimal,
+            parse_int=_parse_int,
             parse_constant=_refuse_constant,
             object_pairs_hook=lambda pairs: _unique_object(pairs, duplicates),
         )
@@ -600,6 +614,8 @@ def parse_json(raw: bytes, source: str = "import") -> Any:
         fail(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except _JsonConstantError as exc:
         fail(f'not valid JSON: {exc} is not a JSON value (write amounts as strings like "850.00")')
+    except _JsonNumberTooLong as exc:
+        fail(f'{exc}, too many to read (write amounts as strings like "850.00")')
     except RecursionError:
         fail("not valid JSON: nested too deeply")
     if duplicates:

@@ -621,6 +621,7 @@ FILES: list[tuple[str, bytes, str]] = [
         "the key 'id' more than once",
     ),
     ("top-level-array", b"[]", "must be a JSON object"),
+    ("huge-number", b'{"loads": [{"amount": ' + b"9" * 4301 + b"}]}", "a number has 4,301 digits"),
 ]
 
 
