@@ -10,7 +10,11 @@ from emulator.server import EmulatorServer
 @click.command(name="emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", default=8089, show_default=True, type=int, help="Port to listen on (0: any free port)."
+    "--port",
+    default=8089,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
 )
 @click.option(
     "--latency-ms", default=0, show_default=True, type=click.IntRange(min=0), help="Delay added to API calls."
