@@ -132,11 +132,16 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "settings"
-            problems.append(f"{where.upper()}: {error['msg']}")
+        problems = [_problem(error) for error in exc.errors()]
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def _problem(error) -> str:
+    """One validation error as "VARIABLE: what is wrong", without pydantic's "Value error, " prefix
+    and without naming the variable twice."""
+    where = (".".join(str(part) for part in error["loc"]) or "settings").upper()
+    message = re.sub(r"^(Value error|Assertion failed), ", "", str(error["msg"]))
+    return message if message.startswith(where + " ") else f"{where}: {message}"
 
 
 @lru_cache(maxsize=1)

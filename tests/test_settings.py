@@ -68,4 +68,15 @@ def test_lists_urls_and_overrides():
 def test_a_bad_value_names_its_variable(name, value):
     with pytest.raises(SettingsError) as caught:
         load_settings(**{name: value})
-    assert name in str(caught.value)
+    message = str(caught.value)
+    assert name in message
+    assert "Value error" not in message and message.count(name) == 1, message
+
+
+def test_a_bad_value_reads_as_one_plain_sentence():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(QBSYNC_DIGEST_TIME="25:00", SLACK_API_URL="slack.com/api")
+    assert str(caught.value) == (
+        "invalid configuration: SLACK_API_URL: must be an http:// or https:// URL; "
+        "QBSYNC_DIGEST_TIME must be HH:MM (24-hour clock)"
+    )
