@@ -27,6 +27,7 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
     named = _load_numbers(loads)  # every number checked before anything is pushed
     svc = services()
     engine = svc.sync
+    _require_known(engine, named)
     numbers = named if loads else engine.unsynced_load_numbers()
     results = []
     show_bar = not as_json and sys.stderr.isatty() and len(numbers) > 1
@@ -57,6 +58,18 @@ def _load_numbers(loads: tuple[str, ...]) -> list[str]:
     return numbers
 
 
+def _require_known(engine, numbers: list[str]) -> None:
+    """A load number that names no load is bad input: say which, with near matches, and push nothing."""
+    missing = engine.unknown_load_numbers(numbers)
+    if not missing:
+        return
+    problems = []
+    for number in missing:
+        near = engine.not_found(number).reasons[0].evidence["near_matches"]
+        problems.append(f"no load {number!r}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+    raise UserInputError("; ".join(problems) + "; nothing was synced")
+
+
 def _tally(results) -> str:
     count = {state: sum(r.state == state for r in results) for state in ("synced", "not_found")}
     others = len(results) - count["synced"] - count["not_found"]
@@ -74,7 +87,9 @@ def _tally(results) -> str:
 def retry_command(load: str, as_json: bool) -> None:
     """Retry the sync of one LOAD."""
     number = clean_load_number(load)
-    result = services().sync.sync_load(number, trigger="cli")
+    engine = services().sync
+    _require_known(engine, [number])
+    result = engine.sync_load(number, trigger="cli")
     if as_json:
         click.echo(json.dumps({"results": [result.to_dict()]}, indent=2))
     else:

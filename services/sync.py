@@ -254,6 +254,15 @@ class SyncEngine:
                 self._release(view.id, me)
         return problems
 
+    def unknown_load_numbers(self, numbers: Iterable[str]) -> list[str]:
+        """The ones of ``numbers`` that name no load, in the order given."""
+        numbers = list(numbers)
+        with self.engine.connect() as conn:
+            known = set(
+                conn.execute(sa.select(_LOAD.c.load_number).where(_LOAD.c.load_number.in_(numbers))).scalars()
+            )
+        return [number for number in numbers if number not in known]
+
     def not_found(self, number: str) -> SyncResult:
         with Session(self.engine) as session:
             known = session.exec(select(Load.load_number)).all()

@@ -147,26 +147,15 @@ def test_sync_needs_load_numbers_or_all_but_not_both(env):
     assert usage_error(run("sync", "L-1", "--all")) == "qbsync: name load numbers or use --all, not both"
 
 
-def test_an_unknown_load_is_not_found_with_suggestions_and_the_run_still_succeeds(env, company, engine):
+def test_an_unknown_load_is_bad_input_with_near_matches_and_nothing_pushed(env, company, engine, connected):
     tms(engine, [a_load("L-1001")], customers=CUSTOMERS)
-    data = json.loads(ok(run("sync", "L-1011", "--json")))
-    assert data == {
-        "results": [
-            {
-                "load_number": "L-1011",
-                "state": "not_found",
-                "qb_invoice_id": None,
-                "reasons": ["load_not_found"],
-            }
-        ]
-    }
-    out = ok(run("sync", "L-1011", "L-1001"))
-    missing = unwrapped(block(out, "L-1011"))
-    assert "not_found" in missing and "No load with this number [load_not_found]" in missing
-    assert "did you mean L-1001?" in missing
-    assert "By hand: TMS: check the load number" in missing
-    assert "Fix:" not in missing  # there is no button for a load that does not exist
-    assert out.rstrip().endswith("1 of 2 synced; 1 not found.")  # nothing to diagnose: no hint
+    assert usage_error(run("sync", "L-1011", "--json")) == (
+        "qbsync: no load 'L-1011' (did you mean L-1001?); nothing was synced"
+    )
+    assert usage_error(run("sync", "L-1001", "L-1011", "ZZ-9")) == (
+        "qbsync: no load 'L-1011' (did you mean L-1001?); no load 'ZZ-9'; nothing was synced"
+    )
+    assert qb_invoices(connected.api) == []  # L-1001, named too, was not pushed
 
 
 def test_a_load_number_with_a_newline_is_refused_before_anything_is_pushed(env, company, engine, connected):
@@ -236,12 +225,12 @@ def test_retry_after_the_fix_by_hand_syncs_the_load(env, company, engine, connec
     assert len(qb_invoices(connected.api, "L-7")) == 1
 
 
-def test_retry_of_an_unknown_load_says_not_found(env, svc):
-    data = json.loads(ok(run("retry", "L-404", "--json")))
-    assert data["results"] == [
-        {"load_number": "L-404", "state": "not_found", "qb_invoice_id": None, "reasons": ["load_not_found"]}
-    ]
-    assert "No load 'L-404'" in ok(run("retry", "L-404"))
+def test_retry_of_an_unknown_load_is_bad_input_with_near_matches(env, company, engine):
+    tms(engine, [a_load("L-401")], customers=CUSTOMERS)
+    assert usage_error(run("retry", "L-404", "--json")) == (
+        "qbsync: no load 'L-404' (did you mean L-401?); nothing was synced"
+    )
+    assert usage_error(run("retry", "L-404")).startswith("qbsync: no load 'L-404'")
     assert run("retry").exit_code == 2  # the load is required
 
 
@@ -353,8 +342,8 @@ def test_a_real_process_exits_with_the_contract_codes_and_no_traceback(env, tmp_
     assert bad.stderr == "qbsync: load number contains a newline at position 4: 'L-1\\nx'\n"
 
     missing = qbsync_process(env, "sync", "L-404", "--json")
-    assert missing.returncode == 0 and missing.stderr == ""
-    assert json.loads(missing.stdout)["results"][0]["reasons"] == ["load_not_found"]
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == "qbsync: no load 'L-404'; nothing was synced\n"
 
     empty_db = qbsync_process({**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}, "problems")
     assert (empty_db.returncode, empty_db.stdout) == (1, "")
