@@ -65,12 +65,15 @@ class SyncResult:
     dismissed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "load_number": self.load_number,
             "state": self.state,
             "qb_invoice_id": self.qb_invoice_id,
             "reasons": [r.code for r in self.reasons],
         }
+        if self.note:  # e.g. another worker is pushing the load right now
+            data["note"] = self.note
+        return data
 
 
 @dataclass
@@ -165,7 +168,7 @@ class SyncEngine:
         me = worker_id()
         if not self._claim(view.id, me):
             current = self.current_result(number)
-            current.note = "another sync of this load is running; try again in a moment"
+            current.note = "another worker is pushing this load right now; try again in a moment"
             return current
         try:
             outcome = self._push(view, snapshot or CompanySnapshot(self.api))

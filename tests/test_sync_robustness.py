@@ -39,7 +39,7 @@ def test_two_syncs_of_one_load_at_once_leave_one_invoice(connected, engine, emu)
     emu.configure(latency_ms=0)
     assert len(qb_invoices(connected.api, "L-1101")) == 1
     assert any(r.state == "synced" for r in results)
-    assert any(r.note and "another sync" in r.note for r in results) or all(
+    assert any(r.note and "another worker is pushing" in r.note for r in results) or all(
         r.state == "synced" for r in results
     )
 
