@@ -21,7 +21,6 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -43,6 +42,7 @@ from services.loadnumbers import (
     show,
 )
 from services.models import ChargeCode, ChargeLine, Customer, FixAudit, Load, utcnow
+from services.storage import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -534,7 +534,7 @@ def import_data(engine: Engine, data: Any, *, source: str = "import") -> ImportS
     if not isinstance(data, dict):
         raise ImportFileError(problems.sorted(), source)
     try:
-        with _write_transaction(engine) as conn:
+        with immediate_transaction(engine) as conn:
             stored = _Stored.fetch(conn, document)
             _check_references(conn, document, problems)
             if problems:
@@ -662,17 +662,6 @@ CHARGE_CODES: sa.Table = ChargeCode.__table__  # type: ignore[attr-defined]
 LOADS: sa.Table = Load.__table__  # type: ignore[attr-defined]
 CHARGE_LINES: sa.Table = ChargeLine.__table__  # type: ignore[attr-defined]
 FIX_AUDIT: sa.Table = FixAudit.__table__  # type: ignore[attr-defined]
-
-
-@contextmanager
-def _write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction for the whole import, committed on success and rolled back on any error.
-    On SQLite it takes the write lock up front so that two imports queue instead of failing."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with conn.begin():
-            yield conn
 
 
 def _chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
