@@ -4,7 +4,8 @@ HTTP and OAuth libraries log what they send: at DEBUG, requests-oauthlib writes 
 the ``Authorization: Bearer`` header of every QuickBooks call. So the chatty libraries are held at
 WARNING or above, and a filter on the root handlers redacts bearer and basic credentials,
 ``Authorization`` headers and the values of ``access_token``, ``refresh_token``, ``id_token``,
-``client_secret`` and OAuth ``code`` in bodies, URLs and reprs — whatever logger wrote them.
+``client_secret`` and OAuth ``code`` in bodies, URLs and reprs, and Slack tokens — whatever logger
+wrote them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _PATTERNS = [
         re.compile(rf"""(\b(?:{_SECRET_NAMES})['"]?\s*[:=]\s*['"]?)(?!None\b|null\b)[^'"&\s,}}]+"""),
         rf"\1{REDACTED}",
     ),
+    # Slack tokens (bot, user, app-level), wherever they appear.
+    (re.compile(r"\b(xox[abeoprs]|xapp)-[A-Za-z0-9-]+"), rf"\1-{REDACTED}"),
     # OAuth authorization codes: in a query string or form body, or a non-numeric "code" value
     # (QuickBooks fault codes such as "6140" stay readable).
     (re.compile(r"""((?:^|[?&\s])code=)[^&\s'"]+"""), rf"\1{REDACTED}"),

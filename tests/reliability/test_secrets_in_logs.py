@@ -88,6 +88,7 @@ def test_redaction_covers_headers_bodies_urls_and_reprs_but_keeps_fault_codes():
         ),
         "QuickBooks auth code 3200: AuthenticationFailed": "QuickBooks auth code 3200: AuthenticationFailed",
         "x_refresh_token_expires_in=8726400": "x_refresh_token_expires_in=8726400",
+        "token xoxb-1234-5678-AbCd and xapp-1-A02-99-ff": "token xoxb-[redacted] and xapp-[redacted]",
     }
     for text, expected in samples.items():
         assert redact(text) == expected
