@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from services.catalogue import ADMIN_ONLY, fix_label
 from services.models import FixAudit, utcnow
+from services.storage import write_session
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Access:
 
 
 def audit_refusal(engine: Engine, actor: str, load_number: str | None, refusal: Refusal) -> None:
-    with Session(engine) as session:
+    with write_session(engine) as session:
         session.add(
             FixAudit(
                 at=utcnow(),
@@ -63,4 +63,3 @@ def audit_refusal(engine: Engine, actor: str, load_number: str | None, refusal: 
                 detail=f"not allowed: {refusal.message}"[:4000],
             )
         )
-        session.commit()

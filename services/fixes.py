@@ -43,6 +43,7 @@ from services.oauth_flow import new_state
 from services.problems import list_problems
 from services.quickbooks import IntuitAuth, Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import quote
+from services.storage import write_session
 from services.sync import LoadView, SyncEngine, SyncResult, classify
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ class Fixer:
             log.warning("diagnosis after fix failed: %s", exc)
 
     def _audit(self, actor: str, result: FixResult) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             session.add(
                 FixAudit(
                     at=utcnow(),
@@ -207,7 +208,6 @@ class Fixer:
                     detail=result.message[:4000],
                 )
             )
-            session.commit()
 
     # -- connection -----------------------------------------------------------------------------
 
@@ -330,12 +330,11 @@ class Fixer:
         )
 
     def _set_customer(self, customer_id: str, **values: Any) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             customer = session.get(Customer, customer_id)
             for name, value in values.items():
                 setattr(customer, name, value)
             customer.updated_at = utcnow()
-            session.commit()
 
     # -- charge codes ---------------------------------------------------------------------------
 
@@ -419,19 +418,17 @@ class Fixer:
         return (preferred or accounts)[0]
 
     def _link_code(self, code: str, item_id: str) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             charge = session.get(ChargeCode, code)
             if charge.qb_item_id != item_id or charge.sync_state != ChargeCodeState.SYNCED:
                 charge.qb_item_id = item_id
                 charge.sync_state = ChargeCodeState.SYNCED
                 charge.sync_detail = None
-                session.commit()
 
     def _set_code_state(self, code: str, state: ChargeCodeState) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             charge = session.get(ChargeCode, code)
             charge.sync_state = state
-            session.commit()
 
     # -- numbering --------------------------------------------------------------------------------
 
@@ -780,12 +777,11 @@ class Fixer:
         raise AssertionError("unreachable")
 
     def _update_load(self, view: LoadView, **values: Any) -> None:
-        with Session(self.engine) as session:
+        with write_session(self.engine) as session:
             load = session.get(Load, view.id)
             for name, value in values.items():
                 setattr(load, name, value)
             load.updated_at = utcnow()
-            session.commit()
 
     def _realm(self) -> str:
         return self.connection.status().realm_id or ""

@@ -190,16 +190,18 @@ def test_oversized_and_unknown_requests_are_refused_plainly(bot):
     assert health.status_code == 200 and health.json()["database"] == "ok"
 
 
-def test_an_unexpected_error_reaches_the_user_with_an_error_id(make_bot, connected, engine, caplog):
-    bot = make_bot(connected)
-    tms(engine, [a_load("E-1")])
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE sync_attempt")  # a broken database, as a bug would meet it
+def test_an_unexpected_error_reaches_the_user_with_an_error_id(make_bot, settings, tmp_path, caplog):
+    from services.bootstrap import bootstrap
+    from services.storage import make_engine
+
+    broken = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # as a bug or a lost database would
+    bot = make_bot(bootstrap(settings, engine=broken))
     bot.command("status")
     message = wait_for(lambda: bot.last_message(lambda m: "error id" in text_of(m)))
     error_id = text_of(message).split("error id `")[1][:8]
     assert message.ephemeral_for == CLERK and "Traceback" not in text_of(message)
     assert error_id in caplog.text
+    broken.dispose()
 
 
 def test_a_request_is_acknowledged_before_slow_work(bot, engine, emu):
