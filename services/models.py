@@ -241,3 +241,16 @@ class FixAudit(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # applied | unchanged | refused | failed | choice
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     detail: str | None = Field(default=None, max_length=4000)
+
+
+class OAuthState(SQLModel, table=True):
+    """A CSRF state of one browser connection (``GET /qbo/connect``): stored as a SHA-256 digest,
+    single-use and short-lived. ``requested_by`` is who asked, when known (a Slack actor)."""
+
+    __tablename__ = "oauth_state"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    requested_by: str | None = Field(default=None, max_length=100)
+    created_at: dt.datetime = _when(nullable=False, default=utcnow)
+    expires_at: dt.datetime = _when(nullable=False, index=True)
+    used_at: dt.datetime | None = _when(nullable=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     scheduler: Literal["on", "off"] = Field("on", validation_alias="QBSYNC_SCHEDULER")
 
     tms_webhook_secret: SecretStr | None = Field(None, validation_alias="QBSYNC_TMS_WEBHOOK_SECRET")
+    public_url: str | None = Field(None, validation_alias="QBSYNC_PUBLIC_URL")
 
     @field_validator("fixers", "admins", mode="before")
     @classmethod
@@ -93,6 +95,18 @@ class Settings(BaseSettings):
             raise ValueError(f"QBSYNC_TIMEZONE {value!r} is not an IANA time zone") from exc
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlparse(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(
+                "QBSYNC_PUBLIC_URL must be an http:// or https:// address, e.g. https://qbsync.example.com"
+            )
+        return value.strip().rstrip("/")
+
     @field_validator("slack_api_url", "qbo_api_base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -108,6 +122,26 @@ class Settings(BaseSettings):
         if self.qbo_environment == "production":
             return "https://quickbooks.api.intuit.com/v3"
         return "https://sandbox-quickbooks.api.intuit.com/v3"
+
+    @property
+    def public_base(self) -> str | None:
+        """The app's public address: ``QBSYNC_PUBLIC_URL``, else the origin of ``QBO_REDIRECT_URI``."""
+        if self.public_url:
+            return self.public_url
+        parsed = urlparse(self.qbo_redirect_uri or "")
+        if parsed.scheme in ("http", "https") and parsed.netloc:
+            return f"{parsed.scheme}://{parsed.netloc}"
+        return None
+
+    @property
+    def connect_url(self) -> str | None:
+        """Where the Connect buttons lead: ``{public}/qbo/connect``."""
+        return f"{self.public_base}/qbo/connect" if self.public_base else None
+
+    @property
+    def web_redirect_uri(self) -> str | None:
+        """The callback ``qbsync serve`` answers: ``{public}/qbo/callback``."""
+        return f"{self.public_base}/qbo/callback" if self.public_base else None
 
     @property
     def intuit_environment(self) -> str:
