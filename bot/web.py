@@ -1,5 +1,6 @@
-"""The HTTP face of ``qbsync serve``: a WSGI application (served by gunicorn) with Slack's request URL
-and a health check. Every answer is short and plain; no request produces a stack trace."""
+"""The HTTP face of ``qbsync serve``: a WSGI application (served by gunicorn) with Slack's request
+URL, connecting QuickBooks in the browser and the TMS events (``bot/routes/``), and a health check.
+Every answer is short and plain; no request produces a stack trace."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException
+
+from bot import routes
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,8 @@ def create_web_app(slack_app: App, services) -> Flask:
     @web.post("/slack/events")
     def slack_events() -> Response:
         return slack.handle(request)
+
+    routes.register(web, slack_app, services)
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:

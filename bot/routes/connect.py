@@ -1,0 +1,87 @@
+"""``GET /qbo/connect`` and ``GET /qbo/callback``: connecting QuickBooks in the browser.
+
+The pages are built from ``bot/templates/page.html`` with autoescaping; they never show a token or a
+code. After a connection the answer leaves first; then a thread posts "QuickBooks connected to … by …"
+to the digest channel (when one is set) and retries every load that only waited for the connection."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, Response, redirect, request
+from jinja2 import Environment, PackageLoader
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.views.connection import connected_message
+from services.web_connect import ConnectRefused, WebConnected, finish, retry_blocked, start
+
+log = logging.getLogger(__name__)
+
+_pages = Environment(loader=PackageLoader("bot", "templates"), autoescape=True)
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+
+
+def page(status: int, *, ok: bool, heading: str, message: str) -> Response:
+    body = _pages.get_template("page.html").render(ok=ok, title=heading, heading=heading, message=message)
+    return Response(body, status, headers=NO_STORE, mimetype="text/html")
+
+
+def refused(exc: ConnectRefused) -> Response:
+    return page(exc.status, ok=False, heading=exc.title, message=exc.message)
+
+
+def register(web: Flask, slack_app: App, services) -> None:
+    @web.get("/qbo/connect")
+    def qbo_connect() -> Response:
+        try:
+            url = start(services, request.args.get("by"))
+        except ConnectRefused as exc:
+            return refused(exc)
+        answer = redirect(url, 302)
+        answer.headers.update(NO_STORE)
+        return answer
+
+    @web.get("/qbo/callback")
+    def qbo_callback() -> Response:
+        params = {key: request.args.get(key, "") for key in ("state", "code", "realmId", "error")}
+        try:
+            connected = finish(services, params)
+        except ConnectRefused as exc:
+            return refused(exc)
+        answer = page(
+            200,
+            ok=True,
+            heading=f"Connected to {connected.company}",
+            message="qbsync can now sync invoices to this QuickBooks company. "
+            "Invoices that waited for the connection are being sent now.",
+        )
+        answer.call_on_close(lambda: _after_connect(slack_app, services, connected))
+        return answer
+
+
+def _after_connect(slack_app: App, services, connected: WebConnected) -> None:
+    threading.Thread(
+        target=_announce_and_retry,
+        args=(slack_app, services, connected),
+        name="qbsync-connected",
+        daemon=True,
+    ).start()
+
+
+def _announce_and_retry(slack_app: App, services, connected: WebConnected) -> None:
+    channel = services.settings.digest_channel
+    if channel:
+        try:
+            slack_app.client.chat_postMessage(
+                channel=channel, **connected_message(connected.company, connected.actor)
+            )
+        except SlackApiError as exc:
+            log.warning("could not post the connection to %s: %s", channel, exc.response.get("error"))
+        except Exception:
+            log.warning("could not post the connection to %s", channel, exc_info=True)
+    try:
+        retry_blocked(services)
+    except Exception:
+        log.exception("retrying the loads blocked by the connection failed")
