@@ -141,6 +141,7 @@ class ImportSummary:
     loads: SectionCounts = field(default_factory=SectionCounts)
     customer_changed: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)  # dismissed loads changed by this import
+    written: list[str] = field(default_factory=list)  # loads created or changed (not in the JSON)
 
     @property
     def changed(self) -> bool:
@@ -780,7 +781,7 @@ def _write(conn: Connection, document: _Document, stored: _Stored, source: str) 
     summary = ImportSummary(source=source)
     _write_customers(conn, document.customers, stored.customers, summary.customers)
     _write_charge_codes(conn, document.charge_codes, stored.charge_codes, summary.charge_codes)
-    summary.customer_changed = _write_loads(conn, document.loads, stored, summary.loads)
+    summary.customer_changed = _write_loads(conn, document.loads, stored, summary.loads, summary.written)
     summary.restored = _restore_changed_dismissed(conn, document.loads, stored, source)
     _refresh_statistics(conn, summary)
     return summary
@@ -859,7 +860,7 @@ def _wanted_lines(record: LoadRecord) -> list[tuple[str, str | None, Decimal]]:
 
 
 def _write_loads(
-    conn: Connection, records: list[LoadRecord], stored: _Stored, counts: SectionCounts
+    conn: Connection, records: list[LoadRecord], stored: _Stored, counts: SectionCounts, written: list[str]
 ) -> list[str]:
     """Loads by ``load_number``: customer, invoice date, and the charge lines (replaced as a whole;
     ``updated_at`` moves when they change). The sync columns are left alone. Returns the loads whose
@@ -905,6 +906,7 @@ def _write_loads(
     _execute_many(conn, CHARGE_LINES.insert(), [line for target in targets for line in _line_rows(*target)])
     counts.created += len(new)
     counts.updated += len(changed)
+    written.extend([record.load_number for record in new] + [record.load_number for _, record in changed])
     return customer_changed
 
 

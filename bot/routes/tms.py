@@ -1,0 +1,53 @@
+"""``POST /tms/events``: TMS customers, charge codes and loads in the import format, signed with
+``QBSYNC_TMS_WEBHOOK_SECRET``. Answers at once with the counts; the loads it created or changed are
+synced after the answer has left."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, Response, jsonify, request
+
+from services.errors import QbsyncError
+from services.importer import ImportFileError
+from services.tms_events import MAX_BODY, SIGNATURE_HEADER, accept, signed, sync_written
+
+log = logging.getLogger(__name__)
+
+
+def register(web: Flask, services) -> None:
+    @web.post("/tms/events")
+    def tms_events() -> tuple[Response, int]:
+        secret = services.settings.tms_webhook_secret
+        if secret is None or not secret.get_secret_value():
+            log.warning("POST /tms/events refused: QBSYNC_TMS_WEBHOOK_SECRET is not set")
+            return jsonify(error="TMS events are not set up (no webhook secret configured)"), 503
+        request.max_content_length = MAX_BODY  # Flask answers 413 above it, before reading the rest
+        raw = request.get_data(cache=False)
+        if not signed(secret.get_secret_value(), raw, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("POST /tms/events refused: missing or wrong %s", SIGNATURE_HEADER)
+            return jsonify(error=f"missing or wrong {SIGNATURE_HEADER}"), 401
+        try:
+            summary = accept(services, raw)
+        except ImportFileError as exc:
+            problems = [
+                {"record": p.record or None, "field": p.field, "message": p.message} for p in exc.problems
+            ]
+            return jsonify(error=str(exc).splitlines()[0], problems=problems), 400
+        except QbsyncError as exc:  # a concurrent import wrote the same records first: send it again
+            return jsonify(error=str(exc)), 409
+        answer = jsonify(**summary.as_dict(), syncing=summary.written)
+        answer.call_on_close(lambda: _sync_after(services, summary))
+        return answer, 202
+
+
+def _sync_after(services, summary) -> None:
+    def run() -> None:
+        try:
+            sync_written(services, summary)
+        except Exception:
+            log.exception("syncing the loads of a TMS event failed")
+
+    if summary.written:
+        threading.Thread(target=run, name="qbsync-tms-event", daemon=True).start()
