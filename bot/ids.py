@@ -16,6 +16,7 @@ RETRY_ALL = "qbsync.retry_all"  # value: a reason code
 PROBLEMS_PAGE = "qbsync.problems_page"  # ".prev" / ".next"; value: the page to show
 PROBLEMS_PAGE_ACTION = re.compile(r"^qbsync\.problems_page\.(prev|next)$")
 CONNECT = "fix.connect"  # a link button to /qbo/connect; Slack still sends the click
+DISCONNECT = "qbsync.disconnect"  # the danger button of /qbsync disconnect (admins only, confirmed)
 
 # -- blocks ------------------------------------------------------------------------------------------
 HEADER = "header"

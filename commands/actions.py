@@ -17,15 +17,17 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.views.blocks import section
+from bot.views.connection import disconnected_message
 from bot.views.diagnosis import diagnosis_message
 from bot.views.modals import loading_modal, metadata
-from bot.views.problems import problems_message
 from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
 from commands.common import Deps, actor_of, guarded, send
+from commands.slash import problems_page
 from services.access import audit_refusal
 from services.catalogue import FIX, fix_label
 from services.loadnumbers import clean_load_number
+from services.models import ConnectionState
 from services.problems import list_problems
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ def register(app: App, deps: Deps) -> None:
     def run_fix(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         fix = ids.FIX_ACTION.match(action.get("action_id") or "").group(1)
         actor, user = actor_of(body)
+        if fix == "connect" and deps.connect_url:
+            return  # a link button: the browser opened /qbo/connect; nothing to do here
         if fix not in FIX:
             send(respond, notice_message(f"This button is out of date ({fix!r} is no fix qbsync knows)."))
             return
@@ -77,10 +81,36 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def page(action: dict[str, Any], respond: Respond) -> None:
         number = int(action.get("value") or "1") if (action.get("value") or "1").isdigit() else 1
-        send(
-            respond,
-            {**problems_message(list_problems(deps.services.engine), number), "replace_original": True},
-        )
+        send(respond, {**problems_page(deps, number), "replace_original": True})
+
+    @guarded
+    def disconnect(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        actor, user = actor_of(body)
+        refusal = deps.access.check(user, "disconnect")
+        if refusal:
+            audit_refusal(deps.services.engine, actor, None, refusal)
+            send(respond, refusal_message(refusal))
+            return
+        status = deps.services.connection.status()
+        if status.state is ConnectionState.DISCONNECTED:
+            send(
+                respond, {**notice_message("QuickBooks was already disconnected."), "replace_original": True}
+            )
+            return
+        revoked = deps.services.connection.disconnect()
+        log.warning("QuickBooks disconnected from Slack by %s (revoked at Intuit: %s)", actor, revoked)
+        said = disconnected_message(status.realm_id, actor, revoked)
+        channel = (body.get("channel") or {}).get("id")
+        send(respond, {"delete_original": True})
+        posted = False
+        if channel:
+            try:
+                client.chat_postMessage(channel=channel, text=said["text"], blocks=said["blocks"])
+                posted = True
+            except SlackApiError as exc:
+                log.info("disconnect: answering through the response_url (%s)", exc.response.get("error"))
+        if not posted:
+            send(respond, said)
 
     @guarded
     def retry_all(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -103,6 +133,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.DIAGNOSE_ACTION)(ack=acknowledge, lazy=[diagnose])
     app.action(ids.PROBLEMS_PAGE_ACTION)(ack=acknowledge, lazy=[page])
     app.action(ids.RETRY_ALL)(ack=acknowledge, lazy=[retry_all])
+    app.action(ids.DISCONNECT)(ack=acknowledge, lazy=[disconnect])
 
 
 def _running(fix: str, load: str, user: str) -> dict[str, Any]:

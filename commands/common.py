@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from bot.views.results import error_message, notice_message
 from services.access import Access
 from services.bootstrap import Services
 from services.errors import QbsyncError, UserInputError
+from services.oauth_states import sign_actor
 from services.quickbooks import QboError
 
 log = logging.getLogger("commands")
@@ -28,6 +30,14 @@ class Deps:
     services: Services
     access: Access
     connect_url: str | None = None
+    link_key: str | None = None  # signs the "by" of Connect links shown to one person
+
+    def connect_link(self, actor: str) -> str | None:
+        """The Connect URL for a surface only ``actor`` sees (status, Home): it says who connects."""
+        signed = sign_actor(self.link_key, actor) if self.connect_url else None
+        if not signed:
+            return self.connect_url
+        return f"{self.connect_url}?{urlencode({'by': signed})}"
 
 
 def actor_of(body: dict[str, Any]) -> tuple[str, str]:

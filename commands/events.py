@@ -47,7 +47,8 @@ def register(app: App, deps: Deps) -> None:
         if event.get("tab", "home") != "home" or not seen.first_time(body.get("event_id")):
             return
         status = build_status(deps.services.engine, deps.services.connection.status())
-        client.views_publish(user_id=event["user"], view=home_view(status, connect_url=deps.connect_url))
+        link = deps.connect_link(f"slack:{body.get('team_id') or 'unknown'}:{event['user']}")
+        client.views_publish(user_id=event["user"], view=home_view(status, connect_url=link))
 
     @app.event("app_uninstalled")
     def uninstalled(body: dict[str, Any]) -> None:

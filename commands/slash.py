@@ -1,4 +1,4 @@
-"""``/qbsync``: help, a load's diagnosis, retry, the problem list, status.
+"""``/qbsync``: help, a load's diagnosis, retry, the problem list, status, disconnect (admins).
 
 The command is acknowledged at once; help and malformed input are answered in the acknowledgement,
 everything that reads QuickBooks or the database runs after it and answers through ``respond``
@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
+from bot.views.connection import disconnect_question
 from bot.views.diagnosis import diagnosis_message
 from bot.views.problems import problems_message
 from bot.views.results import fix_result_message, notice_message, refusal_message
@@ -21,10 +22,11 @@ from commands.common import Deps, actor_of, guarded, send
 from services.access import audit_refusal
 from services.errors import UserInputError
 from services.loadnumbers import clean_load_number
+from services.models import ConnectionState
 from services.problems import list_problems
 from services.status import build_status
 
-SUBCOMMANDS = {"help", "diagnose", "retry", "problems", "status"}
+SUBCOMMANDS = {"help", "diagnose", "retry", "problems", "status", "disconnect"}
 SLOW_AFTER = 0.7  # seconds before "Checking…" is shown
 
 
@@ -45,7 +47,7 @@ def parse(text: str | None) -> Request:
     head_l, rest = head.lower(), rest.strip()
     if head_l not in SUBCOMMANDS:
         return _load("diagnose", words)
-    if head_l in ("help", "status"):
+    if head_l in ("help", "status", "disconnect"):
         return Request(head_l)
     if head_l == "problems":
         page = int(rest) if rest.isdigit() and 0 < int(rest) < 10_000 else 1
@@ -76,10 +78,12 @@ def register(app: App, deps: Deps) -> None:
     def answer(command: dict[str, Any], respond: Respond) -> None:
         request = parse(command.get("text"))
         if request.kind == "problems":
-            send(respond, problems_message(list_problems(deps.services.engine), request.page))
+            send(respond, problems_page(deps, request.page))
         elif request.kind == "status":
             status = build_status(deps.services.engine, deps.services.connection.status())
-            send(respond, status_message(status, connect_url=deps.connect_url))
+            send(respond, status_message(status, connect_url=deps.connect_link(actor_of(command)[0])))
+        elif request.kind == "disconnect":
+            ask_disconnect(deps, command, respond)
         elif request.kind == "diagnose":
             with _checking(respond, request.load):
                 diagnosis = deps.services.diagnoser.diagnose(request.load)
@@ -112,6 +116,28 @@ def register(app: App, deps: Deps) -> None:
             )
 
     app.command(ids.COMMAND)(ack=acknowledge, lazy=[answer])
+
+
+def problems_page(deps: Deps, page: int) -> dict[str, Any]:
+    """The problem list, with the Connect banner while QuickBooks is not connected."""
+    state = deps.services.connection.status().state.value
+    problems = list_problems(deps.services.engine)
+    return problems_message(problems, page, connection=state, connect_url=deps.connect_url)
+
+
+def ask_disconnect(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
+    """``/qbsync disconnect``: administrators get the confirmed danger button, others a refusal."""
+    actor, user = actor_of(command)
+    refusal = deps.access.check(user, "disconnect")
+    if refusal:
+        audit_refusal(deps.services.engine, actor, None, refusal)
+        send(respond, refusal_message(refusal))
+        return
+    status = deps.services.connection.status()
+    if status.state is ConnectionState.DISCONNECTED:
+        send(respond, notice_message("QuickBooks is not connected; there is nothing to disconnect."))
+        return
+    send(respond, disconnect_question(status.realm_id))
 
 
 def _audience(diagnosis) -> str:

@@ -259,9 +259,25 @@ FIXES: tuple[FixWords, ...] = (
     FixWords("retry", "Retry", "retried"),
 )
 
+# Not a fix of a load: acts on the company's connection (``/qbsync disconnect``, admins only).
+DISCONNECT = FixWords(
+    "disconnect",
+    "Disconnect QuickBooks",
+    "QuickBooks disconnected",
+    admin=True,
+    danger=True,
+    per_load=False,
+    confirm=Confirm(
+        "Disconnect QuickBooks?",
+        "qbsync revokes its access at Intuit and forgets the tokens. No invoice syncs until someone "
+        "connects again with the Connect button.",
+        "Disconnect",
+    ),
+)
+
 FIX: dict[str, FixWords] = {words.code: words for words in FIXES}
 FIX_CODES: tuple[str, ...] = tuple(words.code for words in FIXES)
-ADMIN_ONLY: frozenset[str] = frozenset(words.code for words in FIXES if words.admin)
+ADMIN_ONLY: frozenset[str] = frozenset(words.code for words in (*FIXES, DISCONNECT) if words.admin)
 
 STATE_WORDS = {
     "synced": "synced — the QuickBooks invoice matches the load",
@@ -287,7 +303,7 @@ def reason_title(code: str) -> str:
 
 
 def fix_label(code: str) -> str:
-    words = FIX.get(code)
+    words = DISCONNECT if code == DISCONNECT.code else FIX.get(code)
     return words.label if words else code.replace("_", " ")
 
 
@@ -302,8 +318,21 @@ def confirm_text(fix: str, load_number: str) -> Confirm | None:
 # -- summaries: the one sentence of each reason, filled in from its evidence ---------------------------
 
 
+CONNECTION_WORDS = {
+    "connected": "QuickBooks connected",
+    "broken": "QuickBooks disconnected",  # Intuit refused the stored grant: one state until reconnected
+    "disconnected": "QuickBooks is not connected",
+}
+
+
+def connection_words(state: str) -> str:
+    return CONNECTION_WORDS.get(state, CONNECTION_WORDS["disconnected"])
+
+
 def summary_not_connected(state: str, detail: str | None = None) -> str:
-    text = "The QuickBooks connection is broken" if state == "broken" else "QuickBooks is not connected"
+    if state == "broken":
+        return f"QuickBooks disconnected: {detail or 'Intuit refused the stored connection; connect again'}"
+    text = connection_words(state)
     return f"{text}: {detail}" if detail else text
 
 

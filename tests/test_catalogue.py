@@ -73,7 +73,7 @@ def test_every_reason_names_fixes_that_exist_and_only_load_not_found_has_none():
 
 
 def test_admin_only_is_the_contracts():
-    assert {"clear_qb_id", "enable_custom_txn_numbers"} == catalogue.ADMIN_ONLY
+    assert {"clear_qb_id", "enable_custom_txn_numbers", "disconnect"} == catalogue.ADMIN_ONLY
 
 
 @pytest.mark.parametrize(

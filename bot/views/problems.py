@@ -9,18 +9,29 @@ from typing import Any
 
 from bot import ids
 from bot.views.blocks import Block, actions, button, context, escape, header, message, section
+from bot.views.connection import not_connected_banner
 from services.catalogue import REASON_ORDER, TRANSIENT, money, plural, reason_title
 
 PAGE_SIZE = 20  # problem loads per page: ≤ 2 blocks per reason group, ≤ 25 buttons per actions block
 
 
-def problems_message(problems: list[Any], page: int = 1, *, dismissed: int = 0) -> dict[str, Any]:
+def problems_message(
+    problems: list[Any],
+    page: int = 1,
+    *,
+    dismissed: int = 0,
+    connection: str = "connected",
+    connect_url: str | None = None,
+) -> dict[str, Any]:
+    """``connection`` is the QuickBooks connection's state: anything but "connected" puts the
+    "QuickBooks disconnected — Connect" banner with its button first."""
     total = sum((p.amount for p in problems), Decimal("0.00"))
+    banner = not_connected_banner(connection, connect_url) if connection != "connected" else []
     if not problems:
         text = "✅ No problem invoices: every load is in QuickBooks or waiting for its first sync."
         if dismissed:
             text += f" ({plural(dismissed, 'load')} dismissed.)"
-        return message(text, [section(text)], response_type="ephemeral")
+        return message(text, [*banner, section(text)], response_type="ephemeral")
     entries = [(code, p) for p in problems for code in dict.fromkeys(r.code for r in p.reasons)]
     order = {code: i for i, code in enumerate(_group_order(problems))}
     entries.sort(key=lambda pair: order[pair[0]])  # stable: oldest first inside a group
@@ -28,7 +39,7 @@ def problems_message(problems: list[Any], page: int = 1, *, dismissed: int = 0) 
     page = min(max(1, page), pages)
     shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     head = f"{plural(len(problems), 'problem invoice')} · {money(total)} held up"
-    blocks: list[Block] = [header(head, block_id=ids.HEADER)]
+    blocks: list[Block] = [header(head, block_id=ids.HEADER), *banner]
     counts = _group_counts(problems)
     groups: dict[str, list[Any]] = {}
     for code, problem in shown:

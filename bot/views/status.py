@@ -33,7 +33,7 @@ def help_message(intro: str | None = None) -> dict[str, Any]:
 
 STATE_LINES = {
     "connected": "🟢 Connected",
-    "broken": "🔴 Disconnected: the connection was refused",
+    "broken": "🔴 Disconnected: Intuit refused the stored connection",
     "disconnected": "⚪ Not connected",
 }
 

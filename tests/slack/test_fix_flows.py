@@ -4,6 +4,8 @@ is replaced by the outcome and the fresh diagnosis, with no button left that wou
 
 from __future__ import annotations
 
+import time
+
 from sqlmodel import Session, select
 
 from services.models import FixAudit
@@ -17,7 +19,7 @@ from tests.builders import (
     tms,
 )
 from tests.builders import load as a_load
-from tests.slack.conftest import ADMIN, CHANNEL, CLERK, action_ids, text_of, wait_for
+from tests.slack.conftest import ADMIN, CHANNEL, CLERK, action_ids, find_action, text_of, wait_for
 from tests.test_fixes import manual_invoice
 
 NOBODY = {"id": "C-999", "name": "Nobody Inc", "qb_email": "nobody@nowhere.example"}
@@ -232,13 +234,16 @@ def test_clear_qb_id_is_refused_to_a_clerk_and_done_for_an_admin(bot, engine):
     assert_synced_once(bot, clicked(bot, still, "fix.clear_qb_id", ADMIN), "L-10")
 
 
-def test_connect_offers_the_authorization_page(make_bot, svc, engine):
+def test_connect_is_a_link_to_the_connect_page(make_bot, svc, engine):
     bot = make_bot(svc)
     tms(engine, [a_load("L-11")])
     message = diagnosed(bot, "L-11")
     assert "QuickBooks is not connected" in text_of(message)
-    outcome = clicked(bot, message, "fix.connect")
-    assert "/authorize" in text_of(outcome) or "connect" in text_of(outcome).lower()
+    _block, button = find_action(message.blocks, "fix.connect")
+    assert button["url"] == "http://localhost:8765/qbo/connect"  # the origin of QBO_REDIRECT_URI
+    assert bot.click(message, "fix.connect") == 200  # Slack reports the click; the browser does the rest
+    time.sleep(0.3)
+    assert _same(bot, message).replaced == 0
 
 
 def test_every_fix_is_audited_with_the_slack_user_and_team(bot, engine):
