@@ -193,3 +193,52 @@ def make_bot(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., Bo
 @pytest.fixture
 def bot(make_bot, connected) -> Bot:
     return make_bot(connected)
+
+
+class Web:
+    """``qbsync serve``'s WSGI app on 127.0.0.1 with its own settings (the callback at its own port)."""
+
+    def __init__(self, url: str, services, app) -> None:
+        self.url = url
+        self.services = services
+        self.app = app
+
+
+@pytest.fixture
+def make_web(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., Web]]:
+    """``make_web(**settings)``: the whole web app (Slack, /qbo/*, /tms/events) over HTTP, with
+    ``QBO_REDIRECT_URI`` at its own ``/qbo/callback`` and the given settings changed."""
+    servers = []
+
+    def build(*, admins: tuple[str, ...] = (ADMIN,), **changes: Any) -> Web:
+        from bot.app import create_app
+        from bot.web import create_web_app
+        from services.bootstrap import bootstrap
+        from services.quickbooks import RetryPolicy
+
+        holder: dict[str, Any] = {}
+        server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
+        url = f"http://127.0.0.1:{server.server_port}"
+        web_settings = settings.model_copy(
+            update={
+                "qbo_redirect_uri": f"{url}/qbo/callback",
+                "slack_bot_token": SecretStr(slack.bot_token),
+                "slack_signing_secret": SecretStr(SECRET),
+                "slack_api_url": slack.api_url,
+                "admins": admins,
+                **changes,
+            }
+        )
+        services = bootstrap(
+            web_settings, engine=engine, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+        )
+        app = create_app(web_settings, services)
+        holder["app"] = create_web_app(app, services)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        servers.append(server)
+        return Web(url, services, app)
+
+    yield build
+    for server in servers:
+        server.shutdown()

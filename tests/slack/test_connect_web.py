@@ -1,0 +1,198 @@
+"""Connecting QuickBooks through ``qbsync serve`` without a browser: ``GET /qbo/connect`` and
+``GET /qbo/callback`` driven with requests against the Intuit OAuth emulator — states (unknown, used,
+expired), access denied, a code used twice, the company confirmed, the digest channel told, blocked
+loads retried, and no token anywhere but encrypted in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from services.models import ConnectionState, OAuthState, QboConnection, utcnow
+from services.oauth_states import digest, issue, sign_actor
+from tests.builders import CHARGE_CODES, CUSTOMERS, tms
+from tests.builders import load as a_load
+from tests.slack.conftest import ADMIN, TEAM, wait_for
+
+DIGEST = "C0DIGEST01"
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def start(web, by: str | None = None) -> str:
+    """``GET /qbo/connect``: the authorize URL it redirects to."""
+    answer = requests.get(
+        f"{web.url}/qbo/connect", params={"by": by} if by else None, allow_redirects=False, timeout=5
+    )
+    assert answer.status_code == 302, answer.text
+    return answer.headers["Location"]
+
+
+def authorize(url: str) -> str:
+    """The emulator's consent (granted at once): the callback URL Intuit sends the browser to."""
+    answer = requests.get(url, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    return answer.headers["Location"]
+
+
+def stored(engine) -> dict:
+    table = QboConnection.__table__
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(table)).mappings().one())
+
+
+def issued_tokens(emu) -> set[str]:
+    tokens = emu.emulator.tokens
+    return set(tokens.access) | set(tokens.refresh_tokens)
+
+
+def test_connect_redirects_to_intuit_with_a_stored_single_use_state(make_web, engine, emu):
+    web = make_web()
+    url = start(web)
+    assert url.startswith(f"{emu.url}/authorize?")
+    query = query_of(url)
+    assert query["scope"] == "com.intuit.quickbooks.accounting"
+    assert query["redirect_uri"] == f"{web.url}/qbo/callback"
+    assert len(query["state"]) >= 22  # 24 random bytes: 192 bits
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(OAuthState.__table__)).mappings().all()
+    assert [row["digest"] for row in rows] == [digest(query["state"])], "only a digest is stored"
+    assert rows[0]["expires_at"] - rows[0]["created_at"] == dt.timedelta(minutes=10)
+    assert query_of(start(web))["state"] != query["state"]
+
+
+def seed_company(emu, name: str = "Emulated Trucking Co") -> None:
+    """The standard company (tests.builders.CUSTOMERS and CHARGE_CODES), seeded before connecting."""
+    emu.seed(
+        {
+            "company_info": {"CompanyName": name},
+            "customers": [
+                {"DisplayName": c["name"], "PrimaryEmailAddr": {"Address": c["qb_email"]}} for c in CUSTOMERS
+            ],
+            "items": [{"Name": c["name"], "Type": "Service"} for c in CHARGE_CODES],
+        }
+    )
+
+
+def database_bytes(web) -> bytes:
+    url = web.services.settings.database_url
+    if not url.startswith("sqlite"):
+        return b""  # PostgreSQL: the columns are checked instead
+    path = Path(urlparse(url).path)
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))  # with the WAL
+
+
+def assert_no_token_in(tokens, *texts) -> None:
+    for token in tokens:
+        for text in texts:
+            assert (token.encode() if isinstance(text, bytes) else token) not in text
+
+
+def test_the_round_trip_connects_tells_the_channel_and_retries_blocked_loads(
+    make_web, engine, emu, slack, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    seed_company(emu, "Smith <b>&</b> Sons Hauling")
+    web = make_web(digest_channel=DIGEST)
+    tms(engine, [a_load("L-1"), a_load("L-2")])
+    web.services.sync.sync_many(["L-1", "L-2"], trigger="test")
+    assert [r.code for r in web.services.sync.current_result("L-1").reasons] == ["qb_not_connected"]
+
+    by = sign_actor(web.services.settings.secret_key.get_secret_value(), f"slack:{TEAM}:{ADMIN}")
+    answer = requests.get(authorize(start(web, by)), timeout=5)
+    assert answer.status_code == 200
+    assert "Connected to Smith &lt;b&gt;&amp;&lt;/b&gt; Sons Hauling" in answer.text, "escaped"
+    assert "<b>&" not in answer.text
+    row = stored(engine)
+    assert row["state"] == ConnectionState.CONNECTED.value
+    assert row["connected_by"] == f"slack:{TEAM}:{ADMIN}"
+    posted = wait_for(lambda: slack.messages(DIGEST), what="the post in the digest channel")
+    assert (
+        posted[0].text == f"QuickBooks connected to Smith &lt;b&gt;&amp;&lt;/b&gt; Sons Hauling by <@{ADMIN}>"
+    )
+    wait_for(
+        lambda: all(web.services.sync.current_result(n).state == "synced" for n in ("L-1", "L-2")),
+        what="the blocked loads synced by themselves",
+    )
+
+    tokens = issued_tokens(emu)
+    assert len(tokens) >= 2
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+    assert_no_token_in(tokens, database_bytes(web), logs, answer.text, str(row))
+    assert web.services.cipher.decrypt(row["refresh_token"]) in tokens, "stored, encrypted"
+
+
+def test_a_forged_by_is_ignored(make_web, engine, emu):
+    web = make_web()
+    forged = f"slack:{TEAM}:{ADMIN}~" + "0" * 32
+    assert requests.get(authorize(start(web, forged)), timeout=5).status_code == 200
+    assert stored(engine)["connected_by"] == "web"
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [("nothing-we-issued", "not one qbsync started"), ("", "not one qbsync started"), ("é" * 300, "not one")],
+)
+def test_an_unknown_state_is_refused(make_web, engine, state, words):
+    web = make_web()
+    answer = requests.get(
+        f"{web.url}/qbo/callback?" + urlencode({"state": state, "code": "AB11x", "realmId": "1"}), timeout=5
+    )
+    assert answer.status_code == 400 and words in answer.text
+    assert "text/html" in answer.headers["Content-Type"]
+
+
+def test_a_state_is_single_use_and_a_code_used_twice_changes_nothing(make_web, engine, emu):
+    web = make_web()
+    callback = authorize(start(web))
+    assert requests.get(callback, timeout=5).status_code == 200
+    before = stored(engine)
+
+    again = requests.get(callback, timeout=5)  # reloaded, or replayed by someone else
+    assert again.status_code == 400 and "already used" in again.text
+
+    fresh = query_of(start(web))["state"]  # the same code with a valid state: Intuit refuses it
+    code = query_of(callback)
+    replay = requests.get(f"{web.url}/qbo/callback?" + urlencode({**code, "state": fresh}), timeout=5)
+    assert replay.status_code == 400 and "already used or has expired" in replay.text
+    assert code["code"] not in replay.text
+    assert stored(engine) == before, "the stored connection is left as it was"
+
+
+def test_a_state_expires_after_ten_minutes(make_web, engine, emu):
+    web = make_web()
+    old = issue(engine, now=utcnow() - dt.timedelta(minutes=10, seconds=1))
+    answer = requests.get(f"{web.url}/qbo/callback?" + urlencode({"state": old, "code": "x", "realmId": "1"}))
+    assert answer.status_code == 400 and "expired" in answer.text
+    assert stored_or_none(engine) is None
+
+
+def test_access_denied_stores_nothing(make_web, engine, emu):
+    web = make_web()
+    state = query_of(start(web))["state"]
+    answer = requests.get(
+        f"{web.url}/qbo/callback?" + urlencode({"state": state, "error": "access_denied"}), timeout=5
+    )
+    assert answer.status_code == 400 and "You did not allow qbsync" in answer.text
+    assert stored_or_none(engine) is None
+
+
+def test_without_a_secret_key_connect_says_what_is_missing(make_web, engine):
+    web = make_web(secret_key=None)
+    answer = requests.get(f"{web.url}/qbo/connect", allow_redirects=False, timeout=5)
+    assert answer.status_code == 503 and "QBSYNC_SECRET_KEY" in answer.text
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(OAuthState.__table__)).scalar() == 0
+
+
+def stored_or_none(engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(QboConnection.__table__)).first()
