@@ -7,6 +7,7 @@ import html
 import logging
 import secrets
 import threading
+import time
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -18,6 +19,7 @@ from services.errors import ConfigurationError, QbsyncError, UserInputError
 from services.models import ConnectionState
 from services.oauth_flow import (
     check_realm_id,
+    company_name,
     complete_authorization,
     connect_with_refresh_token,
     new_state,
@@ -59,7 +61,9 @@ def connect_command(
 
     Without options: prints Intuit's authorize URL (and opens it), then waits for Intuit to redirect
     back to a local callback. Register that callback (http://localhost:PORT/callback, or
-    QBO_REDIRECT_URI when it points at localhost) as a redirect URI of your Intuit app.
+    QBO_REDIRECT_URI when it points at localhost) as a redirect URI of your Intuit app. When
+    QBO_REDIRECT_URI is qbsync serve's /qbo/callback, prints (and opens) its /qbo/connect instead and
+    waits until the connection is stored.
 
     With --realm-id and --refresh-token: stores tokens obtained elsewhere (the token is used once to
     check it, which rotates it; the new one is stored encrypted).
@@ -87,6 +91,9 @@ def connect_command(
         return
     svc = services()
     require_key(svc)
+    if port is None and _served(svc.settings.qbo_redirect_uri):
+        _connect_through_serve(svc, timeout, no_browser)
+        return
     redirect_uri, bind_port = _callback_address(svc.settings.qbo_redirect_uri, port)
     state = new_state()
     url = svc.auth.authorization_url(state, redirect_uri=redirect_uri)
@@ -113,6 +120,32 @@ def connect_command(
     except NotConnected as exc:  # the code came from Intuit itself: a failure, not the user's input
         raise _refused(exc, "the authorization code", "run qbsync connect again", QbsyncError) from None
     _echo_connected(connected.status.realm_id, connected.company_name)
+
+
+def _served(redirect_uri: str | None) -> bool:
+    """QBO_REDIRECT_URI is ``qbsync serve``'s callback: the connection is made there."""
+    return urlparse(redirect_uri or "").path.rstrip("/") == "/qbo/callback"
+
+
+def _connect_through_serve(svc, timeout: int, no_browser: bool) -> None:
+    """Open ``/qbo/connect`` on the running ``qbsync serve`` and wait until the connection is stored."""
+    before = svc.connection.status()
+    url = svc.settings.connect_url
+    click.echo("Open this URL to connect QuickBooks (qbsync serve answers Intuit; waiting for it):\n")
+    click.echo(f"  {url}\n")
+    if not no_browser:
+        webbrowser.open(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = svc.connection.status()
+        if now.connected and (not before.connected or now.connected_at != before.connected_at):
+            _echo_connected(now.realm_id, company_name(svc, now.realm_id, None))
+            return
+        time.sleep(0.25)
+    raise QbsyncError(
+        f"no connection within {timeout} s; is qbsync serve running at {svc.settings.public_base}? "
+        "Nothing was changed"
+    )
 
 
 def _refused(exc: NotConnected, what: str, advice: str, error: type[QbsyncError]) -> QbsyncError:

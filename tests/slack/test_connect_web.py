@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from cli.main import qbsync
 from services.models import ConnectionState, OAuthState, QboConnection, utcnow
 from services.oauth_states import digest, issue, sign_actor
 from tests.builders import CHARGE_CODES, CUSTOMERS, tms
@@ -196,3 +201,57 @@ def test_without_a_secret_key_connect_says_what_is_missing(make_web, engine):
 def stored_or_none(engine):
     with engine.connect() as conn:
         return conn.execute(sa.select(QboConnection.__table__)).first()
+
+
+def test_qbsync_connect_leads_to_the_served_connect_page(make_web, env, engine, emu):
+    web = make_web()
+    cli = subprocess.Popen(
+        [str(Path(sys.executable).with_name("qbsync")), "connect", "--no-browser", "--timeout", "20"],
+        env={**os.environ, "QBO_REDIRECT_URI": f"{web.url}/qbo/callback"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        while not any("/qbo/connect" in line for line in lines):
+            lines.append(cli.stdout.readline())
+            assert lines[-1] or cli.poll() is None, "".join(lines)
+        assert lines[-1].strip() == f"{web.url}/qbo/connect"
+        requests.get(authorize(start(web)), timeout=5)
+        output = "".join(lines) + cli.communicate(timeout=20)[0]
+    finally:
+        cli.kill()
+    assert cli.returncode == 0, output
+    assert "Connected to QuickBooks company 'Emulated Trucking Co'" in output
+
+
+def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, emu, caplog):
+    caplog.set_level(logging.DEBUG)
+    seed_company(emu)
+    web = make_web()
+    tms(engine, [a_load("L-1"), a_load("L-2", customer="C-200")])
+    assert requests.get(authorize(start(web)), timeout=5).status_code == 200
+    runner = CliRunner()
+    outputs = []
+    for args in (
+        ["sync", "--all", "--json"],
+        ["diagnose", "L-1", "--json"],
+        ["problems", "--json"],
+        ["digest", "--json"],
+    ):
+        done = runner.invoke(qbsync, args)
+        assert done.exit_code == 0, done.output
+        outputs.append(done.output)
+    emu.expire_tokens()
+    with engine.connect() as conn:  # Intuit revokes the grant: every refusal is said without a token
+        connection = conn.execute(sa.select(QboConnection.refresh_token)).scalar()
+    web.services.auth.revoke(web.services.cipher.decrypt(connection))
+    for args in (
+        ["retry", "L-1", "--json"],
+        ["connect", "--realm-id", emu.realm_id, "--refresh-token", "AB11" + "9" * 40],
+    ):
+        outputs.append(runner.invoke(qbsync, args).output)
+    assert "qb_not_connected" in "".join(outputs) and "Intuit refused" in outputs[-1]
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+    assert_no_token_in(issued_tokens(emu), logs, *outputs)
