@@ -255,3 +255,32 @@ def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, e
     assert "qb_not_connected" in "".join(outputs) and "Intuit refused" in outputs[-1]
     logs = "\n".join(record.getMessage() for record in caplog.records)
     assert_no_token_in(issued_tokens(emu), logs, *outputs)
+
+
+def test_a_realm_id_changed_on_the_way_stores_nothing(make_web, engine, emu):
+    web = make_web()
+    query = query_of(authorize(start(web)))
+    answer = requests.get(f"{web.url}/qbo/callback?" + urlencode({**query, "realmId": "4620816365000000000"}))
+    assert answer.status_code == 400 and "do not open QuickBooks company 4620816365000000000" in answer.text
+    assert stored_or_none(engine) is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "state=%00&code=%00",
+        "state=a&state=b",
+        "error=access_denied",
+        "state=x&realmId=abc&code=" + "c" * 5000,
+        "by=%FF%FE",
+        "by=slack:T1:U1~" + "z" * 500,
+    ],
+)
+def test_no_input_makes_a_server_error(make_web, query):
+    web = make_web()
+    for path in ("/qbo/connect", "/qbo/callback"):
+        for method in ("GET", "HEAD", "POST"):
+            answer = requests.request(method, f"{web.url}{path}?{query}", allow_redirects=False, timeout=5)
+            assert answer.status_code < 500, (method, path, query, answer.text)
+            assert "Traceback" not in answer.text
