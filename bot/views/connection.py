@@ -56,4 +56,3 @@ def not_connected_banner(state: str, connect_url: str | None) -> list[Block]:
         ),
         actions([fix_button("connect", "", primary=True, connect_url=connect_url)], block_id="connect"),
     ]
-
