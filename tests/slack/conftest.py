@@ -242,3 +242,22 @@ def make_web(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., We
     yield build
     for server in servers:
         server.shutdown()
+
+
+@pytest.fixture
+def qbsync_logs(caplog):
+    """Logging as qbsync configures it at ``QBSYNC_LOG_LEVEL=DEBUG`` (``services.logsafe``), captured:
+    ``qbsync_logs.records`` are the lines qbsync would write. Restored afterwards."""
+    import logging
+
+    from services import logsafe
+
+    chatty = {name: logging.getLogger(name).level for name in logsafe.CHATTY_LOGGERS}
+    caplog.set_level(logging.DEBUG)
+    logsafe.configure_logging("DEBUG")
+    yield caplog
+    for name, level in chatty.items():
+        logging.getLogger(name).setLevel(level)
+    for handler in logging.getLogger().handlers:
+        for found in [f for f in handler.filters if isinstance(f, logsafe.RedactSecrets)]:
+            handler.removeFilter(found)

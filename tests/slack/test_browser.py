@@ -8,7 +8,6 @@ tests skip, saying so; CI installs it and sets ``QBSYNC_REQUIRE_BROWSER=1`` so t
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -79,8 +78,7 @@ def heading(driver) -> str:
     return driver.find_element(By.TAG_NAME, "h1").text
 
 
-def test_connect_in_the_browser(browser, make_web, engine, emu, shots, caplog):
-    caplog.set_level(logging.DEBUG)
+def test_connect_in_the_browser(browser, make_web, engine, emu, shots, qbsync_logs):
     seed_company(emu, "Harbor Line Drayage")
     web = make_web()
     tms(engine, [a_load("L-1")])
@@ -95,7 +93,7 @@ def test_connect_in_the_browser(browser, make_web, engine, emu, shots, caplog):
     assert row["state"] == ConnectionState.CONNECTED.value
     tokens = issued_tokens(emu)
     assert web.services.cipher.decrypt(row["access_token"]) in tokens
-    logs = "\n".join(record.getMessage() for record in caplog.records)
+    logs = "\n".join(record.getMessage() for record in qbsync_logs.records)
     assert_no_token_in(tokens, database_bytes(web), logs, browser.page_source, str(dict(row)))
     wait_for(lambda: web.services.sync.current_result("L-1").state == "synced", what="L-1 retried")
 

@@ -6,7 +6,6 @@ loads retried, and no token anywhere but encrypted in the database."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import subprocess
 import sys
@@ -102,9 +101,8 @@ def assert_no_token_in(tokens, *texts) -> None:
 
 
 def test_the_round_trip_connects_tells_the_channel_and_retries_blocked_loads(
-    make_web, engine, emu, slack, caplog
+    make_web, engine, emu, slack, qbsync_logs
 ):
-    caplog.set_level(logging.DEBUG)
     seed_company(emu, "Smith <b>&</b> Sons Hauling")
     web = make_web(digest_channel=DIGEST)
     tms(engine, [a_load("L-1"), a_load("L-2")])
@@ -130,7 +128,8 @@ def test_the_round_trip_connects_tells_the_channel_and_retries_blocked_loads(
 
     tokens = issued_tokens(emu)
     assert len(tokens) >= 2
-    logs = "\n".join(record.getMessage() for record in caplog.records)
+    logs = "\n".join(record.getMessage() for record in qbsync_logs.records)
+    assert "QuickBooks connected in the browser" in logs and "load L-1: synced" in logs, "DEBUG lines seen"
     assert_no_token_in(tokens, database_bytes(web), logs, answer.text, str(row))
     assert web.services.cipher.decrypt(row["refresh_token"]) in tokens, "stored, encrypted"
 
@@ -226,8 +225,7 @@ def test_qbsync_connect_leads_to_the_served_connect_page(make_web, env, engine, 
     assert "Connected to QuickBooks company 'Emulated Trucking Co'" in output
 
 
-def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, emu, caplog):
-    caplog.set_level(logging.DEBUG)
+def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, emu, qbsync_logs):
     seed_company(emu)
     web = make_web()
     tms(engine, [a_load("L-1"), a_load("L-2", customer="C-200")])
@@ -253,7 +251,7 @@ def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, e
     ):
         outputs.append(runner.invoke(qbsync, args).output)
     assert "qb_not_connected" in "".join(outputs) and "Intuit refused" in outputs[-1]
-    logs = "\n".join(record.getMessage() for record in caplog.records)
+    logs = "\n".join(record.getMessage() for record in qbsync_logs.records)
     assert_no_token_in(issued_tokens(emu), logs, *outputs)
 
 
