@@ -66,6 +66,8 @@ def _gunicorn(host: str, port: int, threads: int, workers: int):
                 "keepalive": 5,
                 "loglevel": level if level in ("debug", "info", "warning", "error") else "warning",
                 "accesslog": "-" if level in ("debug", "info") else None,
+                # the path without its query: /qbo/callback?code=… never reaches the access log
+                "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "-" "%(a)s"',
                 "proc_name": "qbsync-serve",
             }
             for key, value in options.items():
