@@ -254,3 +254,52 @@ class OAuthState(SQLModel, table=True):
     created_at: dt.datetime = _when(nullable=False, default=utcnow)
     expires_at: dt.datetime = _when(nullable=False, index=True)
     used_at: dt.datetime | None = _when(nullable=True)
+
+
+class DigestPost(SQLModel, table=True):
+    """The daily digest of one channel and day, claimed before it is posted so it is posted once.
+
+    A claim holds a lease (``claimed_by`` until ``claimed_until``). ``posting_at`` is written just
+    before the message is sent: a claim that lapsed without ``ts`` and without ``posting_at`` was never
+    sent; one with ``posting_at`` may have been, and the channel is read before sending again. The
+    chart follows the same steps (``chart_posting_at``, ``chart_file_id``).
+    """
+
+    __tablename__ = "digest_post"
+
+    channel: str = Field(primary_key=True, max_length=32)
+    day: dt.date = Field(primary_key=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: dt.datetime | None = _when(nullable=True)
+    posting_at: dt.datetime | None = _when(nullable=True)
+    ts: str | None = Field(default=None, max_length=32)
+    posted_at: dt.datetime | None = _when(nullable=True)
+    chart_posting_at: dt.datetime | None = _when(nullable=True)
+    chart_file_id: str | None = Field(default=None, max_length=32)
+    finished_at: dt.datetime | None = _when(nullable=True)  # message and chart both done
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = _when(nullable=False, default=utcnow)
+
+
+class JobLock(SQLModel, table=True):
+    """A named lock across processes with a lease: one run of a job at a time (``sync_and_retry``)."""
+
+    __tablename__ = "job_lock"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str | None = Field(default=None, max_length=100)
+    until: dt.datetime | None = _when(nullable=True)
+    last_started_at: dt.datetime | None = _when(nullable=True)
+    last_finished_at: dt.datetime | None = _when(nullable=True)
+    last_outcome: str | None = Field(default=None, max_length=500)
+
+
+class LoadRetry(SQLModel, table=True):
+    """The automatic retries of a load whose reasons pass by themselves: how many, and when next."""
+
+    __tablename__ = "load_retry"
+
+    load_id: int = Field(foreign_key="load.id", primary_key=True, ondelete="CASCADE")
+    attempts: int = Field(default=0)
+    next_attempt_at: dt.datetime = _when(nullable=False)
+    last_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     digest_time: str = Field("08:00", validation_alias="QBSYNC_DIGEST_TIME")
     timezone: str = Field("UTC", validation_alias="QBSYNC_TIMEZONE")
     scheduler: Literal["on", "off"] = Field("on", validation_alias="QBSYNC_SCHEDULER")
+    sync_every: int = Field(300, validation_alias="QBSYNC_SYNC_EVERY")  # seconds; "5m", "90s" accepted
 
     tms_webhook_secret: SecretStr | None = Field(None, validation_alias="QBSYNC_TMS_WEBHOOK_SECRET")
     public_url: str | None = Field(None, validation_alias="QBSYNC_PUBLIC_URL")
@@ -85,6 +86,15 @@ class Settings(BaseSettings):
         if not match:
             raise ValueError("QBSYNC_DIGEST_TIME must be HH:MM (24-hour clock)")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("sync_every", mode="before")
+    @classmethod
+    def _sync_every(cls, value: object) -> int:
+        match = re.fullmatch(r"(\d+)\s*([smh]?)", str(value).strip().lower())
+        seconds = int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)] if match else 0
+        if not 30 <= seconds <= 86400:
+            raise ValueError("QBSYNC_SYNC_EVERY must be 30 seconds to 24 hours, e.g. 300, 90s, 5m or 1h")
+        return seconds
 
     @field_validator("timezone")
     @classmethod
