@@ -307,6 +307,17 @@ def fix_label(code: str) -> str:
     return words.label if words else code.replace("_", " ")
 
 
+def person_fix(code: str) -> str:
+    """What a person does about a reason, in a few words (the digest and the App Home)."""
+    words = REASON.get(code)
+    if words is None:
+        return ""
+    if words.transient:
+        return "nothing: qbsync retries these by itself"
+    labels = [fix_label(fix) for fix in words.fixes if fix != "retry"]
+    return " or ".join(labels) if labels else words.by_hand[0]
+
+
 def confirm_text(fix: str, load_number: str) -> Confirm | None:
     words = FIX.get(fix)
     if words is None or words.confirm is None:

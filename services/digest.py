@@ -2,9 +2,9 @@
 database alone (posting it to Slack is someone else's job).
 
 - open: loads now in the problem state; their totals make ``total_amount``;
-- new: open loads whose problem started today;
-- resolved: loads whose last attempt today ended synced after a failed one — a failed attempt earlier
-  today, or a failed attempt as the last one before today;
+- new: open loads whose problem started today (or since the previous digest, when given);
+- resolved: loads whose last attempt today (or since the previous digest) ended synced after a failed
+  one — a failed attempt earlier in that window, or a failed attempt as the last one before it;
 - by_reason: open loads per reason code, in fix order (a load with two reasons counts in both);
 - oldest: the ``oldest`` open problems, oldest first;
 - dismissed: loads a person dismissed (not to be synced), counted apart from all of the above.
@@ -40,6 +40,8 @@ class Digest:
     by_reason: dict[str, int] = field(default_factory=dict)
     oldest: list[Problem] = field(default_factory=list)
     dismissed: int = 0  # loads a person dismissed: in none of the counts above (not in the JSON contract)
+    amount_by_reason: dict[str, Decimal] = field(default_factory=dict)  # dollars per reason (not in JSON)
+    since: dt.datetime | None = None  # new and resolved were counted from here (the previous digest)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,20 +63,36 @@ def day_bounds(today: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-def build_digest(engine: Engine, *, today: dt.date, tz: str = "UTC", oldest: int = 5) -> Digest:
-    """The digest of ``today`` (a date in ``tz``)."""
+def build_digest(
+    engine: Engine,
+    *,
+    today: dt.date,
+    tz: str = "UTC",
+    oldest: int = 5,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Digest:
+    """The digest of ``today`` (a date in ``tz``). New and resolved count the calendar day, or the
+    window [``since``, ``until``) when ``since`` is given (the scheduled digest: since the previous one)."""
     start, end = day_bounds(today, tz)
+    if since is not None:
+        start, end = since, until or dt.datetime.now(dt.UTC)
     problems = list_problems(engine)  # oldest problem first
     new = sum(1 for p in problems if p.since is not None and start <= p.since < end)
+    groups = by_reason(problems)
     return Digest(
         date=today,
         open=len(problems),
         new=new,
         resolved=count_resolved(engine, start, end),
         total_amount=sum((p.amount for p in problems), Decimal("0.00")),
-        by_reason={code: len(group) for code, group in by_reason(problems).items()},
+        by_reason={code: len(group) for code, group in groups.items()},
         oldest=problems[: max(0, oldest)],
         dismissed=len(list_dismissed(engine)),
+        amount_by_reason={
+            code: sum((p.amount for p in group), Decimal("0.00")) for code, group in groups.items()
+        },
+        since=since,
     )
 
 
