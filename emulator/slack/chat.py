@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from emulator.slack.common import (
     Context,
     bot_message,
     channel_info,
+    decode_json_arg,
     message_blocks,
     message_text,
     resolve_channel,
@@ -42,9 +44,51 @@ def chat_post_message(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     text, blocks = message_text(args), message_blocks(args)
     if not text and not blocks and not args.get("attachments"):
         raise ApiError("no_text")
-    message = bot_message(ctx, channel, text, blocks, thread_ts=args.get("thread_ts") or None)
+    message = bot_message(
+        ctx, channel, text, blocks, thread_ts=args.get("thread_ts") or None, metadata=_metadata(args)
+    )
     ctx.ws.add_message(message)
     return {"channel": channel, "ts": message.ts, "message": message.as_api(ctx.settings.team_id)}
+
+
+def _metadata(args: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        metadata = decode_json_arg(args, "metadata")
+    except ValueError as exc:
+        raise ApiError("invalid_metadata_format") from exc
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str):
+        raise ApiError("invalid_metadata_schema")
+    return metadata
+
+
+def conversations_history(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """The channel's messages, newest first: not deleted, not ephemeral, not thread replies; metadata
+    only with ``include_all_metadata``. ``oldest``/``latest`` bound the ts; ``limit`` at most 999."""
+    channel = resolve_channel(ctx, args)
+    try:
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        limit = min(999, max(1, int(args.get("limit") or 100)))
+    except ValueError as exc:
+        raise ApiError("invalid_arguments") from exc
+    with_metadata = truthy(args.get("include_all_metadata"))
+    found = []
+    for message in reversed(ctx.ws.messages.get(channel, [])):
+        if (
+            message.deleted
+            or message.ephemeral_for
+            or (message.thread_ts and message.thread_ts != message.ts)
+        ):
+            continue
+        if not oldest < float(message.ts) <= latest:
+            continue
+        out = message.as_api(ctx.settings.team_id)
+        if with_metadata and message.metadata:
+            out["metadata"] = copy.deepcopy(message.metadata)
+        found.append(out)
+    return {"messages": found[:limit], "has_more": len(found) > limit}
 
 
 def chat_post_ephemeral(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:

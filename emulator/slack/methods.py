@@ -13,6 +13,7 @@ METHODS: dict[str, Method] = {
     "chat.update": chat.chat_update,
     "chat.delete": chat.chat_delete,
     "chat.getPermalink": chat.chat_get_permalink,
+    "conversations.history": chat.conversations_history,
     "conversations.info": chat.conversations_info,
     "conversations.open": chat.conversations_open,
     "users.info": chat.users_info,

@@ -56,6 +56,7 @@ class Message:
     deleted: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
     via: str = "api"
+    metadata: dict[str, Any] | None = None  # chat.postMessage's ``metadata`` (event_type, event_payload)
 
     def as_api(self, team_id: str, app_id: str | None = None) -> dict[str, Any]:
         """The message object Web API methods answer with."""

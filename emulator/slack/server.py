@@ -239,7 +239,9 @@ class SlackStandIn:
             self._record(method, _decoded(args), token, status, body)
         self.workspace.flush()
         if method == "auth.test" and body.get("ok"):
-            headers["X-OAuth-Scopes"] = "commands,chat:write,chat:write.public,users:read,files:write"
+            headers["X-OAuth-Scopes"] = (
+                "commands,chat:write,chat:write.public,users:read,files:write,channels:history,groups:history"
+            )
         return status, body, headers
 
     def handle_response_url(self, key: str, raw: bytes) -> tuple[int, dict[str, Any]]:
