@@ -58,9 +58,7 @@ def chart_png(points: Sequence[Any], title: str = "Open problem invoices, last 1
 
     axes.set_title(title, fontsize=17, loc="left", pad=10)
     figure.tight_layout()
-    series = [
-        {"day": d.isoformat(), "open": c, "amount": str(p.amount)} for d, c, p in zip(days, counts, points)
-    ]
+    series = [{"day": p.day.isoformat(), "open": int(p.open), "amount": str(p.amount)} for p in points]
     out = io.BytesIO()
     figure.savefig(out, format="png", metadata={SERIES_KEY: json.dumps(series), "Software": "qbsync"})
     return out.getvalue()
