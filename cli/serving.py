@@ -1,11 +1,14 @@
 """``qbsync serve``: the Slack app. HTTP under gunicorn (threads), or Socket Mode when SLACK_APP_TOKEN
-is set. Start-up checks the settings, the database and the bot token, and says in one line what is
-missing."""
+is set; and the scheduler in one child process (``qbsync clock``) unless ``QBSYNC_SCHEDULER=off``.
+Start-up checks the settings, the database and the bot token, and says in one line what is missing."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
+import sys
 
 import click
 
@@ -50,7 +53,33 @@ def build_wsgi(settings=None):
     return create_web_app(create_app(settings, services), services)
 
 
-def _gunicorn(host: str, port: int, threads: int, workers: int):
+class ClockProcess:
+    """The scheduler of ``qbsync serve``: ``qbsync clock`` in one child process, whatever the number of
+    workers (it stops when the server does, or finds itself orphaned)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from cli.clock import PARENT_ENV
+
+        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        command = [sys.executable, "-c", "from cli import main; main()", "clock"]
+        self.process = subprocess.Popen(command, env=env)
+        log.info("scheduler started (process %s)", self.process.pid)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _gunicorn(host: str, port: int, threads: int, workers: int, clock: ClockProcess | None = None):
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -70,6 +99,9 @@ def _gunicorn(host: str, port: int, threads: int, workers: int):
                 "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "-" "%(a)s"',
                 "proc_name": "qbsync-serve",
             }
+            if clock is not None:  # in the master, once: not once per worker
+                options["when_ready"] = lambda _server: clock.start()
+                options["on_exit"] = lambda _server: clock.stop()
             for key, value in options.items():
                 self.cfg.set(key, value)
 
@@ -101,6 +133,7 @@ def serve_command(port: int, host: str, threads: int) -> None:
     settings = load_settings()
     socket_mode = settings.slack_app_token is not None
     check_startup(settings, socket_mode=socket_mode)
+    clock = ClockProcess() if settings.scheduler == "on" else None
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -109,8 +142,14 @@ def serve_command(port: int, host: str, threads: int) -> None:
 
         app = create_app(settings, bootstrap(settings), socket_mode=True)
         click.echo("qbsync: Slack app running in Socket Mode (Ctrl-C stops it)", err=True)
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        if clock is not None:
+            clock.start()
+        try:
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        finally:
+            if clock is not None:
+                clock.stop()
         return
     workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
     click.echo(f"qbsync: Slack app listening on http://{host}:{port}/slack/events", err=True)
-    _gunicorn(host, port, threads, max(1, workers)).run()
+    _gunicorn(host, port, threads, max(1, workers), clock).run()

@@ -1,0 +1,118 @@
+"""The scheduler of ``qbsync clock`` (and of ``qbsync serve`` unless ``QBSYNC_SCHEDULER=off``): APScheduler
+3 in the ``QBSYNC_TIMEZONE`` zone, with fixed job ids and jobs named by import path.
+
+| id | when | does |
+|---|---|---|
+| ``daily_digest`` | every day at ``QBSYNC_DIGEST_TIME`` | the digest, once per channel and day |
+| ``digest_catchup`` | at start, then every ``QBSYNC_SYNC_EVERY`` | the same job: a digest missed while down or left half done is completed (a no-op once posted, or before its time) |
+| ``sync`` | at start, then every ``QBSYNC_SYNC_EVERY`` | ready loads pushed, transient reasons retried with back-off |
+
+Every job coalesces missed runs into one and never runs twice at once in a process; across processes
+the database decides (the digest's claim, the sync lock). Each run is logged with its outcome.
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger("qbsync.clock")
+
+DIGEST_JOB = "daily_digest"
+CATCHUP_JOB = "digest_catchup"
+SYNC_JOB = "sync"
+DIGEST_FUNC = "bot.digest:daily_digest"
+SYNC_FUNC = "services.autosync:sync_and_retry"
+DIGEST_GRACE = 12 * 3600  # a late digest still goes out the same day (the job itself checks the day)
+
+
+def digest_trigger(digest_time: str, tz: str) -> CronTrigger:
+    hour, minute = (int(part) for part in digest_time.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=tz)
+
+
+def build_scheduler(
+    services: Any, *, client: Any = None, stop: threading.Event | None = None, connect_url: str | None = None
+) -> BackgroundScheduler:
+    """The scheduler with its jobs added (not started). Without a Slack ``client`` or a digest channel,
+    only the sync job is scheduled."""
+    settings = services.settings
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=3)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=settings.timezone,
+    )
+    now = dt.datetime.now(dt.UTC)
+    every = settings.sync_every
+    if client is not None and settings.digest_channel:
+        from bot.digest import DigestPoster
+
+        poster = DigestPoster.from_settings(services, client, connect_url=connect_url)
+        scheduler.add_job(
+            DIGEST_FUNC,
+            trigger=digest_trigger(settings.digest_time, settings.timezone),
+            args=[poster],
+            id=DIGEST_JOB,
+            name="daily digest",
+            misfire_grace_time=DIGEST_GRACE,
+        )
+        scheduler.add_job(
+            DIGEST_FUNC,
+            trigger=IntervalTrigger(seconds=every, timezone=settings.timezone),
+            args=[poster],
+            id=CATCHUP_JOB,
+            name="daily digest (catch-up)",
+            misfire_grace_time=every,
+            next_run_time=now,
+        )
+    else:
+        log.warning("no digest: it needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL")
+    scheduler.add_job(
+        SYNC_FUNC,
+        trigger=IntervalTrigger(seconds=every, timezone=settings.timezone),
+        args=[services],
+        kwargs={"stop": stop},
+        id=SYNC_JOB,
+        name="automatic sync and retry",
+        misfire_grace_time=every,
+        next_run_time=now,
+    )
+    scheduler.add_listener(_log_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return scheduler
+
+
+def _log_run(event: JobExecutionEvent) -> None:
+    if event.code == EVENT_JOB_MISSED:
+        log.warning(
+            "job %s: missed its run at %s (too late to run it now)", event.job_id, event.scheduled_run_time
+        )
+    elif event.exception is not None:
+        log.error(
+            "job %s: failed (%s: %s)",
+            event.job_id,
+            type(event.exception).__name__,
+            event.exception,
+            exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+        )
+    else:
+        outcome = event.retval.summary() if hasattr(event.retval, "summary") else event.retval
+        log.info("job %s: %s", event.job_id, outcome)
+
+
+def describe(scheduler: BackgroundScheduler) -> list[str]:
+    """One line per job: id, trigger and next run (for the start-up log)."""
+    return [f"{job.id}: {job.trigger} (next {job.next_run_time})" for job in scheduler.get_jobs()]
+
+
+def next_digest_at(digest_time: str, tz: str, now: dt.datetime | None = None) -> dt.datetime:
+    """When the next daily digest is due (for the App Home)."""
+    now = now or dt.datetime.now(dt.UTC)
+    return digest_trigger(digest_time, tz).get_next_fire_time(None, now)
