@@ -42,7 +42,8 @@ def render_digest(digest: Digest, tz: str = "UTC") -> str:
     return "\n".join(lines)
 
 
-def _posting_unavailable(svc) -> QbsyncError:
+def _post(svc) -> str:
+    """Post today's digest now (not counted as the day's digest: the scheduled one still comes)."""
     missing = [
         name
         for name, value in (
@@ -52,21 +53,33 @@ def _posting_unavailable(svc) -> QbsyncError:
         if not value
     ]
     if missing:
-        return QbsyncError(
+        raise QbsyncError(
             "posting the digest needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL "
             f"(not set: {', '.join(missing)})"
         )
-    return QbsyncError("posting the digest to Slack is not available yet; run qbsync digest without --post")
+    from slack_sdk.errors import SlackApiError
+
+    from bot.digest import DigestPoster, post_on_demand
+    from cli.clock import slack_client
+
+    try:
+        return post_on_demand(DigestPoster.from_settings(svc, slack_client(svc.settings)))
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "refused"
+        raise QbsyncError(f"Slack refused the digest ({error})") from None
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the digest as JSON.")
-@click.option("--post", is_flag=True, help="Post the digest to QBSYNC_DIGEST_CHANNEL in Slack.")
+@click.option(
+    "--post", is_flag=True, help="Post the digest to QBSYNC_DIGEST_CHANNEL now (the daily one still comes)."
+)
 def digest_command(as_json: bool, post: bool) -> None:
     """Today's digest (in QBSYNC_TIMEZONE): open problem invoices, new and resolved today, by reason."""
     svc = services()
-    if post:  # a failure to post (exit 1), not bad input
-        raise _posting_unavailable(svc)
+    if post:  # a failure to post is exit 1, not bad input
+        click.echo(_post(svc))
+        return
     tz = svc.settings.timezone
     digest = build_digest(svc.engine, today=dt.datetime.now(ZoneInfo(tz)).date(), tz=tz)
     if as_json:

@@ -147,7 +147,14 @@ def test_cli_digest_text_and_json(cli_env, engine):
     [
         ({}, "needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL"),
         ({"SLACK_BOT_TOKEN": "xoxb-test"}, "(not set: QBSYNC_DIGEST_CHANNEL)"),
-        ({"SLACK_BOT_TOKEN": "xoxb-test", "QBSYNC_DIGEST_CHANNEL": "C123"}, "not available yet"),
+        (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "QBSYNC_DIGEST_CHANNEL": "C123",
+                "SLACK_API_URL": "http://127.0.0.1:9/",
+            },
+            "cannot reach Slack at http://127.0.0.1:9/",
+        ),
     ],
 )
 def test_cli_digest_post_says_why_it_cannot_post(cli_env, monkeypatch, env, message):
