@@ -1,6 +1,7 @@
-"""Events: the App Home shows the sync's state; uninstalls and revoked tokens are logged. Slack
-retries an event it did not see answered within 3 s (``X-Slack-Retry-Num``): events are keyed on
-``event_id`` so a retry does nothing twice."""
+"""Events: the App Home shows the sync's state (connection, problems by reason with dollars, the oldest
+with Diagnose buttons, the last automatic sync, the next digest); uninstalls and revoked tokens are
+logged. Slack retries an event it did not see answered within 3 s (``X-Slack-Retry-Num``): events are
+keyed on ``event_id`` so a retry does nothing twice."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.scheduler import next_digest_at
 from bot.views.home import home_view
 from commands.common import Deps
-from services.status import build_status
+from services.dashboard import build_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,8 @@ def register(app: App, deps: Deps) -> None:
     def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home" or not seen.first_time(body.get("event_id")):
             return
-        status = build_status(deps.services.engine, deps.services.connection.status())
         link = deps.connect_link(f"slack:{body.get('team_id') or 'unknown'}:{event['user']}")
-        client.views_publish(user_id=event["user"], view=home_view(status, connect_url=link))
+        client.views_publish(user_id=event["user"], view=home(deps, connect_url=link))
 
     @app.event("app_uninstalled")
     def uninstalled(body: dict[str, Any]) -> None:
@@ -57,3 +58,17 @@ def register(app: App, deps: Deps) -> None:
     @app.event("tokens_revoked")
     def revoked(body: dict[str, Any]) -> None:
         log.warning("Slack tokens were revoked in team %s", body.get("team_id"))
+
+
+def home(deps: Deps, connect_url: str | None = None) -> dict[str, Any]:
+    """The App Home view, from the database alone."""
+    settings = deps.services.settings
+    dashboard = build_dashboard(deps.services.engine, deps.services.connection.status())
+    channel = settings.digest_channel
+    return home_view(
+        dashboard.status,
+        connect_url=connect_url,
+        dashboard=dashboard,
+        next_digest=next_digest_at(settings.digest_time, settings.timezone) if channel else None,
+        digest_channel=channel,
+    )
