@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from services.company import CompanySnapshot
-from services.locks import JobLockHeld
+from services.locks import JobLockHeld, write_transaction
 from services.models import Load, LoadRetry, LoadState, utcnow
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def _run(services, lock: JobLockHeld, stop: threading.Event | None) -> AutoSyncR
 
 def _record_retry(engine: Engine, number: str, state: str, codes: list[str]) -> None:
     """A transient failure moves the load's next attempt further out; anything else forgets it."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         load_id = conn.execute(sa.select(_LOAD.c.id).where(_LOAD.c.load_number == number)).scalar()
         if load_id is None:
             return

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.locks import write_transaction
 from services.models import DigestPost, utcnow
 from services.sync import _holder_is_dead, worker_id
 
@@ -74,7 +75,7 @@ def claim(
     except IntegrityError:
         pass
     key = sa.and_(_POST.c.channel == channel, _POST.c.day == day, _POST.c.finished_at.is_(None))
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         row = conn.execute(sa.select(_POST).where(key)).first()
         if row is None:
             return None  # finished

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.models import JobLock, utcnow
@@ -18,6 +20,18 @@ from services.sync import _holder_is_dead, worker_id
 log = logging.getLogger(__name__)
 
 _LOCK = JobLock.__table__  # type: ignore[attr-defined]
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads then writes. SQLite takes the write lock up front (``BEGIN IMMEDIATE``):
+    a deferred transaction upgrading from a read would fail at once with "database is locked" when
+    another process writes, instead of waiting its turn."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+        with conn.begin():
+            yield conn
 
 
 class JobLockHeld:
