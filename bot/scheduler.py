@@ -63,6 +63,8 @@ def build_scheduler(
             id=DIGEST_JOB,
             name="daily digest",
             misfire_grace_time=DIGEST_GRACE,
+            coalesce=True,
+            max_instances=1,
         )
         scheduler.add_job(
             DIGEST_FUNC,
@@ -72,6 +74,8 @@ def build_scheduler(
             name="daily digest (catch-up)",
             misfire_grace_time=every,
             next_run_time=now,
+            coalesce=True,
+            max_instances=1,
         )
     else:
         log.warning("no digest: it needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL")
@@ -84,6 +88,8 @@ def build_scheduler(
         name="automatic sync and retry",
         misfire_grace_time=every,
         next_run_time=now,
+        coalesce=True,
+        max_instances=1,
     )
     scheduler.add_listener(_log_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
