@@ -48,6 +48,7 @@ ITEM_ACTION = "item_id"
 # -- views -------------------------------------------------------------------------------------------
 CHOICE_VIEW = "qbsync.choice"  # callback_id of every modal that carries a fix's human choice
 HOME_VIEW = "qbsync.home"
+HOME_DIAGNOSIS_VIEW = "qbsync.home_diagnosis"  # a Diagnose click on the Home: the diagnosis, read only
 
 
 def diagnose_action(index: int) -> str:

@@ -19,6 +19,7 @@ from bot import ids
 from bot.views.blocks import section
 from bot.views.connection import disconnected_message
 from bot.views.diagnosis import diagnosis_message
+from bot.views.home import diagnosis_modal
 from bot.views.modals import loading_modal, metadata
 from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
@@ -67,8 +68,13 @@ def register(app: App, deps: Deps) -> None:
         )
 
     @guarded
-    def diagnose(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def diagnose(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         load = clean_load_number(action.get("value") or "")
+        if not body.get("response_url"):  # the App Home: no channel to answer in, a modal instead
+            opened = client.views_open(trigger_id=body.get("trigger_id"), view=diagnosis_modal(None, load))
+            diagnosis = deps.services.diagnoser.diagnose(load)
+            client.views_update(view_id=opened["view"]["id"], view=diagnosis_modal(diagnosis))
+            return
         diagnosis = deps.services.diagnoser.diagnose(load)
         replace = action.get("block_id") == ids.NEAR  # a near match replaces the "not found" answer
         payload = diagnosis_message(diagnosis, connect_url=deps.connect_url)

@@ -91,3 +91,29 @@ def _schedule(dashboard: Any, next_digest: dt.datetime | None, channel: str | No
     else:
         digest = "not scheduled (QBSYNC_DIGEST_CHANNEL is not set)"
     return [f"*Last automatic sync*\n{auto}", f"*Next digest*\n{digest}"]
+
+
+def diagnosis_modal(diagnosis: Any = None, load_number: str = "") -> dict[str, Any]:
+    """A Diagnose click on the Home (no channel to answer in): the diagnosis in a modal, read only — the
+    fix buttons need a channel message, so the modal says how to get one. Without ``diagnosis``: the
+    "checking" modal opened at once while QuickBooks is asked."""
+    from bot.views.blocks import MODAL_TITLE, plain
+    from bot.views.diagnosis import diagnosis_blocks
+
+    if diagnosis is None:
+        blocks = [section(f"⏳ Checking load *{escape(load_number)}*…", "loading")]
+    else:
+        blocks = [b for b in diagnosis_blocks(diagnosis) if b.get("type") != "actions"]
+        blocks.append(
+            context(
+                f"To fix it, type `{ids.COMMAND} {escape(diagnosis.load_number)}` in a channel: "
+                "the answer has the buttons."
+            )
+        )
+    return {
+        "type": "modal",
+        "callback_id": ids.HOME_DIAGNOSIS_VIEW,
+        "title": plain("Diagnosis", MODAL_TITLE),
+        "close": plain("Close", MODAL_TITLE),
+        "blocks": check_surface(blocks, VIEW_BLOCKS),
+    }
