@@ -1,0 +1,114 @@
+"""The scheduler's automatic work against the QuickBooks emulator: ready loads pushed, transient reasons
+retried with a growing back-off per load, reasons that need a person never retried, one run at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import time_machine
+
+from services import locks
+from services.autosync import backoff, retry_schedule, sync_and_retry
+from services.models import Load, SyncAttempt
+from tests.builders import load as a_load
+from tests.builders import qb_company, tms
+from tests.conftest import RETRY_ATTEMPTS
+
+
+def attempts(engine, number: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count())
+            .select_from(SyncAttempt.__table__.join(Load.__table__))
+            .where(Load.__table__.c.load_number == number)
+        ).scalar()
+
+
+def state(engine, number: str) -> tuple[str, list[str]]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(Load.__table__.c.state, Load.__table__.c.reasons).where(
+                Load.__table__.c.load_number == number
+            )
+        ).one()
+    return row.state, [r["code"] for r in row.reasons]
+
+
+def test_backoff_grows_and_stops_growing():
+    assert [backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert backoff(30) == dt.timedelta(hours=6)
+
+
+def test_throttled_loads_wait_their_backoff_then_sync(connected, engine, emu):
+    qb_company(connected.api)
+    tms(engine, [a_load("T-1"), a_load("T-2")])
+    emu.add_fault("429", count=RETRY_ATTEMPTS, method="POST", path_contains="/invoice")
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=True) as clock:
+        first = sync_and_retry(connected)
+        assert first.waiting == ["T-1"] and first.stopped_early == "qb_throttled"  # T-2 left for later
+        assert state(engine, "T-1") == ("problem", ["qb_throttled"])
+        [(tries, next_at)] = retry_schedule(engine).values()
+        assert tries == 1 and dt.timedelta(minutes=4) < next_at - start <= dt.timedelta(minutes=6)
+
+        second = sync_and_retry(connected)  # T-1 is waiting: only T-2 goes
+        assert second.synced == ["T-2"] and attempts(engine, "T-1") == 1
+
+        emu.add_fault("503", count=RETRY_ATTEMPTS, method="POST", path_contains="/invoice")
+        clock.move_to(start + dt.timedelta(minutes=6))
+        third = sync_and_retry(connected)  # due again, and QuickBooks is down this time
+        assert third.waiting == ["T-1"] and state(engine, "T-1") == ("problem", ["qb_unavailable"])
+        [(tries, next_at)] = retry_schedule(engine).values()
+        assert tries == 2 and next_at - (start + dt.timedelta(minutes=6)) > dt.timedelta(minutes=9)
+
+        clock.move_to(start + dt.timedelta(minutes=12))
+        assert sync_and_retry(connected).synced == []  # 10 minutes have not passed
+        clock.move_to(start + dt.timedelta(minutes=17))
+        assert sync_and_retry(connected).synced == ["T-1"]
+    assert retry_schedule(engine) == {} and attempts(engine, "T-1") == 3
+
+
+def test_reasons_that_need_a_person_are_never_retried(connected, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load("P-1", customer="C-300")], customers=[{"id": "C-300", "name": "Nobody Inc"}])
+    assert sync_and_retry(connected).need_person == ["P-1"]
+    for _ in range(3):
+        assert sync_and_retry(connected).synced == []
+    assert attempts(engine, "P-1") == 1 and state(engine, "P-1") == ("problem", ["customer_not_synced"])
+
+
+def test_not_connected_loads_wait_for_the_connection_then_sync(connected, engine, emu):
+    qb_company(connected.api)
+    tms(engine, [a_load("N-1")])
+    grant = connected.connection.status()
+    connected.connection.broken("refresh token revoked")
+    sync_and_retry(connected)
+    assert state(engine, "N-1") == ("problem", ["qb_not_connected"])
+    sync_and_retry(connected)
+    assert attempts(engine, "N-1") == 1  # not retried while the connection is broken
+    from services.quickbooks import TokenSet
+
+    tokens = emu.issue_tokens()
+    connected.connection.store(
+        TokenSet(tokens["access_token"], tokens["refresh_token"], 3600, None, tokens["realm_id"]),
+        grant.realm_id or tokens["realm_id"],
+        "test",
+    )
+    assert sync_and_retry(connected).synced == ["N-1"]  # back: retried at once, no back-off to wait
+
+
+def test_one_run_at_a_time_across_processes(connected, engine):
+    tms(engine, [a_load("R-1")])
+    assert locks.acquire(engine, "sync", "elsewhere:1:1", dt.timedelta(minutes=10))
+    report = sync_and_retry(connected)
+    assert not report.ran and attempts(engine, "R-1") == 0
+    locks.release(engine, "sync", "elsewhere:1:1", outcome="done")
+    assert sync_and_retry(connected).ran
+
+
+def test_dismissed_loads_are_left_alone(connected, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load("D-1")])
+    connected.fixer.apply("D-1", "dismiss", "test", reason="invoiced by hand")
+    assert sync_and_retry(connected).synced == [] and attempts(engine, "D-1") == 0
