@@ -58,6 +58,9 @@ class DigestPoster:
     def from_settings(cls, services: Any, client: WebClient, **extra: Any) -> DigestPoster:
         settings = services.settings
         hour, minute = (int(part) for part in settings.digest_time.split(":"))
+        extra.setdefault(
+            "connect_url", getattr(settings, "connect_url", None)
+        )  # {QBSYNC_PUBLIC_URL}/qbo/connect
         return cls(
             services, client, settings.digest_channel or "", settings.timezone, dt.time(hour, minute), **extra
         )

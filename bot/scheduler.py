@@ -55,7 +55,9 @@ def build_scheduler(
     if client is not None and settings.digest_channel:
         from bot.digest import DigestPoster
 
-        poster = DigestPoster.from_settings(services, client, connect_url=connect_url)
+        poster = DigestPoster.from_settings(
+            services, client, **({"connect_url": connect_url} if connect_url else {})
+        )
         scheduler.add_job(
             DIGEST_FUNC,
             trigger=digest_trigger(settings.digest_time, settings.timezone),
