@@ -141,15 +141,30 @@ def final_state(svc: Services) -> FinalState:
     )
 
 
-def run_demo(env: DemoEnvironment, out: Narrator, today: dt.date | None = None) -> FinalState:
-    """Tell the whole story; return the final state (checked by the caller)."""
+class Quiet:
+    """A narrator that says nothing (the story's state is all that is wanted)."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
+def stage_problems(env: DemoEnvironment, out: Narrator | None = None, today: dt.date | None = None) -> Story:
+    """The week up to its problems: QuickBooks connected, last week synced, then every reason present
+    and none fixed yet (the state ``qbsync playground`` starts from). Returns the story to go on with."""
     tz = env.settings.timezone
-    story = Story(env, out, today or dt.datetime.now(ZoneInfo(tz)).date())
+    story = Story(env, out or Quiet(), today or dt.datetime.now(ZoneInfo(tz)).date())
     story.setting_up()
     story.first_sync()
     story.during_the_week()
     story.morning_sync()
     story.afternoon()
+    return story
+
+
+def run_demo(env: DemoEnvironment, out: Narrator, today: dt.date | None = None) -> FinalState:
+    """Tell the whole story; return the final state (checked by the caller)."""
+    tz = env.settings.timezone
+    story = stage_problems(env, out, today)
     story.problem_list()
     story.fix_everything()
     story.dismissed_loads()
