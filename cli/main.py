@@ -21,6 +21,7 @@ VERBS = {
     "digest": "cli.digest:digest_command",
     "demo": "cli.demo:demo_command",
     "serve": "cli.serving:serve_command",
+    "playground": "cli.playground:playground_command",
     "clock": "cli.clock:clock_command",
 }
 

@@ -1,0 +1,129 @@
+"""The page and its small JSON API, on the same server as the app's ``/slack/events``.
+
+``GET /`` the page; ``GET /api/state`` what it shows; ``GET /api/events`` a Server-Sent Events stream
+that says when that changed; ``POST /api/command|action|submit|close|home|digest`` what a person does.
+Posts must be JSON and the Host must be this machine (no other site can drive the playground).
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+
+from playground.safety import is_loopback
+
+STREAM_SECONDS = 25.0  # one event stream lasts this long; the browser reconnects by itself
+KEEPALIVE_SECONDS = 10.0
+
+
+def page_blueprint(playground: Any) -> Blueprint:
+    page = Blueprint(
+        "playground",
+        __name__,
+        static_folder="static",
+        static_url_path="/playground-static",
+        template_folder="templates",
+    )
+
+    @page.before_request
+    def only_this_machine() -> None:
+        host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+        if not is_loopback(host):
+            abort(403, "the playground answers on this machine only")
+        if request.method == "POST" and not request.is_json:
+            abort(415, "JSON only")
+
+    @page.get("/")
+    def index() -> str:
+        from playground.runtime import CHANNEL_NAME, TEAM_NAME, USER_NAME
+
+        return render_template(
+            "playground.html", team=TEAM_NAME, channel=CHANNEL_NAME, user=USER_NAME, bot="qbsync"
+        )
+
+    @page.get("/api/state")
+    def state() -> Response:
+        return jsonify(playground.state())
+
+    @page.get("/api/events")
+    def events() -> Response:
+        def stream() -> Iterator[str]:
+            import time
+
+            yield "retry: 500\n\n"
+            seen, until = -1, time.monotonic() + STREAM_SECONDS
+            while not playground.stopping.is_set() and time.monotonic() < until:
+                version = playground.wait_change(seen, KEEPALIVE_SECONDS)
+                if version != seen:
+                    seen = version
+                    yield f"data: {json.dumps({'version': version})}\n\n"
+                else:
+                    yield ": still here\n\n"
+
+        return Response(stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    @page.post("/api/command")
+    def command() -> Response:
+        text = str(_body().get("text") or "")
+        return jsonify(playground.command(text).as_json())
+
+    @page.post("/api/action")
+    def action() -> Response:
+        data = _body()
+        surface = data.get("surface")
+        if surface not in ("message", "modal", "home"):
+            abort(400, "surface: message, modal or home")
+        return jsonify(playground.action(surface, data).as_json())
+
+    @page.post("/api/submit")
+    def submit() -> Response:
+        values = _body().get("values")
+        if not isinstance(values, dict):
+            abort(400, "values: the view state")
+        return jsonify(playground.submit(values).as_json())
+
+    @page.post("/api/close")
+    def close() -> Response:
+        playground.close_modal()
+        return jsonify(ok=True)
+
+    @page.post("/api/home")
+    def home() -> Response:
+        return jsonify(playground.open_home().as_json())
+
+    @page.post("/api/digest")
+    def digest() -> Response:
+        return jsonify(ok=True, note=playground.run_digest())
+
+    @page.get("/files/<file_id>")
+    def file(file_id: str) -> Response:
+        content = playground.slack.file_content(file_id)
+        if content is None:
+            abort(404)
+        kind = _file_type(playground, file_id)
+        return Response(content, mimetype=kind, headers={"Cache-Control": "no-store"})
+
+    return page
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "a JSON object")
+    return data
+
+
+def _guess(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _file_type(playground: Any, file_id: str) -> str:
+    for message in playground.slack.messages(playground.channel):
+        for file in message.files:
+            if file.get("id") == file_id:
+                return file.get("mimetype") or _guess(file.get("name", ""))
+    return "application/octet-stream"
