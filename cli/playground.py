@@ -30,19 +30,17 @@ def playground_command(port: int, open_browser: bool) -> None:
     configure_logging()
     started = time.monotonic()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("qbsync playground: building the demo company (every reason present, none fixed)…", err=True)
     with Playground(port=port) as playground:
+        for name in (signal.SIGINT, signal.SIGTERM):  # from here on Ctrl-C only asks to stop
+            signal.signal(name, lambda *_: stop.set())
         click.echo(
             f"Ready in {time.monotonic() - started:.1f} s. Open {playground.url} — type /qbsync problems "
             "in #billing. Ctrl-C stops it.",
         )
         if open_browser:
             webbrowser.open(playground.url)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
         click.echo(
             "\nStopping: the app, the Slack stand-in and the emulator; removing the database.", err=True
