@@ -21,6 +21,11 @@ from playground.mrkdwn import mrkdwn_html, plain_html
 
 Block = dict[str, Any]
 
+BLOCK_TYPES = ("header", "section", "context", "divider", "image", "actions", "input")
+ELEMENT_TYPES = ("button", "static_select", "plain_text_input", "email_text_input", "image")
+TEXT_TYPES = ("mrkdwn", "plain_text")
+SURFACE_TYPES = ("modal", "home")
+
 
 @dataclass
 class Names:
