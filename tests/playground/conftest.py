@@ -54,15 +54,14 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """Without chromium the browser tests skip, saying so; with ``QBSYNC_REQUIRE_BROWSER`` (CI) they fail."""
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip(
-            f"browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
+        why = f"chromium and chromedriver are not installed ({CHROMIUM}, {CHROMEDRIVER}): " + (
             "apt-get install -y chromium chromium-driver"
         )
-    if os.environ.get("QBSYNC_TEST_DATABASE_URL"):
-        pytest.skip(
-            "the playground runs on its own SQLite database; its browser tests run in the SQLite pass"
-        )
+        if os.environ.get("QBSYNC_REQUIRE_BROWSER"):
+            pytest.fail(f"QBSYNC_REQUIRE_BROWSER is set but {why}")
+        pytest.skip(why)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -15,6 +15,8 @@ from services.models import FixAudit, Load
 from services.problems import list_problems
 from tests.playground.conftest import load_with, wait_for
 
+pytestmark = pytest.mark.browser
+
 NUMBERING = "Turn on custom invoice numbers"
 
 
@@ -111,7 +113,9 @@ class Page:
         )
 
     def shot(self, name: str) -> None:
-        self.driver.save_screenshot(str(self.screenshots / f"{name}.png"))
+        settled = "return document.getAnimations().every(a => a.playState !== 'running')"
+        wait_for(lambda: self.driver.execute_script(settled), what="the page to settle")
+        self.driver.save_screenshot(str(self.screenshots / f"playground-{name}.png"))
 
     def turn_on_numbering(self, ts: str) -> None:
         """The demo company starts with custom invoice numbers off: the first diagnosis offers it first."""
