@@ -130,6 +130,10 @@
           el.classList.add("flash");
         } else {
           added = true;
+          // an image arriving later grows its message: the newest stays in view
+          el.querySelectorAll("img").forEach((img) => img.addEventListener("load", () => {
+            if (list.lastElementChild === el) list.scrollTop = list.scrollHeight;
+          }));
         }
         entry = {rev: message.rev, el};
         shown.set(message.key, entry);

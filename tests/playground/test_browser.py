@@ -257,4 +257,14 @@ def test_todays_digest_posted_now(page, playground):
         what="the digest's chart",
     )
     assert chart >= 1
+    size = page.driver.get_window_size()
+    page.driver.set_window_size(size["width"], 1500)  # the digest and its chart in one picture
+    page.driver.execute_script("document.getElementById('toast').hidden = true")
+    wait_for(
+        lambda: page.driver.execute_script(
+            "const l = document.getElementById('messages'); l.scrollTop = l.scrollHeight;"
+            "return l.scrollHeight - l.scrollTop - l.clientHeight < 2"
+        )
+    )
     page.shot("07-digest")
+    page.driver.set_window_size(size["width"], size["height"])
