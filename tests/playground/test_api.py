@@ -135,8 +135,12 @@ def test_the_app_home_and_no_placeholder_anywhere(playground):
 def test_the_digest_is_posted_to_the_channel(playground):
     before = len(state(playground)["messages"])
     answer = post(playground, "api/digest", {})
-    assert answer["ok"] and answer["note"]
-    newest(playground, "igest", before)
+    assert answer["ok"] and "posted the digest" in answer["note"]
+    newest(playground, "Invoice sync digest", before)
+    chart = newest(playground, 'src="/files/', before)
+    path = re.search(r'src="(/files/F\w+)"', chart["html"]).group(1)
+    image = requests.get(playground.url.rstrip("/") + path, timeout=5)
+    assert image.headers["Content-Type"] == "image/png" and image.content.startswith(b"\x89PNG")
 
 
 def test_the_event_stream_says_when_something_changed(playground):
