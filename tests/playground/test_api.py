@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from emulator.slack import post_to_app, slash_command_body
+from playground.runtime import USER
 from playground.safety import check_host, check_settings, playground_settings
 from services.errors import ConfigurationError
 from services.settings import load_settings
@@ -210,3 +211,25 @@ def test_qbsync_playground_prints_the_url_and_stops_on_ctrl_c():
             process.kill()
     assert process.returncode == 0, err
     assert "Stopped." in err and "Traceback" not in err
+
+
+def test_a_diagnose_button_in_the_app_home_opens_the_diagnosis_in_a_modal(playground):
+    assert post(playground, "api/home", {})["ok"]
+    home = wait_for(lambda: playground.slack.home(USER), what="the Home tab")
+    buttons = [
+        (block.get("block_id"), element)
+        for block in home["blocks"]
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element["action_id"].startswith("qbsync.diagnose")
+    ]
+    assert buttons, "the oldest problems have Diagnose buttons"
+    block_id, button = buttons[0]
+    answer = post(
+        playground,
+        "api/action",
+        {"surface": "home", "action_id": button["action_id"], "block_id": block_id, "value": button["value"]},
+    )
+    assert answer["ok"]
+    modal = wait_for(lambda: (m := playground.modal()) and button["value"] in str(m.get("blocks")) and m)
+    assert "Looking up" not in str(modal["blocks"]), "the modal is filled with the diagnosis"
