@@ -32,7 +32,12 @@ class EmulatorConfig:
             raise ValueError("latency_ms must be >= 0")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
-        if self.rate_limit < 1 or self.concurrency_limit < 1 or self.batch_limit < 1 or self.batch_rate_limit < 1:
+        if (
+            self.rate_limit < 1
+            or self.concurrency_limit < 1
+            or self.batch_limit < 1
+            or self.batch_rate_limit < 1
+        ):
             raise ValueError("limits must be >= 1")
         if self.time_scale <= 0:
             raise ValueError("time_scale must be > 0")
