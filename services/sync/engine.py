@@ -98,6 +98,7 @@ class SyncEngine:
         *,
         trigger: str,
         progress: Callable[[SyncResult], None] | None = None,
+        snapshot: CompanySnapshot | None = None,
     ) -> list[SyncResult]:
         """Sync the named loads, or every load not yet synced, ``batch_size`` to a QuickBooks batch
         request, ``workers`` batches at a time; one company snapshot for the run. ``progress`` is
@@ -105,7 +106,7 @@ class SyncEngine:
         the results are returned in the order of the load numbers."""
         numbers = list(load_numbers) if load_numbers is not None else self.unsynced_load_numbers()
         numbers = list(dict.fromkeys(clean_load_number(n) for n in numbers))
-        snapshot = CompanySnapshot(self.api)
+        snapshot = snapshot or CompanySnapshot(self.api)
         if len(numbers) <= 1:
             results = [self.sync_load(number, trigger=trigger, snapshot=snapshot) for number in numbers]
             for result in results:
