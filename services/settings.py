@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.errors import SettingsError
+
 DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
 
 
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
     qbo_in_flight: int = Field(10, ge=1, validation_alias="QBSYNC_QBO_IN_FLIGHT")
     qbo_throttle_attempts: int = Field(12, ge=1, validation_alias="QBSYNC_QBO_THROTTLE_ATTEMPTS")
     qbo_time_scale: float = Field(1.0, gt=0, validation_alias="QBSYNC_QBO_TIME_SCALE")
-    sync_workers: int = Field(4, ge=1, validation_alias="QBSYNC_SYNC_WORKERS")
+    sync_workers: int = Field(8, ge=1, validation_alias="QBSYNC_SYNC_WORKERS")
 
     @field_validator("fixers", "admins", mode="before")
     @classmethod
@@ -185,10 +187,6 @@ class Settings(BaseSettings):
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
-
-
-class SettingsError(ValueError):
-    """The environment does not describe a usable configuration; the message says which variable."""
 
 
 def load_settings(**overrides: object) -> Settings:
