@@ -14,11 +14,12 @@ Everything returns plain JSON dicts (amounts as ``Decimal``). Each call:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -31,13 +32,14 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from services.quickbooks.auth import IntuitAuth, allow_loopback_http
 from services.quickbooks.errors import Kind, NotConnected, QboError, from_response, from_transport
 from services.quickbooks.http import ResponseRecorder, equip
-from services.quickbooks.limiter import LimiterRegistry, Limits
+from services.quickbooks.limiter import Exhausted, LimiterRegistry, Limits
 
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
 PAGE_SIZE = 1000
 BATCH_LIMIT = 30
+INTERACTIVE_WAIT = 3.0  # seconds a request waits for the limiter unless ``patient()``
 
 
 class TokenSource(Protocol):
@@ -104,6 +106,17 @@ class QuickBooksApi:
         self._local.client = (qb, (realm_id, token))
         return qb, token
 
+    @contextlib.contextmanager
+    def patient(self) -> Iterator[None]:
+        """Requests of this thread wait for the limiter as long as it takes (bulk syncs); others give
+        up after ``INTERACTIVE_WAIT`` seconds as throttled, so a person is answered."""
+        before = getattr(self._local, "patient", False)
+        self._local.patient = True
+        try:
+            yield
+        finally:
+            self._local.patient = before
+
     def limiter(self):
         """The adaptive limiter of the connected company."""
         return self.limiters.for_realm(self.tokens.current()[0])
@@ -137,19 +150,23 @@ class QuickBooksApi:
         """The exchange inside the realm's limiter; throttled answers slow it down and are tried again."""
         limiter = self.limiters.for_realm(qb.company_id)
         attempts = max(1, self.retry.throttle_attempts or self.retry.attempts)
+        max_wait = None if getattr(self._local, "patient", False) else INTERACTIVE_WAIT
         for attempt in range(1, attempts + 1):
-            with limiter.slot(batch=batch):
-                try:
-                    result = self._exchange(qb, operation)
-                except QboError as exc:
-                    if exc.kind is not Kind.THROTTLED:
-                        limiter.answered()
-                        raise
-                    wait = limiter.throttled(exc.retry_after, self.retry.base_delay, self.retry.max_delay)
-                    if attempt == attempts:
-                        raise
-                    log.info("throttled (attempt %d of %d); all requests wait %.2fs", attempt, attempts, wait)
-                    continue
+            try:
+                with limiter.slot(batch=batch, max_wait=max_wait):
+                    try:
+                        result = self._exchange(qb, operation)
+                    except QboError as exc:
+                        if exc.kind is not Kind.THROTTLED:
+                            limiter.answered()
+                            raise
+                        wait = limiter.throttled(exc.retry_after, self.retry.base_delay, self.retry.max_delay)
+                        if attempt == attempts:
+                            raise
+                        log.info("throttled (attempt %d of %d); all wait %.2fs", attempt, attempts, wait)
+                        continue
+            except Exhausted as exc:  # only the limiter raises it, before the request is sent
+                raise QboError(Kind.THROTTLED, str(exc), detail="qbsync's limiter") from None
             limiter.answered()
             return result
         raise AssertionError("unreachable")

@@ -71,6 +71,14 @@ class _Window:
         self.factor = min(1.0, self.factor + RECOVERY)
 
 
+class Exhausted(Exception):
+    """The budget has no room within the wait allowed."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"QuickBooks' request budget for this company is used up for {wait:.1f}s")
+        self.wait = wait
+
+
 class AdaptiveLimiter:
     def __init__(
         self,
@@ -93,10 +101,13 @@ class AdaptiveLimiter:
         self.max_in_flight = 0
 
     @contextlib.contextmanager
-    def slot(self, *, batch: bool = False) -> Iterator[None]:
-        """Hold a place among the requests in flight, with the tokens this request needs."""
-        self._take(batch)
-        self._slots.acquire()
+    def slot(self, *, batch: bool = False, max_wait: float | None = None) -> Iterator[None]:
+        """Hold a place among the requests in flight, with the budget this request needs; waiting at
+        most ``max_wait`` seconds (``Exhausted`` then), or as long as it takes."""
+        deadline = None if max_wait is None else self._clock() + max_wait
+        self._take(batch, deadline)
+        if not self._slots.acquire(timeout=-1 if deadline is None else max(0.0, deadline - self._clock())):
+            raise Exhausted(max_wait or 0.0)
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -107,7 +118,7 @@ class AdaptiveLimiter:
                 self.in_flight -= 1
             self._slots.release()
 
-    def _take(self, batch: bool) -> None:
+    def _take(self, batch: bool, deadline: float | None) -> None:
         while True:
             with self._lock:
                 wait = self._paused_until - self._clock()
@@ -119,6 +130,8 @@ class AdaptiveLimiter:
                             self._requests.give_back()
                     if not wait:
                         return
+            if deadline is not None and self._clock() + wait > deadline:
+                raise Exhausted(wait)
             self._sleep(wait)
 
     def answered(self) -> None:

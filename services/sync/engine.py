@@ -113,12 +113,14 @@ class SyncEngine:
                 if progress:
                     progress(result)
             return results
-        self._warm(snapshot)
+        with self.api.patient():
+            self._warm(snapshot)
         chunks = [numbers[i : i + self.batch_size] for i in range(0, len(numbers), self.batch_size)]
         told = threading.Lock()
 
         def run(chunk: list[str]) -> list[SyncResult]:
-            results = self._sync_chunk(chunk, trigger, snapshot)
+            with self.api.patient():  # a bulk sync waits for QuickBooks' budget, however long
+                results = self._sync_chunk(chunk, trigger, snapshot)
             if progress:
                 with told:
                     for result in results:
