@@ -26,7 +26,29 @@ VERBS = {
 }
 
 
-@click.group(cls=QbsyncGroup, lazy=VERBS, context_settings={"help_option_names": ["-h", "--help"]})
+# What ``qbsync --help`` lists, so that it imports no command (keep in step with each docstring).
+SUMMARIES = {
+    "db": "Database maintenance.",
+    "emulator": "Run a local QuickBooks Online API v3 and Intuit OAuth 2.0 emulator.",
+    "import": "Upsert customers, charge codes and loads from a JSON file.",
+    "sync": "Push the invoices of LOADS (or, with --all, of every unsynced load).",
+    "retry": "Retry the sync of one LOAD.",
+    "problems": "List problem invoices, grouped by reason, with amounts.",
+    "diagnose": "Every reason that applies to LOAD now, with evidence and fixes.",
+    "fix": "Apply one FIX to LOAD, then retry its sync and diagnose it again.",
+    "reconcile": "Check every synced invoice against QuickBooks.",
+    "connect": "Connect QuickBooks.",
+    "disconnect": "Revoke the QuickBooks grant and forget the tokens.",
+    "digest": "Today's digest: open, new and resolved problem invoices.",
+    "demo": "Run the demo: sample TMS data, a local QuickBooks emulator, every reason fixed.",
+    "serve": "The Slack app.",
+    "clock": "The scheduler (daily digest, automatic sync and retry).",
+}
+
+
+@click.group(
+    cls=QbsyncGroup, lazy=VERBS, summaries=SUMMARIES, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="qbsync")
 def qbsync() -> None:
     """Keep TMS invoices in sync with QuickBooks Online, and fix the ones that fail.

@@ -8,6 +8,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from services.catalogue import (
     REASON,
@@ -22,7 +23,9 @@ from services.catalogue import (
 )
 from services.problems import Dismissed, Problem, by_reason
 from services.reasons import Reason
-from services.sync import SyncResult
+
+if TYPE_CHECKING:
+    from services.sync import SyncResult
 
 WIDTH = 100
 

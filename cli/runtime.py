@@ -11,13 +11,14 @@ import logging
 import os
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
 import click
 
-from services import logsafe
-from services.bootstrap import Services, bootstrap
-from services.errors import ConfigurationError, QbsyncError
-from services.settings import SettingsError, load_settings
+from services.errors import ConfigurationError, QbsyncError, SettingsError
+
+if TYPE_CHECKING:
+    from services.bootstrap import Services
 
 log = logging.getLogger("qbsync")
 
@@ -29,9 +30,26 @@ class QbsyncGroup(click.Group):
     ``qbsync --help`` and light verbs do not pay for the QuickBooks and Slack libraries.
     """
 
-    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+    def __init__(
+        self, *args, lazy: dict[str, str] | None = None, summaries: dict[str, str] | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
+        self.summaries = dict(summaries or {})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands from ``summaries``: ``--help`` imports none of them."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.summaries:
+                rows.append((name, self.summaries[name]))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -94,6 +112,8 @@ def _database_problem(exc: BaseException) -> str | None:
 
 def configure_logging() -> None:
     """Logging at QBSYNC_LOG_LEVEL, with secrets redacted (see ``services.logsafe``)."""
+    from services import logsafe
+
     level = os.environ.get("QBSYNC_LOG_LEVEL", "WARNING").strip().upper()
     try:
         logsafe.configure_logging(level)
@@ -105,5 +125,8 @@ def configure_logging() -> None:
 
 def services() -> Services:
     """Build the services from the environment (validated; a bad setting exits 2 with its name)."""
+    from services.bootstrap import bootstrap
+    from services.settings import load_settings
+
     configure_logging()
     return bootstrap(load_settings())

@@ -13,7 +13,7 @@
 * ``POST faults`` -- one scripted fault or a list (see :mod:`emulator.limits`); ``GET`` lists
   pending ones.
 * ``GET|POST config`` -- read or change latency_ms, fault_rate, rate_limit, concurrency_limit
-  (alias concurrency), throttle_xml, batch_limit.
+  (alias concurrency), throttle_xml, batch_limit, batch_rate_limit.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ the first response for an id in a realm is stored and replayed byte for byte.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -38,10 +39,11 @@ def _bearer() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _throttled(emu: Emulator) -> Response:
+def _throttled(emu: Emulator, retry_after: float | None = None) -> Response:
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else {}
     if emu.config.throttle_xml:
-        return Response(errors.throttle_xml_body(), status=429, mimetype="application/xml")
-    return json_response(errors.throttle_json_body(), 429)
+        return Response(errors.throttle_xml_body(), status=429, mimetype="application/xml", headers=headers)
+    return json_response(errors.throttle_json_body(), 429, headers or None)
 
 
 def _injected(emu: Emulator, realm_id: str, kind: str) -> Response:
@@ -73,12 +75,19 @@ def _gate(realm_id: str, endpoint: str, operation: Operation) -> Response:
     realm = emu.store.realm(realm_id)
     if realm is None:
         return json_response(errors.authorization_failed_body("Unknown company"), 403)
-    if not limits.rate.allow(realm_id, emu.config.rate_limit, emu.config.minute):
+    wait = limits.rate.wait_for(realm_id, emu.config.rate_limit, emu.config.minute)
+    if not wait and endpoint == "batch":
+        wait = limits.batch_rate.wait_for(realm_id, emu.config.batch_rate_limit, emu.config.minute)
+        if wait:
+            limits.rate.forget_last(realm_id)
+    if wait:
+        limits.stats.bump(realm_id, "throttled")
+        return _throttled(emu, wait)
+    in_flight = limits.concurrency.acquire(realm_id, emu.config.concurrency_limit)
+    if not in_flight:
         limits.stats.bump(realm_id, "throttled")
         return _throttled(emu)
-    if not limits.concurrency.acquire(realm_id, emu.config.concurrency_limit):
-        limits.stats.bump(realm_id, "throttled")
-        return _throttled(emu)
+    limits.stats.in_flight(realm_id, in_flight)
     try:
         scripted = limits.take_scripted(request.method, request.full_path)
         limits.sleep_latency(scripted.ms if scripted and scripted.kind == "latency" else 0)
@@ -163,6 +172,9 @@ def batch(realm_id: str) -> Response:
             raise errors.business_validation(
                 f"Batch request contains {len(items)} items; the maximum is {limit}.", "BatchItemRequest"
             )
+        stats = current().limits.stats
+        stats.bump(realm.realm_id, "batch_requests")
+        stats.bump(realm.realm_id, "batch_items", len(items))
         return _ok("BatchItemResponse", [_batch_item(realm, item) for item in items])
 
     return _gate(realm_id, "batch", operation)

@@ -41,6 +41,13 @@ from emulator.server import EmulatorServer
     help="Requests in flight per realm.",
 )
 @click.option(
+    "--batch-rate-limit",
+    default=40,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Batch requests per minute per realm (on top of the request limit).",
+)
+@click.option(
     "--time-scale",
     default=1.0,
     show_default=True,
@@ -62,6 +69,7 @@ def emulator_command(
     fault_rate: float,
     rate_limit: int,
     concurrency_limit: int,
+    batch_rate_limit: int,
     time_scale: float,
     seed: int | None,
     throttle_xml: bool,
@@ -77,6 +85,7 @@ def emulator_command(
             fault_rate=fault_rate,
             rate_limit=rate_limit,
             concurrency_limit=concurrency_limit,
+            batch_rate_limit=batch_rate_limit,
             time_scale=time_scale,
             seed=seed,
             throttle_xml=throttle_xml,

@@ -21,7 +21,8 @@ class EmulatorConfig:
     throttle_xml: bool = False
     client_id: str | None = None
     client_secret: str | None = None
-    batch_limit: int = 30
+    batch_limit: int = 30  # operations per batch request
+    batch_rate_limit: int = 40  # batch requests per (scaled) minute per realm
 
     def __post_init__(self) -> None:
         self.validate()
@@ -31,7 +32,12 @@ class EmulatorConfig:
             raise ValueError("latency_ms must be >= 0")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
-        if self.rate_limit < 1 or self.concurrency_limit < 1 or self.batch_limit < 1:
+        if (
+            self.rate_limit < 1
+            or self.concurrency_limit < 1
+            or self.batch_limit < 1
+            or self.batch_rate_limit < 1
+        ):
             raise ValueError("limits must be >= 1")
         if self.time_scale <= 0:
             raise ValueError("time_scale must be > 0")
@@ -51,6 +57,7 @@ class EmulatorConfig:
         "concurrency_limit",
         "throttle_xml",
         "batch_limit",
+        "batch_rate_limit",
     )
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -2,7 +2,11 @@
 
 * Rate limit: at most ``rate_limit`` accepted requests per realm in any sliding window of one
   (scaled) minute; more -> HTTP 429 fault 3001.
+* Batch rate limit: at most ``batch_rate_limit`` batch requests per realm in any sliding (scaled)
+  minute, on top of the request limit; more -> 429.
 * Concurrency: at most ``concurrency_limit`` requests of a realm in flight; more -> 429.
+* A 429 from a rate limit carries ``Retry-After``: the whole seconds until the window lets one more
+  request through (scaled, at least 1).
 * Random faults: each API request fails with probability ``fault_rate``, as a 500 Fault, a 503
   HTML page or a dropped connection; the draws come from ``random.Random(seed)`` so a run with
   the same seed and the same request order fails the same requests.
@@ -36,15 +40,26 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = defaultdict(deque)
 
     def allow(self, realm_id: str, limit: int, window: float) -> bool:
+        return self.wait_for(realm_id, limit, window) == 0.0
+
+    def wait_for(self, realm_id: str, limit: int, window: float) -> float:
+        """0.0 and the request counted, or the seconds until the window has room (nothing counted)."""
         now = time.monotonic()
         with self._lock:
             hits = self._hits[realm_id]
             while hits and hits[0] <= now - window:
                 hits.popleft()
             if len(hits) >= limit:
-                return False
+                return max(hits[0] + window - now, 1e-3)
             hits.append(now)
-            return True
+            return 0.0
+
+    def forget_last(self, realm_id: str) -> None:
+        """Uncount the newest request (it was refused by a later gate)."""
+        with self._lock:
+            hits = self._hits[realm_id]
+            if hits:
+                hits.pop()
 
     def reset(self) -> None:
         with self._lock:
@@ -58,12 +73,13 @@ class ConcurrencyLimiter:
         self._lock = threading.Lock()
         self._active: dict[str, int] = defaultdict(int)
 
-    def acquire(self, realm_id: str, limit: int) -> bool:
+    def acquire(self, realm_id: str, limit: int) -> int:
+        """The number in flight with this one, or 0 when the limit is reached (nothing counted)."""
         with self._lock:
             if self._active[realm_id] >= limit:
-                return False
+                return 0
             self._active[realm_id] += 1
-            return True
+            return self._active[realm_id]
 
     def release(self, realm_id: str) -> None:
         with self._lock:
@@ -123,7 +139,8 @@ class ScriptedFault:
 
 @dataclass
 class Stats:
-    """Request counts by realm, endpoint and method; throttles and injected faults."""
+    """Request counts by realm, endpoint and method; batch requests and their items; throttles,
+    injected faults, and the most requests seen in flight at once."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     realms: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -131,7 +148,16 @@ class Stats:
     def _realm(self, realm_id: str) -> dict[str, Any]:
         return self.realms.setdefault(
             realm_id,
-            {"requests": {}, "total_requests": 0, "throttled": 0, "faults_injected": 0, "auth_failures": 0},
+            {
+                "requests": {},
+                "total_requests": 0,
+                "batch_requests": 0,
+                "batch_items": 0,
+                "throttled": 0,
+                "faults_injected": 0,
+                "auth_failures": 0,
+                "max_in_flight": 0,
+            },
         )
 
     def request(self, realm_id: str, endpoint: str, method: str) -> None:
@@ -141,9 +167,14 @@ class Stats:
             by_method[method] = by_method.get(method, 0) + 1
             realm["total_requests"] += 1
 
-    def bump(self, realm_id: str, counter: str) -> None:
+    def bump(self, realm_id: str, counter: str, by: int = 1) -> None:
         with self.lock:
-            self._realm(realm_id)[counter] += 1
+            self._realm(realm_id)[counter] += by
+
+    def in_flight(self, realm_id: str, count: int) -> None:
+        with self.lock:
+            realm = self._realm(realm_id)
+            realm["max_in_flight"] = max(realm["max_in_flight"], count)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -153,8 +184,16 @@ class Stats:
             }
         totals = {
             key: sum(data[key] for data in realms.values())
-            for key in ("total_requests", "throttled", "faults_injected", "auth_failures")
+            for key in (
+                "total_requests",
+                "batch_requests",
+                "batch_items",
+                "throttled",
+                "faults_injected",
+                "auth_failures",
+            )
         }
+        totals["max_in_flight"] = max((data["max_in_flight"] for data in realms.values()), default=0)
         return {"realms": realms, **totals}
 
     def reset(self) -> None:
@@ -168,6 +207,7 @@ class Limits:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.rate = RateLimiter()
+        self.batch_rate = RateLimiter()
         self.concurrency = ConcurrencyLimiter()
         self.stats = Stats()
         self._lock = threading.Lock()
@@ -176,6 +216,7 @@ class Limits:
 
     def reset(self) -> None:
         self.rate.reset()
+        self.batch_rate.reset()
         self.stats.reset()
         with self._lock:
             self._scripted.clear()

@@ -38,15 +38,27 @@ class Services:
 
     @cached_property
     def api(self):
-        from services.quickbooks import QuickBooksApi
+        from services.quickbooks import QuickBooksApi, RetryPolicy
 
-        return QuickBooksApi(self.auth, self.connection, self.settings.qbo_api_base, self.retry)
+        retry = self.retry or RetryPolicy(
+            throttle_attempts=self.settings.qbo_throttle_attempts,
+            max_delay=min(30.0, 30.0 / self.settings.qbo_time_scale),
+        )
+        return QuickBooksApi(
+            self.auth, self.connection, self.settings.qbo_api_base, retry, self.settings.qbo_limits
+        )
 
     @cached_property
     def sync(self):
         from services.sync import SyncEngine
 
-        return SyncEngine(self.engine, self.api, self.connection)
+        return SyncEngine(
+            self.engine,
+            self.api,
+            self.connection,
+            batch_size=self.settings.batch_size,
+            workers=min(self.settings.sync_workers, self.settings.qbo_in_flight),
+        )
 
     @cached_property
     def diagnoser(self):

@@ -60,6 +60,16 @@ class CompanySnapshot:
         for number in missing:
             self._numbered[number] = invoices.numbered(rows, number)
 
+    def prefetch_invoices(self, invoice_ids: list[str]) -> None:
+        """Read the invoices ``invoice_ids`` in one query (absent ones are remembered as deleted)."""
+        missing = [i for i in dict.fromkeys(invoice_ids) if i not in self._invoices and i.isdigit()]
+        if not missing:
+            return
+        rows = self.api.query_all("Invoice", f"Id IN {in_list(missing)}")
+        found = {row["Id"]: row for row in rows}
+        for invoice_id in missing:
+            self._invoices[invoice_id] = found.get(invoice_id)
+
     def invoice(self, invoice_id: str) -> dict[str, Any] | None:
         """One invoice by id, or None when it no longer exists."""
         if invoice_id not in self._invoices:

@@ -73,6 +73,16 @@ class ConnectionService:
         self.cipher = cipher
         self.clock = clock
         self._lock = _process_lock(engine)
+        self._plain: tuple[str, str] | None = None  # (ciphertext, access token): decrypted once
+
+    def _access(self, ciphertext: str) -> str:
+        """The stored access token, decrypted once per value (that is, once per refresh)."""
+        cached = self._plain
+        if cached is not None and cached[0] == ciphertext:
+            return cached[1]
+        token = self.cipher.decrypt(ciphertext)
+        self._plain = (ciphertext, token)
+        return token
 
     # -- state --------------------------------------------------------------------------------
 
@@ -150,7 +160,7 @@ class ConnectionService:
     def current(self) -> tuple[str, str]:
         row = self._row()
         if self._usable(row):
-            return row["realm_id"], self.cipher.decrypt(row["access_token"])
+            return row["realm_id"], self._access(row["access_token"])
         return self._refresh(rejected=None)
 
     def refreshed(self, rejected_token: str) -> tuple[str, str]:

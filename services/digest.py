@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.models import SyncAttempt
-from services.problems import Problem, by_reason, list_dismissed, list_problems
+from services.problems import Problem, list_problems, summarize
 
 FAILED = frozenset({"problem", "error"})
 
@@ -77,21 +77,17 @@ def build_digest(
     start, end = day_bounds(today, tz)
     if since is not None:
         start, end = since, until or dt.datetime.now(dt.UTC)
-    problems = list_problems(engine)  # oldest problem first
-    new = sum(1 for p in problems if p.since is not None and start <= p.since < end)
-    groups = by_reason(problems)
+    summary = summarize(engine, new_since=start, new_until=end)  # counted by the database
     return Digest(
         date=today,
-        open=len(problems),
-        new=new,
+        open=summary.open,
+        new=summary.new,
         resolved=count_resolved(engine, start, end),
-        total_amount=sum((p.amount for p in problems), Decimal("0.00")),
-        by_reason={code: len(group) for code, group in groups.items()},
-        oldest=problems[: max(0, oldest)],
-        dismissed=len(list_dismissed(engine)),
-        amount_by_reason={
-            code: sum((p.amount for p in group), Decimal("0.00")) for code, group in groups.items()
-        },
+        total_amount=summary.total_amount,
+        by_reason=summary.by_reason,
+        oldest=list_problems(engine, limit=max(0, oldest)),  # oldest problem first
+        dismissed=summary.dismissed,
+        amount_by_reason=summary.amount_by_reason,
         since=since,
     )
 

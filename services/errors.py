@@ -17,3 +17,7 @@ class UserInputError(QbsyncError):
 
 class ConfigurationError(QbsyncError):
     """The environment is missing or has a wrong setting."""
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable configuration; the message says which variable."""

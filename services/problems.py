@@ -4,15 +4,18 @@ loads a person dismissed (not to be synced), kept apart with who, when and why."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
-from services.models import Load, LoadState
+from services.models import ChargeLine, Load, LoadState
 from services.reasons import ORDER, Reason
+
+_LOAD = Load.__table__  # type: ignore[attr-defined]
+_LINES = ChargeLine.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -55,45 +58,116 @@ class Dismissed:
         }
 
 
-def list_problems(engine: Engine) -> list[Problem]:
-    """Every load in the problem state and not dismissed, oldest problem first."""
-    with Session(engine) as session:
-        loads = session.exec(
-            select(Load)
-            .where(Load.state == LoadState.PROBLEM, Load.dismissed_at.is_(None))  # type: ignore[union-attr]
-            .order_by(Load.problem_since, Load.id)
-        ).all()
+@dataclass
+class Summary:
+    """Open problems counted and summed by the database: what status, App Home and the digest show."""
+
+    open: int
+    total_amount: Decimal
+    by_reason: dict[str, int]
+    new: int = 0  # problems that started within the window asked for
+    dismissed: int = 0
+    amount_by_reason: dict[str, Decimal] = field(default_factory=dict)
+
+
+def summarize(engine: Engine, *, new_since: Any = None, new_until: Any = None) -> Summary:
+    """Counts, amounts and reasons of the open problems in three set-based statements; the reason
+    lists are read as a stream of small rows, never as loads."""
+    open_problem = sa.and_(_LOAD.c.state == LoadState.PROBLEM.value, _LOAD.c.dismissed_at.is_(None))
+    new = sa.literal(0)
+    if new_since is not None and new_until is not None:
+        window = sa.and_(open_problem, _LOAD.c.problem_since >= new_since, _LOAD.c.problem_since < new_until)
+        new = sa.func.coalesce(sa.func.sum(sa.case((window, 1), else_=0)), 0)
+    dismissed = sa.func.coalesce(sa.func.sum(sa.case((_LOAD.c.dismissed_at.is_not(None), 1), else_=0)), 0)
+    counts = sa.select(
+        sa.func.coalesce(sa.func.sum(sa.case((open_problem, 1), else_=0)), 0), new, dismissed
+    ).where(sa.or_(open_problem, _LOAD.c.dismissed_at.is_not(None)))
+    amount = (
+        sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(_LINES.c.amount, sa.BigInteger)), 0))
+        .select_from(_LINES.join(_LOAD, _LINES.c.load_id == _LOAD.c.id))
+        .where(open_problem)
+    )
+    tally: dict[str, int] = {}
+    held: dict[str, int] = {}  # cents per reason
+    with engine.connect() as conn:
+        opened, started, gone = conn.execute(counts).one()
+        total = conn.execute(amount).scalar()
+        rows = conn.execution_options(stream_results=True, yield_per=2000).execute(
+            sa.select(_LOAD.c.reasons, total_cents()).where(open_problem)
+        )
+        for reasons, load_cents in rows:
+            for code in dict.fromkeys(r["code"] for r in reasons):
+                tally[code] = tally.get(code, 0) + 1
+                held[code] = held.get(code, 0) + int(load_cents or 0)
+    order = sorted(tally, key=lambda code: ORDER.get(code, 99))
+    return Summary(
+        int(opened or 0),
+        cents(total),
+        {code: tally[code] for code in order},
+        int(started or 0),
+        int(gone or 0),
+        {code: cents(held[code]) for code in order},
+    )
+
+
+def list_problems(engine: Engine, *, limit: int | None = None, offset: int = 0) -> list[Problem]:
+    """The loads in the problem state and not dismissed, oldest problem first (a page of them with
+    ``limit``/``offset``): one statement, each load's amount summed by the database."""
+    query = (
+        sa.select(
+            _LOAD.c.load_number, _LOAD.c.reasons, total_cents(), _LOAD.c.problem_since, _LOAD.c.qb_doc_number
+        )
+        .where(_LOAD.c.state == LoadState.PROBLEM.value, _LOAD.c.dismissed_at.is_(None))
+        .order_by(_LOAD.c.problem_since, _LOAD.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
         return [
-            Problem(
-                load.load_number,
-                [Reason.from_dict(r) for r in load.reasons],
-                load.total,
-                load.problem_since,
-                load.qb_doc_number,
-            )
-            for load in loads
+            Problem(row[0], [Reason.from_dict(r) for r in row[1]], cents(row[2]), row[3], row[4])
+            for row in conn.execute(query)
         ]
 
 
 def list_dismissed(engine: Engine) -> list[Dismissed]:
-    """Every dismissed load, most recently dismissed first."""
-    with Session(engine) as session:
-        loads = session.exec(
-            select(Load)
-            .where(Load.dismissed_at.is_not(None))  # type: ignore[union-attr]
-            .order_by(Load.dismissed_at.desc(), Load.id)  # type: ignore[union-attr]
-        ).all()
+    """Every dismissed load, most recently dismissed first (one statement)."""
+    query = (
+        sa.select(
+            _LOAD.c.load_number,
+            _LOAD.c.reasons,
+            total_cents(),
+            _LOAD.c.dismissed_by,
+            _LOAD.c.dismissed_at,
+            _LOAD.c.dismissed_reason,
+        )
+        .where(_LOAD.c.dismissed_at.is_not(None))
+        .order_by(_LOAD.c.dismissed_at.desc(), _LOAD.c.id)
+    )
+    with engine.connect() as conn:
         return [
             Dismissed(
-                load.load_number,
-                [Reason.from_dict(r) for r in load.reasons],
-                load.total,
-                load.dismissed_by or "",
-                load.dismissed_at,
-                load.dismissed_reason or "",
+                row[0],
+                [Reason.from_dict(r) for r in row[1]],
+                cents(row[2]),
+                row[3] or "",
+                row[4],
+                row[5] or "",
             )
-            for load in loads
+            for row in conn.execute(query)
         ]
+
+
+def total_cents() -> sa.ScalarSelect:
+    """A load's total in cents, summed by the database (``charge_line.load_id`` is indexed)."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(_LINES.c.amount, sa.BigInteger)), 0))
+        .where(_LINES.c.load_id == _LOAD.c.id)
+        .scalar_subquery()
+    )
+
+
+def cents(value: int | None) -> Decimal:
+    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
 
 
 def by_reason(problems: list[Problem]) -> dict[str, list[Problem]]:

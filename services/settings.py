@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.errors import SettingsError
+
 DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
 
 
@@ -57,6 +59,16 @@ class Settings(BaseSettings):
 
     tms_webhook_secret: SecretStr | None = Field(None, validation_alias="QBSYNC_TMS_WEBHOOK_SECRET")
     public_url: str | None = Field(None, validation_alias="QBSYNC_PUBLIC_URL")
+
+    # QuickBooks' limits per company and app (Intuit's published values; its pages disagree on the
+    # batch size: 30 is the ceiling), and how bulk syncs use them.
+    batch_size: int = Field(30, ge=1, le=30, validation_alias="QBSYNC_BATCH_SIZE")
+    qbo_requests_per_minute: int = Field(500, ge=1, validation_alias="QBSYNC_QBO_REQUESTS_PER_MINUTE")
+    qbo_batches_per_minute: int = Field(40, ge=1, validation_alias="QBSYNC_QBO_BATCHES_PER_MINUTE")
+    qbo_in_flight: int = Field(10, ge=1, validation_alias="QBSYNC_QBO_IN_FLIGHT")
+    qbo_throttle_attempts: int = Field(12, ge=1, validation_alias="QBSYNC_QBO_THROTTLE_ATTEMPTS")
+    qbo_time_scale: float = Field(1.0, gt=0, validation_alias="QBSYNC_QBO_TIME_SCALE")
+    sync_workers: int = Field(8, ge=1, validation_alias="QBSYNC_SYNC_WORKERS")
 
     @field_validator("fixers", "admins", mode="before")
     @classmethod
@@ -158,15 +170,23 @@ class Settings(BaseSettings):
         """What intuit-oauth's ``AuthClient`` takes as environment: a name, or a discovery URL."""
         return self.intuit_discovery_url or self.qbo_environment
 
+    @property
+    def qbo_limits(self):
+        """The limiter's limits (``qbo_time_scale`` shortens the minute, as the emulator's does)."""
+        from services.quickbooks.limiter import Limits
+
+        return Limits(
+            requests_per_minute=self.qbo_requests_per_minute,
+            batches_per_minute=self.qbo_batches_per_minute,
+            in_flight=self.qbo_in_flight,
+            minute=60.0 / self.qbo_time_scale,
+        )
+
     def is_fixer(self, user_id: str) -> bool:
         return self.fixers is None or user_id in self.fixers
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
-
-
-class SettingsError(ValueError):
-    """The environment does not describe a usable configuration; the message says which variable."""
 
 
 def load_settings(**overrides: object) -> Settings:

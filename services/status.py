@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from services.connection import ConnectionStatus
 from services.models import Load, LoadState, SyncAttempt
-from services.problems import by_reason, list_problems
+from services.problems import summarize
 
 
 @dataclass
@@ -41,16 +41,16 @@ def build_status(engine: Engine, connection: ConnectionStatus) -> Status:
             conn.execute(sa.select(sa.func.count()).where(loads.c.state == LoadState.SYNCED.value)).scalar()
             or 0
         )
-    problems = list_problems(engine)
+    summary = summarize(engine)
     return Status(
         connection=connection,
         last_attempt_at=_aware(last_attempt),
         last_synced_at=_aware(last_synced),
         loads=count,
         synced=synced,
-        open_problems=len(problems),
-        total_amount=sum((p.amount for p in problems), Decimal("0.00")),
-        by_reason={code: len(group) for code, group in by_reason(problems).items()},
+        open_problems=summary.open,
+        total_amount=summary.total_amount,
+        by_reason=summary.by_reason,
     )
 
 

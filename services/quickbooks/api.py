@@ -3,19 +3,23 @@
 Everything returns plain JSON dicts (amounts as ``Decimal``). Each call:
 - uses the current access token from a ``TokenSource``; on 401 it asks for a refreshed token once,
   and if that is rejected too, marks the connection broken (``NotConnected``);
-- retries throttling (429/3001) and outages (5xx, timeouts, dropped connections) with jittered
-  exponential backoff — outages only for calls that are safe to repeat (reads, and writes carrying a
-  ``requestid``, which QuickBooks answers idempotently);
+- passes the realm's adaptive limiter first (``limiter.py``: requests and batch requests per minute,
+  requests in flight); a throttled answer (429/3001) pauses and slows the limiter and is tried again
+  (``RetryPolicy.throttle_attempts`` times in all);
+- retries outages (5xx, timeouts, dropped connections) with jittered exponential backoff, only for
+  calls that are safe to repeat (reads, and writes carrying a ``requestid``, which QuickBooks
+  answers idempotently — a batch too);
 - turns every failure into a ``QboError`` carrying code, detail, element and ``intuit_tid``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -28,12 +32,14 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from services.quickbooks.auth import IntuitAuth, allow_loopback_http
 from services.quickbooks.errors import Kind, NotConnected, QboError, from_response, from_transport
 from services.quickbooks.http import ResponseRecorder, equip
+from services.quickbooks.limiter import Exhausted, LimiterRegistry, Limits
 
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
 PAGE_SIZE = 1000
 BATCH_LIMIT = 30
+INTERACTIVE_WAIT = 3.0  # seconds a request waits for the limiter unless ``patient()``
 
 
 class TokenSource(Protocol):
@@ -55,13 +61,19 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 30.0
     sleep: Callable[[float], None] = time.sleep
+    throttle_attempts: int | None = None  # tries of a throttled request in all; None: ``attempts``
 
 
 class QuickBooksApi:
     """One company's QuickBooks API. Safe to share between threads."""
 
     def __init__(
-        self, auth: IntuitAuth, tokens: TokenSource, api_base: str, retry: RetryPolicy | None = None
+        self,
+        auth: IntuitAuth,
+        tokens: TokenSource,
+        api_base: str,
+        retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ):
         allow_loopback_http(api_base)
         self.auth = auth
@@ -69,6 +81,7 @@ class QuickBooksApi:
         self.api_base = api_base.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.recorder = ResponseRecorder()
+        self.limiters = LimiterRegistry(limits or Limits())
         self._local = threading.local()
         self._count_lock = threading.Lock()
         self.request_count = 0
@@ -93,11 +106,26 @@ class QuickBooksApi:
         self._local.client = (qb, (realm_id, token))
         return qb, token
 
-    def _invoke(self, operation: Callable[[QuickBooks], Any]) -> Any:
+    @contextlib.contextmanager
+    def patient(self) -> Iterator[None]:
+        """Requests of this thread wait for the limiter as long as it takes (bulk syncs); others give
+        up after ``INTERACTIVE_WAIT`` seconds as throttled, so a person is answered."""
+        before = getattr(self._local, "patient", False)
+        self._local.patient = True
+        try:
+            yield
+        finally:
+            self._local.patient = before
+
+    def limiter(self):
+        """The adaptive limiter of the connected company."""
+        return self.limiters.for_realm(self.tokens.current()[0])
+
+    def _invoke(self, operation: Callable[[QuickBooks], Any], batch: bool = False) -> Any:
         """One HTTP exchange, errors translated; a rejected token is refreshed once."""
         qb, token = self._client()
         try:
-            return self._exchange(qb, operation)
+            return self._limited(qb, operation, batch)
         except QboError as exc:
             if exc.kind is not Kind.AUTH:
                 raise
@@ -105,7 +133,7 @@ class QuickBooksApi:
         self.tokens.refreshed(token)
         qb, _ = self._client()
         try:
-            return self._exchange(qb, operation)
+            return self._limited(qb, operation, batch)
         except QboError as exc:
             if exc.kind is not Kind.AUTH:
                 raise
@@ -117,6 +145,31 @@ class QuickBooksApi:
                 http_status=exc.http_status,
                 intuit_tid=exc.intuit_tid,
             ) from None
+
+    def _limited(self, qb: QuickBooks, operation: Callable[[QuickBooks], Any], batch: bool) -> Any:
+        """The exchange inside the realm's limiter; throttled answers slow it down and are tried again."""
+        limiter = self.limiters.for_realm(qb.company_id)
+        attempts = max(1, self.retry.throttle_attempts or self.retry.attempts)
+        max_wait = None if getattr(self._local, "patient", False) else INTERACTIVE_WAIT
+        for attempt in range(1, attempts + 1):
+            try:
+                with limiter.slot(batch=batch, max_wait=max_wait):
+                    try:
+                        result = self._exchange(qb, operation)
+                    except QboError as exc:
+                        if exc.kind is not Kind.THROTTLED:
+                            limiter.answered()
+                            raise
+                        wait = limiter.throttled(exc.retry_after, self.retry.base_delay, self.retry.max_delay)
+                        if attempt == attempts:
+                            raise
+                        log.info("throttled (attempt %d of %d); all wait %.2fs", attempt, attempts, wait)
+                        continue
+            except Exhausted as exc:  # only the limiter raises it, before the request is sent
+                raise QboError(Kind.THROTTLED, str(exc), detail="qbsync's limiter") from None
+            limiter.answered()
+            return result
+        raise AssertionError("unreachable")
 
     def _exchange(self, qb: QuickBooks, operation: Callable[[QuickBooks], Any]) -> Any:
         self.recorder.clear()
@@ -141,13 +194,13 @@ class QuickBooksApi:
         log.info("QuickBooks error %s (intuit_tid %s)", error, error.intuit_tid)
         return error
 
-    def call(self, operation: Callable[[QuickBooks], Any], *, repeatable: bool = True) -> Any:
-        """Run ``operation`` with backoff on throttling, and on outages when ``repeatable``."""
+    def call(
+        self, operation: Callable[[QuickBooks], Any], *, repeatable: bool = True, batch: bool = False
+    ) -> Any:
+        """Run ``operation`` through the limiter, with backoff on outages when ``repeatable``."""
 
         def should_retry(exc: BaseException) -> bool:
-            if not isinstance(exc, QboError):
-                return False
-            return exc.kind is Kind.THROTTLED or (repeatable and exc.kind is Kind.UNAVAILABLE)
+            return isinstance(exc, QboError) and repeatable and exc.kind is Kind.UNAVAILABLE
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -161,7 +214,7 @@ class QuickBooksApi:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return retrying(self._invoke, operation)
+        return retrying(self._invoke, operation, batch)
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -216,14 +269,23 @@ class QuickBooksApi:
             repeatable=request_id is not None,
         )
 
-    def batch(self, items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Run batch items (each with a ``bId``); answers by ``bId``. Only reads are retried."""
+    def batch(
+        self, items: Iterable[dict[str, Any]], *, request_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Run batch items (each with a ``bId``); answers by ``bId``. Reads are retried, and writes
+        when the batch carries a ``requestid`` (QuickBooks answers it again with its first answer)."""
         items = list(items)
         if len(items) > BATCH_LIMIT:
             raise ValueError(f"a batch holds at most {BATCH_LIMIT} items")
-        repeatable = all("Query" in item for item in items)
+        repeatable = request_id is not None or all("Query" in item for item in items)
         payload = _dumps({"BatchItemRequest": items})
-        data = self.call(lambda qb: qb.batch_operation(payload), repeatable=repeatable)
+
+        def send(qb: QuickBooks) -> Any:
+            if request_id is None:
+                return qb.batch_operation(payload)
+            return qb.post(f"{qb.api_url}/company/{qb.company_id}/batch", payload, request_id=request_id)
+
+        data = self.call(send, repeatable=repeatable, batch=True)
         return {answer["bId"]: answer for answer in data.get("BatchItemResponse", [])}
 
     def change_data_capture(self, entities: Iterable[str], changed_since: str) -> dict[str, list[dict]]:

@@ -49,6 +49,7 @@ class QboError(QbsyncError):
         element: str = "",
         http_status: int | None = None,
         intuit_tid: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -58,6 +59,7 @@ class QboError(QbsyncError):
         self.element = element
         self.http_status = http_status
         self.intuit_tid = intuit_tid
+        self.retry_after = retry_after  # seconds, from a throttled answer's Retry-After
 
     @property
     def transient(self) -> bool:
@@ -169,7 +171,30 @@ def from_response(response: requests.Response | None, fallback_message: str) -> 
         element=fault.element,
         http_status=status,
         intuit_tid=tid,
+        retry_after=_retry_after(response),
     )
+
+
+def from_fault(fault: dict, intuit_tid: str | None = None) -> QboError:
+    """A ``QboError`` for the Fault of one batch item (``{"Error": [...], "type": ...}``)."""
+    faults = parse_faults(json.dumps({"Fault": fault}))
+    first = faults[0] if faults else Fault(code="", message="QuickBooks refused the batch item")
+    return QboError(
+        kind_for(None, first.code),
+        first.message or "QuickBooks refused the batch item",
+        code=first.code,
+        detail=first.detail,
+        element=first.element,
+        intuit_tid=intuit_tid,
+    )
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None  # an HTTP date: not sent by QuickBooks as far as is known; back off instead
 
 
 def from_transport(exc: requests.RequestException) -> QboError:

@@ -181,3 +181,17 @@ def test_runtime_config_change(emu):
         assert [prefs_status(emu, tokens) for _ in range(2)] == [200, 429]
     finally:
         emu.configure(rate_limit=500)
+
+
+def test_batch_requests_per_minute_and_stats(make_emulator):
+    emu = make_emulator(batch_rate_limit=2, time_scale=60)
+    tokens = emu.issue_tokens()
+    item = {"bId": "1", "Query": "SELECT * FROM Preferences"}
+    body = {"BatchItemRequest": [item, {**item, "bId": "2"}]}
+    statuses = [api(emu, tokens, "POST", "batch", json=body) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert statuses[2].headers["Retry-After"] == "1"  # scaled: under one second, rounded up
+    assert prefs_status(emu, tokens) == 200  # plain requests are not batch requests
+    stats = emu.stats()
+    assert (stats["batch_requests"], stats["batch_items"], stats["throttled"]) == (2, 4, 1)
+    assert stats["max_in_flight"] == 1

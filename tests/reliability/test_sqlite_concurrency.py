@@ -48,6 +48,7 @@ def test_two_sync_all_processes_push_every_load_once(env, connected, engine, emu
     assert sorted(states) == numbers
     invoices = qb_invoices(connected.api)
     assert sorted(inv["DocNumber"] for inv in invoices) == numbers  # each exactly once
+    assert emu.stats()["batch_items"] == len(numbers)  # every create went in a batch, none twice
 
 
 def test_sixteen_retries_of_one_load_at_once_make_one_invoice(env, connected, engine, emu):

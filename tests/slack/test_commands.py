@@ -62,7 +62,7 @@ def test_problems_are_grouped_paginated_and_each_load_can_be_diagnosed(bot, engi
         [a_load(n, customer="C-999") for n in numbers[:30]] + [a_load(n) for n in numbers[30:]],
         customers=[*CUSTOMERS, NOBODY],
     )
-    emu.add_fault("503", count=100, method="POST", path_contains="/invoice")
+    emu.add_fault("503", count=100, method="POST", path_contains="/batch")  # bulk creates go in batches
     bot.services.sync.sync_many(None, trigger="test")
     status, _ = bot.command("problems")
     assert status == 200
@@ -87,7 +87,7 @@ def test_problems_are_grouped_paginated_and_each_load_can_be_diagnosed(bot, engi
 def test_retry_all_shows_progress_and_ends_with_a_summary(bot, engine, emu):
     qb_company(bot.services.api)
     tms(engine, [a_load(f"R-{i}") for i in range(6)])
-    emu.add_fault("503", count=18, method="POST", path_contains="/invoice")
+    emu.add_fault("503", count=3, method="POST", path_contains="/batch")  # one batch of 6, tried 3 times
     bot.services.sync.sync_many(None, trigger="test")
     bot.command("problems")
     listing = wait_for(lambda: bot.last_message(lambda m: "problem invoice" in text_of(m)))

@@ -1,0 +1,49 @@
+"""Every benchmark, one after the other, then one summary table (each figure beside its baseline,
+measured in the same run). Run: ``.venv/bin/python -m benchmarks [--quick]``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+
+from benchmarks import bulk_sync, reports
+from benchmarks.common import table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (500 invoices, 20,000 loads)")
+    args = parser.parse_args()
+    quick = ["--invoices", "500", "--baseline", "100"] if args.quick else []
+    print("== bulk sync ==")
+    base, ours = bulk_sync.main(quick)
+    print("\n== reports ==")
+    report_rows = reports.main(["--loads", "20000", "--problems", "2000"] if args.quick else [])
+    print("\n== Slack acknowledgements ==")
+    ack = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ack_latency", "--rounds", "3" if args.quick else "10"]
+    )
+    summary = [
+        ["invoices/s (2,000 new)", ours[4], base[4], ours[10], "≥ 10x"],
+        ["share of the ceiling", ours[3], base[3], "", "≥ 90 %"],
+        ["requests per invoice", ours[5], base[5], "", ""],
+        ["failed / duplicated invoices", f"{ours[7]} / {ours[8]}", f"{base[7]} / {base[8]}", "", "0 / 0"],
+        ["QuickBooks round trips per diagnosis", ours[9], base[9], "", ""],
+    ]
+    baseline_ms = report_rows[0][1]
+    for row in report_rows:
+        if "baseline" not in row[0]:
+            summary.append(
+                [f"{row[0]} ms (peak MB)", f"{row[1]} ({row[2]})", f"{baseline_ms}", "", "< 1000 ms"]
+            )
+    print(
+        f"\n== summary ({platform.processor() or platform.machine()}, Python {platform.python_version()}) =="
+    )
+    print(table(["measure", "qbsync", "baseline", "ratio", "target"], summary))
+    return ack.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""An adaptive limiter for one QuickBooks company (realm), shared by every thread of a process.
+
+Intuit allows per realm and app: 500 requests a minute, 40 batch requests a minute and 10 requests in
+flight (``Limits`` holds them; settings override). Before each request the limiter takes its place in
+the request budget (and the batch budget for a batch) and among the requests in flight, waiting when
+there is none. A budget counts the sends of the last (sliding) minute, as QuickBooks does — a token
+bucket refilled at the limit would let a burst and the refill together exceed it — with a 2 % longer
+minute for the time a request takes to arrive. On a throttled answer (429/3001) it pauses every
+thread — ``Retry-After`` when QuickBooks gives one, else a growing, jittered wait — and halves its
+budgets (never below a tenth); each answer that is not throttled wins back 2 % of the limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+MARGIN = 0.02
+FLOOR = 0.1  # the rate never drops below a tenth of the limit
+RECOVERY = 0.02
+
+
+@dataclass(frozen=True)
+class Limits:
+    requests_per_minute: int = 500
+    batches_per_minute: int = 40
+    in_flight: int = 10
+    minute: float = 60.0  # seconds; shorter against an emulator whose time is scaled
+
+
+class _Window:
+    """At most ``limit × factor`` sends in any sliding window of ``minute`` (QuickBooks counts the same
+    way, so a burst may use the whole minute's budget at once); ``factor`` adapts between ``FLOOR``
+    and 1."""
+
+    def __init__(self, limit: int, minute: float, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self.window = minute * (1 + MARGIN)  # our clock starts before QuickBooks' does
+        self.factor = 1.0
+        self.sent: deque[float] = deque()
+        self.clock = clock
+
+    @property
+    def allowed(self) -> int:
+        return max(1, int(self.limit * self.factor))
+
+    def take(self) -> float:
+        """0 and a send counted, or the seconds until the window has room (nothing counted)."""
+        now = self.clock()
+        while self.sent and self.sent[0] <= now - self.window:
+            self.sent.popleft()
+        allowed = self.allowed
+        if len(self.sent) < allowed:
+            self.sent.append(now)
+            return 0.0
+        return max(self.sent[len(self.sent) - allowed] + self.window - now, 1e-3)
+
+    def give_back(self) -> None:
+        if self.sent:
+            self.sent.pop()
+
+    def slow_down(self) -> None:
+        self.factor = max(FLOOR, self.factor / 2)
+
+    def recover(self) -> None:
+        self.factor = min(1.0, self.factor + RECOVERY)
+
+
+class Exhausted(Exception):
+    """The budget has no room within the wait allowed."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"QuickBooks' request budget for this company is used up for {wait:.1f}s")
+        self.wait = wait
+
+
+class AdaptiveLimiter:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._requests = _Window(limits.requests_per_minute, limits.minute, clock)
+        self._batches = _Window(limits.batches_per_minute, limits.minute, clock)
+        self._slots = threading.BoundedSemaphore(limits.in_flight)
+        self._paused_until = 0.0
+        self._strikes = 0
+        self.throttled_count = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    @contextlib.contextmanager
+    def slot(self, *, batch: bool = False, max_wait: float | None = None) -> Iterator[None]:
+        """Hold a place among the requests in flight, with the budget this request needs; waiting at
+        most ``max_wait`` seconds (``Exhausted`` then), or as long as it takes."""
+        deadline = None if max_wait is None else self._clock() + max_wait
+        self._take(batch, deadline)
+        if not self._slots.acquire(timeout=-1 if deadline is None else max(0.0, deadline - self._clock())):
+            raise Exhausted(max_wait or 0.0)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+            self._slots.release()
+
+    def _take(self, batch: bool, deadline: float | None) -> None:
+        while True:
+            with self._lock:
+                wait = self._paused_until - self._clock()
+                if wait <= 0:
+                    wait = self._requests.take()
+                    if not wait and batch:
+                        wait = self._batches.take()
+                        if wait:
+                            self._requests.give_back()
+                    if not wait:
+                        return
+            if deadline is not None and self._clock() + wait > deadline:
+                raise Exhausted(wait)
+            self._sleep(wait)
+
+    def answered(self) -> None:
+        """A request was answered without throttling: win back some rate."""
+        with self._lock:
+            self._strikes = 0
+            self._requests.recover()
+            self._batches.recover()
+
+    def throttled(self, retry_after: float | None, base: float, cap: float) -> float:
+        """QuickBooks throttled a request: pause everyone and slow down. Returns the pause."""
+        with self._lock:
+            self.throttled_count += 1
+            self._strikes += 1
+            if retry_after is not None and retry_after > 0:
+                wait = min(retry_after, self.limits.minute)
+            else:
+                wait = random.uniform(0, min(cap, base * 2**self._strikes))
+            self._paused_until = max(self._paused_until, self._clock() + wait)
+            self._requests.slow_down()
+            self._batches.slow_down()
+            return wait
+
+
+class LimiterRegistry:
+    """One limiter per realm."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._by_realm: dict[str, AdaptiveLimiter] = {}
+
+    def for_realm(self, realm_id: str) -> AdaptiveLimiter:
+        with self._lock:
+            limiter = self._by_realm.get(realm_id)
+            if limiter is None:
+                limiter = self._by_realm[realm_id] = AdaptiveLimiter(self.limits)
+            return limiter

@@ -1,0 +1,511 @@
+"""The sync engine: push each load's invoice to QuickBooks exactly once, and name the reason for
+every failure.
+
+A push: claim the load (so two workers or a double click never push it twice), check the
+connection, the company's numbering, the customer and the charge codes, look for an invoice that
+already carries the load number (ours → adopt, someone else's → ``duplicate_load_number``), then
+create the invoice with a ``requestid`` derived from the load and its sync generation — a retry after
+a crash gets the same invoice back. Every attempt is recorded with its ``intuit_tid``.
+
+``sync_load`` pushes one load (one-off syncs and fixes). ``sync_many`` pushes loads in batches
+(``batch.py``): a worker pool within the limiter's in-flight cap takes ``batch_size`` loads at a
+time, claims, reads, checks and records them with a few set-based statements, and creates their
+invoices in one QuickBooks batch request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from services import catalogue, invoices
+from services.catalogue import reason_title
+from services.company import CompanySnapshot
+from services.connection import ConnectionService
+from services.docnumbers import DOC_NUMBER_MAX, candidates, suggestions, used_by_other_loads
+from services.loadnumbers import clean_load_number, suggest_load_numbers
+from services.matching import match_customer, match_item
+from services.models import ChargeCodeState, ChargeLine, Load, LoadState, utcnow
+from services.quickbooks import Kind, QboError, QuickBooksApi
+from services.quickbooks.escape import in_list, needs_prefix_match
+from services.reasons import Reason, ordered
+from services.sync import batch
+from services.sync.answers import classify, drift_reasons, duplicate_reason, not_connected_reason
+from services.sync.claims import Claims, worker_id
+from services.sync.loads import read_view, read_views
+from services.sync.record import Recorder
+from services.sync.results import LoadView, Outcome, SyncResult, request_id_for
+
+log = logging.getLogger(__name__)
+
+RECONCILE_CHUNK = 100
+DEFAULT_BATCH_SIZE = 30
+_LOAD = Load.__table__  # type: ignore[attr-defined]
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        engine: Engine,
+        api: QuickBooksApi,
+        connection: ConnectionService,
+        clock: Callable[[], dt.datetime] = utcnow,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int = 4,
+    ) -> None:
+        self.engine = engine
+        self.api = api
+        self.connection = connection
+        self.clock = clock
+        self.batch_size = max(1, min(batch_size, DEFAULT_BATCH_SIZE))
+        self.workers = max(1, workers)
+        self.claims = Claims(engine, lambda: self.clock())
+        self.recorder = Recorder(engine, api, lambda: self.clock())
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def sync_load(
+        self, load_number: str, *, trigger: str, snapshot: CompanySnapshot | None = None
+    ) -> SyncResult:
+        number = clean_load_number(load_number)
+        view = self.read_view(number)
+        if view is None:
+            return self.not_found(number)
+        if view.dismissed:
+            return self._dismissed(view)
+        me = worker_id()
+        if not self.claims.claim(view.id, me):
+            return self._busy(number)
+        try:
+            outcome = self._push(view, snapshot or CompanySnapshot(self.api))
+            return self.recorder.record(view, outcome, trigger)
+        finally:
+            self.claims.release(view.id, me)
+
+    def sync_many(
+        self,
+        load_numbers: Iterable[str] | None,
+        *,
+        trigger: str,
+        progress: Callable[[SyncResult], None] | None = None,
+        snapshot: CompanySnapshot | None = None,
+    ) -> list[SyncResult]:
+        """Sync the named loads, or every load not yet synced, ``batch_size`` to a QuickBooks batch
+        request, ``workers`` batches at a time; one company snapshot for the run. ``progress`` is
+        called with each result as it is recorded (from one thread at a time), in no fixed order;
+        the results are returned in the order of the load numbers."""
+        numbers = list(load_numbers) if load_numbers is not None else self.unsynced_load_numbers()
+        numbers = list(dict.fromkeys(clean_load_number(n) for n in numbers))
+        snapshot = snapshot or CompanySnapshot(self.api)
+        if len(numbers) <= 1:
+            results = [self.sync_load(number, trigger=trigger, snapshot=snapshot) for number in numbers]
+            for result in results:
+                if progress:
+                    progress(result)
+            return results
+        with self.api.patient():
+            self._warm(snapshot)
+        chunks = [numbers[i : i + self.batch_size] for i in range(0, len(numbers), self.batch_size)]
+        told = threading.Lock()
+
+        def run(chunk: list[str]) -> list[SyncResult]:
+            with self.api.patient():  # a bulk sync waits for QuickBooks' budget, however long
+                results = self._sync_chunk(chunk, trigger, snapshot)
+            if progress:
+                with told:
+                    for result in results:
+                        progress(result)
+            return results
+
+        if self.workers == 1 or len(chunks) == 1:
+            done = [run(chunk) for chunk in chunks]
+        else:
+            with ThreadPoolExecutor(min(self.workers, len(chunks)), thread_name_prefix="qbsync-sync") as pool:
+                done = list(pool.map(run, chunks))
+        return [result for results in done for result in results]
+
+    def unsynced_load_numbers(self) -> list[str]:
+        """Loads not synced, and synced loads whose customer or total changed in the TMS since; never a
+        dismissed load."""
+        lines = ChargeLine.__table__  # type: ignore[attr-defined]
+        total_cents = (
+            sa.select(sa.func.coalesce(sa.func.sum(lines.c.amount), 0))
+            .where(lines.c.load_id == _LOAD.c.id)
+            .scalar_subquery()
+        )
+        changed = sa.and_(
+            _LOAD.c.qb_invoice_id.is_not(None),
+            sa.or_(_LOAD.c.customer_id != _LOAD.c.synced_customer_id, _LOAD.c.synced_total != total_cents),
+        )
+        query = (
+            sa.select(_LOAD.c.load_number)
+            .where(sa.or_(_LOAD.c.state != LoadState.SYNCED.value, changed))
+            .where(_LOAD.c.dismissed_at.is_(None))
+            .order_by(_LOAD.c.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def reconcile(
+        self, *, trigger: str = "reconcile", progress: Callable[[SyncResult], None] | None = None
+    ) -> list[SyncResult]:
+        """Read every synced invoice back from QuickBooks (100 per query) and flag the ones deleted
+        there (``qb_invoice_deleted``) or drifted from the load (``amount_mismatch``,
+        ``customer_changed``). Returns the loads found with a problem."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_LOAD.c.load_number, _LOAD.c.qb_invoice_id)
+                .where(_LOAD.c.state == LoadState.SYNCED.value, _LOAD.c.qb_invoice_id.is_not(None))
+                .where(_LOAD.c.dismissed_at.is_(None))
+                .order_by(_LOAD.c.id)
+            ).all()
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(rows), RECONCILE_CHUNK):
+            ids = [
+                row.qb_invoice_id
+                for row in rows[start : start + RECONCILE_CHUNK]
+                if row.qb_invoice_id.isdigit()
+            ]
+            if ids:
+                answer = self.api.query(f"SELECT * FROM Invoice WHERE Id IN {in_list(ids)} MAXRESULTS 1000")
+                found.update({invoice["Id"]: invoice for invoice in answer.get("Invoice", [])})
+        problems = []
+        for row in rows:
+            view = self.read_view(row.load_number)
+            me = worker_id()
+            if view is None or not self.claims.claim(view.id, me):
+                continue  # a sync of this load is running; it checks the same things
+            try:
+                outcome = Outcome()
+                self._check_synced(view, found.get(row.qb_invoice_id), outcome)
+                if outcome.reasons:
+                    result = self.recorder.record(view, outcome, trigger)
+                    problems.append(result)
+                    if progress:
+                        progress(result)
+            finally:
+                self.claims.release(view.id, me)
+        return problems
+
+    def unknown_load_numbers(self, numbers: Iterable[str]) -> list[str]:
+        """The ones of ``numbers`` that name no load, in the order given."""
+        numbers = list(numbers)
+        with self.engine.connect() as conn:
+            known = set(
+                conn.execute(sa.select(_LOAD.c.load_number).where(_LOAD.c.load_number.in_(numbers))).scalars()
+            )
+        return [number for number in numbers if number not in known]
+
+    def not_found(self, number: str) -> SyncResult:
+        with Session(self.engine) as session:
+            known = session.exec(select(Load.load_number)).all()
+            owner = session.exec(select(Load.load_number).where(Load.qb_doc_number == number)).first()
+        near = [owner] if owner else suggest_load_numbers(number, known)
+        summary = catalogue.summary_load_not_found(number, near, owner)
+        reason = Reason("load_not_found", summary, {"load_number": number, "near_matches": near})
+        return SyncResult(number, "not_found", None, [reason])
+
+    def recorded_reasons(self, load_id: int) -> list[dict[str, Any]]:
+        """The reasons stored at the load's last attempt."""
+        with Session(self.engine) as session:
+            load = session.get(Load, load_id)
+            return list(load.reasons) if load else []
+
+    def current_result(self, number: str) -> SyncResult:
+        with Session(self.engine) as session:
+            load = session.exec(select(Load).where(Load.load_number == number)).first()
+            if load is None:
+                return self.not_found(number)
+            return SyncResult(
+                load.load_number,
+                load.state.value if isinstance(load.state, LoadState) else str(load.state),
+                load.qb_invoice_id,
+                [Reason.from_dict(r) for r in load.reasons],
+                doc_number=load.qb_doc_number,
+                dismissed=load.dismissed_at is not None,
+            )
+
+    # -- read -------------------------------------------------------------------------------------
+
+    def read_view(self, number: str) -> LoadView | None:
+        return read_view(self.engine, number)
+
+    # -- batches --------------------------------------------------------------------------------
+
+    def _warm(self, snapshot: CompanySnapshot) -> None:
+        """Read the company once before the workers start (each would otherwise read it too)."""
+        if not self.connection.status().connected:
+            return
+        try:
+            snapshot.preferences()
+            snapshot.customers()
+            snapshot.items()
+        except QboError as exc:  # each load meets it again and gets its reason
+            log.info("reading the company before a bulk sync failed: %s", exc)
+
+    def _sync_chunk(self, numbers: list[str], trigger: str, company: CompanySnapshot) -> list[SyncResult]:
+        views = read_views(self.engine, numbers)
+        answered: dict[str, SyncResult] = {}
+        candidates_ = []
+        for number in numbers:
+            view = views.get(number)
+            if view is None:
+                answered[number] = self.not_found(number)
+            elif view.dismissed:
+                answered[number] = self._dismissed(view)
+            else:
+                candidates_.append(view)
+        me = worker_id()
+        claimed = self.claims.claim_many([view.id for view in candidates_], me)
+        mine = [view for view in candidates_ if view.id in claimed]
+        for view in candidates_:
+            if view.id not in claimed:
+                answered[view.load_number] = self._busy(view.load_number)
+        try:
+            outcomes = self._push_many(mine, company)
+            recorded = self.recorder.record_many(list(zip(mine, outcomes, strict=True)), trigger)
+        finally:
+            self.claims.release_many(sorted(claimed), me)
+        answered.update({result.load_number: result for result in recorded})
+        return [answered[number] for number in numbers]
+
+    def _push_many(self, views: list[LoadView], company: CompanySnapshot) -> list[Outcome]:
+        """What ``_push`` does for each load, with the lookups of the whole batch made together and
+        the creates sent as one batch request."""
+        outcomes = [Outcome() for _ in views]
+        if not views:
+            return outcomes
+        status = self.connection.status()
+        if not status.connected:
+            for outcome in outcomes:
+                outcome.reasons.append(not_connected_reason(status.state.value, status.broken_reason))
+            return outcomes
+        ready: list[batch.Create] = []
+        with contextlib.suppress(QboError):  # each load below meets the failure again, with its reason
+            self._prefetch(views, company)
+        realm = status.realm_id or ""
+        for view, outcome in zip(views, outcomes, strict=True):
+            try:
+                if view.qb_invoice_id:
+                    self._verify(view, company, outcome)
+                else:
+                    prepared = self._prepare(view, company, outcome)
+                    if prepared is not None:
+                        customer_id, body = prepared
+                        request_id = request_id_for(
+                            realm, view.load_number, view.sync_generation, view.doc_number
+                        )
+                        ready.append(batch.Create(view, outcome, body, customer_id, request_id))
+            except QboError as exc:
+                outcome.error = exc
+                outcome.reasons.append(classify(exc))
+        batch.create_invoices(self.api, realm, ready)
+        for outcome in outcomes:
+            outcome.reasons = ordered(outcome.reasons)
+        return outcomes
+
+    def _prefetch(self, views: list[LoadView], company: CompanySnapshot) -> None:
+        """One query for the invoice numbers of the batch, one for the invoices it synced before."""
+        numbers = [
+            v.doc_number
+            for v in views
+            if not v.qb_invoice_id
+            and len(v.doc_number) <= DOC_NUMBER_MAX
+            and not needs_prefix_match(v.doc_number)
+        ]
+        if numbers and company.custom_txn_numbers():
+            company.prefetch_numbered(numbers)
+        company.prefetch_invoices([v.qb_invoice_id for v in views if v.qb_invoice_id])
+
+    def _dismissed(self, view: LoadView) -> SyncResult:
+        current = self.current_result(view.load_number)
+        current.note = (
+            f"{catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)}. "
+            f"Not synced. {catalogue.undismiss_hint(view.load_number)}"
+        )
+        return current
+
+    def _busy(self, number: str) -> SyncResult:
+        current = self.current_result(number)
+        current.note = "another worker is pushing this load right now; try again in a moment"
+        return current
+
+    # -- push -------------------------------------------------------------------------------------
+
+    def evaluate(self, view: LoadView, company: CompanySnapshot) -> Outcome:
+        """Every check of a push, without pushing: what a sync would find now."""
+        return self._push(view, company, dry_run=True)
+
+    def _push(self, view: LoadView, company: CompanySnapshot, dry_run: bool = False) -> Outcome:
+        outcome = Outcome()
+        status = self.connection.status()
+        if not status.connected:
+            outcome.reasons.append(not_connected_reason(status.state.value, status.broken_reason))
+            return outcome
+        try:
+            if view.qb_invoice_id:
+                self._verify(view, company, outcome)
+            else:
+                self._create(view, company, outcome, dry_run)
+        except QboError as exc:
+            outcome.error = exc
+            outcome.reasons.append(classify(exc))
+        outcome.reasons = ordered(outcome.reasons)
+        return outcome
+
+    def _verify(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
+        """An invoice was synced before: is it still there, for the right customer and amount?"""
+        self._check_synced(view, company.invoice(view.qb_invoice_id), outcome)
+
+    def _check_synced(self, view: LoadView, invoice: dict[str, Any] | None, outcome: Outcome) -> None:
+        if invoice is None:
+            outcome.reasons.append(
+                Reason(
+                    "qb_invoice_deleted",
+                    catalogue.summary_qb_invoice_deleted(view.qb_invoice_id, view.load_number),
+                    {"qb_invoice_id": view.qb_invoice_id},
+                )
+            )
+            return
+        outcome.invoice = invoice
+        outcome.reasons.extend(drift_reasons(view, invoice))
+
+    def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome, dry_run: bool) -> None:
+        prepared = self._prepare(view, company, outcome)
+        if prepared is None or dry_run:
+            return
+        customer_id, body = prepared
+        doc_number = view.doc_number
+        request_id = request_id_for(self.api_realm(), view.load_number, view.sync_generation, doc_number)
+        outcome.request_id = request_id
+        try:
+            invoice = self.api.create("Invoice", body, request_id=request_id)
+        except QboError as exc:
+            if not exc.transient and exc.kind is not Kind.NOT_CONNECTED:
+                outcome.bump_generation = True  # QuickBooks would replay this answer for the same id
+            if exc.code == "6140":
+                outcome.error = exc
+                duplicates = invoices.find_by_doc_number(self.api, doc_number)
+                if duplicates:
+                    outcome.reasons.append(duplicate_reason(doc_number, duplicates[0]))
+                    return
+            raise
+        outcome.invoice = invoice
+        outcome.qb_customer_id = customer_id
+
+    def _prepare(
+        self, view: LoadView, company: CompanySnapshot, outcome: Outcome
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Every check before a create; (QuickBooks customer id, invoice body) when nothing is in the
+        way, else None with the reasons (or the invoice of an earlier attempt, adopted) in ``outcome``."""
+        numbering_ok = True
+        doc_number = view.doc_number
+        if len(doc_number) > DOC_NUMBER_MAX:
+            numbering_ok = False
+            outcome.reasons.append(self.too_long_reason(view, company))
+        if not company.custom_txn_numbers():
+            numbering_ok = False
+            outcome.reasons.append(
+                Reason(
+                    "custom_txn_numbers_off",
+                    catalogue.summary_custom_txn_numbers_off(doc_number),
+                    {"preference": "SalesFormsPrefs.CustomTxnNumbers", "value": False},
+                )
+            )
+        if numbering_ok:
+            existing = company.invoices_numbered(doc_number)
+            ours = [inv for inv in existing if invoices.is_ours(inv, view.load_number)]
+            if ours:
+                outcome.invoice = ours[0]
+                outcome.note = f"found invoice {ours[0]['Id']} created by an earlier attempt; linked it"
+                outcome.qb_customer_id = (ours[0].get("CustomerRef") or {}).get("value")
+                outcome.reasons.extend(drift_reasons(view, ours[0], adopted=True))
+                return None
+            if existing:
+                outcome.reasons.append(duplicate_reason(doc_number, existing[0]))
+
+        customer_id = self._resolve_customer(view, company, outcome)
+        item_ids = self._resolve_items(view, company, outcome)
+        if outcome.reasons or customer_id is None:
+            return None
+        return customer_id, invoices.invoice_body(view, customer_id, item_ids)
+
+    def too_long_reason(self, view: LoadView, company: CompanySnapshot) -> Reason:
+        """``doc_number_too_long`` with a suggested short invoice number that no other load uses and
+        no QuickBooks invoice carries."""
+        suggested = self.suggest_doc_numbers(view, company)
+        evidence: dict[str, Any] = {
+            "load_number": view.load_number,
+            "length": len(view.doc_number),
+            "max": DOC_NUMBER_MAX,
+        }
+        if suggested:
+            evidence["suggested_doc_number"] = suggested[0]
+        summary = catalogue.summary_doc_number_too_long(view.doc_number, DOC_NUMBER_MAX)
+        return Reason("doc_number_too_long", summary, evidence)
+
+    def suggest_doc_numbers(self, view: LoadView, company: CompanySnapshot, limit: int = 1) -> list[str]:
+        company.prefetch_numbered(candidates(view.load_number))
+
+        def taken(number: str) -> bool:
+            if used_by_other_loads(self.engine, number, view.id):
+                return True
+            return any(not invoices.is_ours(i, view.load_number) for i in company.invoices_numbered(number))
+
+        return suggestions(view.load_number, taken, limit)
+
+    def api_realm(self) -> str:
+        return self.connection.status().realm_id or ""
+
+    def _resolve_customer(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> str | None:
+        customer = view.customer
+        match = match_customer(customer.name, customer.qb_email, customer.qb_customer_id, company.customers())
+        if match.customer is None:
+            outcome.reasons.append(
+                Reason(
+                    "customer_not_synced",
+                    match.problem or reason_title("customer_not_synced"),
+                    match.evidence,
+                )
+            )
+            return None
+        outcome.qb_customer_id = match.customer["Id"]
+        return match.customer["Id"]
+
+    def _resolve_items(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> dict[str, str]:
+        links: dict[str, str] = {}
+        problems = []
+        for code, charge in sorted(view.codes.items()):
+            match = match_item(charge.name, charge.qb_item_id, company.items())
+            if match.item is not None:
+                links[code] = match.item["Id"]
+                outcome.item_links[code] = match.item["Id"]
+                continue
+            state = {
+                "missing": ChargeCodeState.MISSING,
+                "duplicate": ChargeCodeState.DUPLICATE,
+                "inactive": ChargeCodeState.INACTIVE,
+            }[match.problem or "missing"]
+            outcome.code_states[code] = (state, catalogue.summary_charge_code(charge.name, match.problem))
+            problems.append(
+                {"code": code, "name": charge.name, "problem": match.problem, "qb_items": match.candidates}
+            )
+        if problems:
+            words = "; ".join(
+                catalogue.summary_charge_code(p["name"], p["problem"], p["code"]) for p in problems
+            )
+            outcome.reasons.append(Reason("charge_codes_not_synced", words, {"charge_codes": problems}))
+        return links
+
+
+__all__ = ["SyncEngine", "SyncResult", "classify", "request_id_for"]
