@@ -5,7 +5,11 @@ and the real app, through the Slack stand-in, answers on the page. Screenshots o
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -75,9 +79,11 @@ class Page:
     def press(self, ts: str, label: str) -> None:
         def click() -> bool:
             try:
-                self.message(ts).find_element(By.XPATH, f".//button[normalize-space()='{label}']").click()
-            except (NoSuchElementException, StaleElementReferenceException):
-                return False
+                button = self.message(ts).find_element(By.XPATH, f".//button[normalize-space()='{label}']")
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+                button.click()
+            except (NoSuchElementException, StaleElementReferenceException, ElementClickInterceptedException):
+                return False  # the page re-rendered or scrolled under the pointer: find it again
             return True
 
         wait_for(click, what=f"the button {label}")
