@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     def _admins_default(cls, value: tuple[str, ...] | None) -> tuple[str, ...]:
         return value or ()
 
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        from services.secrets import key_problem
+
+        problem = key_problem(value.get_secret_value()) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
