@@ -233,7 +233,9 @@ class ConnectionService:
 
     def _rotate(self, row) -> tuple[str, str]:
         """Refresh with the row's refresh token and store what Intuit answers before anything else."""
-        tokens = self.auth.refresh(self.cipher.decrypt(row["refresh_token"]))
+        refresh_token = self.cipher.decrypt(row["refresh_token"])
+        self.cipher.prepare()  # nothing slow between Intuit's answer and storing it
+        tokens = self.auth.refresh(refresh_token)
         now = self.clock()
         values = {**self._token_values(tokens, now), "updated_at": now}
         if not self._update_unless_changed(row, values):

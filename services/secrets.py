@@ -100,6 +100,12 @@ class TokenCipher:
     def configured(self) -> bool:
         return bool(self._keys)
 
+    def prepare(self) -> None:
+        """Derive the encryption key now (scrypt takes tens of milliseconds), so that storing a token
+        received from Intuit costs no time between its arrival and its commit."""
+        if self._keys and not is_fernet_key(self._keys[0]):
+            _stretched(self._keys[0], _encryption_salt(self._keys[0]))
+
     def encrypt(self, plaintext: str) -> str:
         if not self._keys:
             raise ConfigurationError("QBSYNC_SECRET_KEY must be set to store QuickBooks tokens")

@@ -3,10 +3,17 @@ connected, and a rotated token is stored before anything else is done with it.""
 
 from __future__ import annotations
 
+import datetime as dt
+import subprocess
+import sys
+import threading
+import time
+
 import pytest
+import sqlalchemy as sa
 
 from services.bootstrap import bootstrap
-from services.models import ConnectionState
+from services.models import ConnectionState, QboConnection
 from services.quickbooks import IntuitAuth, RetryPolicy
 
 pytestmark = pytest.mark.reliability
@@ -55,3 +62,98 @@ def test_a_refresh_token_rotated_by_another_process_is_read_again_not_declared_b
     emu.expire_tokens()  # and the stored refresh token is the live one
     assert "totalCount" in connected.api.query("SELECT count(*) FROM Item")
     assert connected.connection.status().connected
+
+
+def refreshes(emu) -> int:
+    """How many refreshes Intuit (the emulator) has answered: each retired a refresh token."""
+    return sum(1 for issued in emu.emulator.tokens.refresh_tokens.values() if issued.retired)
+
+
+def live_refresh_tokens(emu) -> set[str]:
+    return {token for token, issued in emu.emulator.tokens.refresh_tokens.items() if not issued.retired}
+
+
+def assert_newest_stored_and_connected(connected, emu) -> None:
+    realm_id, _ = connected.connection.current()
+    with connected.engine.connect() as conn:
+        stored = conn.execute(sa.select(QboConnection.refresh_token)).scalar()
+    assert connected.cipher.decrypt(stored) in live_refresh_tokens(emu), "the newest refresh token is stored"
+    assert connected.connection.status().state is ConnectionState.CONNECTED
+    emu.expire_tokens()  # and it works: the next refresh succeeds
+    assert "totalCount" in connected.api.query("SELECT count(*) FROM Item")
+
+
+@pytest.mark.parametrize("expired", ["at Intuit", "in the database"])
+def test_twenty_threads_with_an_expired_access_token_refresh_once(connected, settings, engine, emu, expired):
+    callers = [services_for(settings, engine) for _ in range(4)]  # several services, as in serve's threads
+    if expired == "at Intuit":  # each call meets a 401 first
+        emu.expire_tokens()
+    else:  # each call sees the stored expiry has passed
+        with engine.begin() as conn:
+            past = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            conn.execute(sa.update(QboConnection).values(access_expires_at=past))
+    before = refreshes(emu)
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def call(n: int) -> None:
+        barrier.wait()
+        try:
+            callers[n % len(callers)].api.query("SELECT count(*) FROM Item")
+        except BaseException as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    done = refreshes(emu) - before
+    assert done == 1, f"{done} refreshes"
+    print(f"FIGURE refresh-threads: 20 concurrent calls, token expired {expired}, {done} refresh, 0 failed")
+    assert_newest_stored_and_connected(connected, emu)
+
+
+CALLS_IN_A_PROCESS = """
+import sys, threading, time
+from services.bootstrap import bootstrap
+from services.quickbooks import RetryPolicy
+from services.settings import load_settings
+svc = bootstrap(load_settings(), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+deadline, count = float(sys.argv[1]), int(sys.argv[2])
+failed = []
+def call():
+    while time.time() < deadline:
+        time.sleep(0.001)
+    try:
+        svc.api.query("SELECT count(*) FROM Item")  # 401: the access token was expired at Intuit
+    except Exception as exc:
+        failed.append(repr(exc))
+threads = [threading.Thread(target=call) for _ in range(count)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(failed), failed[:1])
+"""
+
+
+def test_twenty_calls_in_three_processes_with_an_expired_access_token_refresh_once(connected, env, emu):
+    emu.expire_tokens()
+    before = refreshes(emu)
+    start_at = str(time.time() + 3)  # every call at the same moment
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CALLS_IN_A_PROCESS, start_at, str(count)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for count in (7, 7, 6)
+    ]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
+    assert [out.split()[0] for out, _ in outputs] == ["0", "0", "0"], outputs
+    done = refreshes(emu) - before
+    assert done == 1, f"{done} refreshes"
+    print(f"FIGURE refresh-processes: 20 calls in 3 processes, token expired, {done} refresh, 0 failed")
+    assert_newest_stored_and_connected(connected, emu)
