@@ -8,6 +8,8 @@
   "Services" income account. All or nothing: on a fault nothing of the seed is kept and the answer
   is 400 naming the section and index.
 * ``GET stats`` -- requests by realm, endpoint and method; throttled, faults injected, auth failures.
+* ``GET queries`` -- the query log: each statement (``/query`` and batch) with its entity and the
+  literal values of each condition as parsed, or its fault; ``DELETE`` clears it.
 * ``POST tokens`` -- ``{"realm_id"?, "client_id"?}``: mint a grant, returns access and refresh tokens.
 * ``POST tokens/expire`` -- ``{"realm_id"?}``: expire every access token of the realm now.
 * ``POST faults`` -- one scripted fault or a list (see :mod:`emulator.limits`); ``GET`` lists
@@ -133,6 +135,14 @@ def seed() -> Response:
 @bp.route("/stats", methods=["GET"])
 def stats() -> Response:
     return json_response(current().limits.stats.snapshot())
+
+
+@bp.route("/queries", methods=["GET", "DELETE"])
+def queries() -> Response:
+    log = current().queries
+    if request.method == "DELETE":
+        log.clear()
+    return json_response({"queries": log.entries()})
 
 
 @bp.route("/tokens", methods=["POST"])

@@ -8,6 +8,7 @@ from flask import current_app
 
 from emulator.config import EmulatorConfig
 from emulator.limits import Limits
+from emulator.query import QueryLog
 from emulator.state import Store
 from emulator.tokens import TokenStore
 
@@ -20,16 +21,20 @@ class Emulator:
     store: Store
     tokens: TokenStore
     limits: Limits
+    queries: QueryLog
 
     @classmethod
     def build(cls, config: EmulatorConfig) -> Emulator:
-        return cls(config=config, store=Store(), tokens=TokenStore(config), limits=Limits(config))
+        return cls(
+            config=config, store=Store(), tokens=TokenStore(config), limits=Limits(config), queries=QueryLog()
+        )
 
     def reset(self) -> None:
-        """Back to a fresh default company: no other realms, tokens, stats or scripted faults."""
+        """Back to a fresh default company: no other realms, tokens, stats, scripted faults or queries."""
         self.store.reset()
         self.tokens.reset()
         self.limits.reset()
+        self.queries.clear()
 
 
 def current() -> Emulator:

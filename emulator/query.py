@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cmp_to_key
@@ -172,6 +174,7 @@ class Condition:
     kind: str
     op: str  # "=", "<", ">", "<=", ">=", "in", "like"
     values: list[Any]
+    literals: list[Any] = field(default_factory=list)  # as written (unescaped), for the query log
 
 
 @dataclass
@@ -335,7 +338,7 @@ def parse(text: str) -> Query:
         if op == "like" and prop_kind not in (STR, EMAIL):
             raise errors.query_error(f"LIKE is not supported for property '{prop}'")
         values = [_typed(prop_kind, literal, prop) for literal in literals]
-        query.conditions.append(Condition(prop, prop_kind, op, values))
+        query.conditions.append(Condition(prop, prop_kind, op, values, [lit.raw for lit in literals]))
     for name, descending in parts.get("orderby", []):
         prop, prop_kind = _property(entity, name)
         query.order.append((prop, prop_kind, descending))
@@ -448,9 +451,63 @@ def select(realm: Realm, query: Query) -> list[dict[str, Any]]:
     return _sort(rows, query.order)
 
 
+class QueryLog:
+    """The last ``limit`` query statements and what each was parsed into: its entity and, per condition,
+    the property, operator and literal values as written, unescaped (so a test can see that a value
+    arrived as one literal), or the fault it gave. Kept per emulator; ``GET /_emulator/queries``
+    returns it."""
+
+    def __init__(self, limit: int = 5000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+
+    def record(self, realm_id: str, text: str, query: Query | None, fault: str | None = None) -> None:
+        entry: dict[str, Any] = {"realm_id": realm_id, "text": text}
+        if query is not None:
+            entry["entity"] = query.entity
+            entry["conditions"] = [
+                {"field": c.field, "op": c.op, "values": [_shown(v) for v in c.literals]}
+                for c in query.conditions
+            ]
+        else:
+            entry["fault"] = fault
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _shown(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | str) else str(value)
+
+
+def _log() -> QueryLog | None:
+    from flask import has_app_context
+
+    if not has_app_context():
+        return None
+    from emulator.context import current
+
+    return current().queries
+
+
 def run(realm: Realm, text: str) -> dict[str, Any]:
-    """Parse and evaluate; returns the ``QueryResponse`` object."""
-    query = parse(text)
+    """Parse and evaluate; returns the ``QueryResponse`` object. Every statement is logged."""
+    log = _log()
+    try:
+        query = parse(text)
+    except errors.QBOError as err:
+        if log is not None:
+            log.record(realm.realm_id, str(text), None, err.fault()["Error"][0].get("Detail"))
+        raise
+    if log is not None:
+        log.record(realm.realm_id, text, query)
     rows = select(realm, query)
     if query.count:
         return {"totalCount": len(rows)}

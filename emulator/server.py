@@ -209,6 +209,10 @@ class EmulatorServer:
     def stats(self) -> dict[str, Any]:
         return self._admin("GET", "stats")
 
+    def queries(self) -> list[dict[str, Any]]:
+        """The query log: every statement with the literal values it was parsed into."""
+        return self._admin("GET", "queries")["queries"]
+
     def issue_tokens(self, realm_id: str | None = None, client_id: str | None = None) -> dict[str, Any]:
         return self._admin("POST", "tokens", {"realm_id": realm_id, "client_id": client_id})
 
