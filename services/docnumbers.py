@@ -45,8 +45,14 @@ def clean_doc_number(value: object) -> str:
 
 
 def compact(load_number: str) -> str:
-    """The load number with separators (anything but letters and digits) dropped."""
-    return "".join(ch for ch in load_number if ch.isalnum()) or load_number
+    """The load number with separators (anything but letters and digits) dropped; a number with no
+    letter or digit keeps its characters but curly quotes (never put in a query or an invoice number)
+    and spaces, and one with nothing left becomes ``LOAD``."""
+    return (
+        "".join(ch for ch in load_number if ch.isalnum())
+        or "".join(ch for ch in load_number if ch not in UNSAFE_IN_QUERIES and not ch.isspace())
+        or "LOAD"
+    )
 
 
 def hashed(load_number: str, salt: int = 0) -> str:
