@@ -42,7 +42,7 @@ from services.models import ChargeCode, ChargeCodeState, Customer, FixAudit, Loa
 from services.oauth_flow import new_state
 from services.problems import list_problems
 from services.quickbooks import IntuitAuth, Kind, QboError, QuickBooksApi
-from services.quickbooks.escape import quote
+from services.quickbooks.escape import needs_prefix_match, quote, safe_prefix
 from services.storage import write_session
 from services.sync import LoadView, SyncEngine, SyncResult, classify
 
@@ -279,8 +279,7 @@ class Fixer:
         except QboError as exc:
             if exc.code != "6240":
                 raise
-            same_name = self.api.query_all("Customer", f"DisplayName = {quote(tms.name)} AND {ALL_STATES}")
-            choices = [customer_brief(c) for c in same_name]
+            choices = [customer_brief(c) for c in self._customers_named(tms.name)]
             where = (
                 f"customer {choices[0]['id']} ({choices[0]['email'] or 'no email'})"
                 if choices
@@ -288,7 +287,7 @@ class Fixer:
             )
             raise _Done(
                 "choice",
-                f"QuickBooks already has {where} named {tms.name!r}. Link to it (link_customer), or rename "
+                f"QuickBooks already has {where} named “{tms.name}”. Link to it (link_customer), or rename "
                 "the customer in the TMS and create it again.",
                 choices=choices,
             ) from None
@@ -298,6 +297,17 @@ class Fixer:
             f"Created QuickBooks customer {created['Id']} for {tms.name} and linked it.",
             {"created_qb_customer": customer_brief(created)},
         )
+
+    def _customers_named(self, name: str) -> list[dict[str, Any]]:
+        """QuickBooks customers called ``name`` (names compare without case). A curly quote never goes
+        into a query: the part before it is matched with LIKE and the whole name compared here."""
+        if needs_prefix_match(name):
+            prefix = safe_prefix(name)
+            where = f"DisplayName LIKE {quote(prefix + '%')} AND {ALL_STATES}" if prefix else ALL_STATES
+        else:
+            where = f"DisplayName = {quote(name)} AND {ALL_STATES}"
+        rows = self.api.query_all("Customer", where)
+        return [c for c in rows if str(c.get("DisplayName") or "").casefold() == name.casefold()]
 
     def _update_customer_email(self, view: LoadView, options: _Options):
         tms = view.customer
