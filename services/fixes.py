@@ -157,7 +157,9 @@ class Fixer:
         view = self.sync.read_view(number)
         if view is None and fix != "connect":
             missing = self.sync.not_found(number)
-            return FixResult(number, fix, "refused", missing.reasons[0].summary)
+            result = FixResult(number, fix, "refused", missing.reasons[0].summary)
+            self._audit(actor, result)
+            return result
         if view is not None and view.dismissed and fix not in ON_DISMISSED:
             words = catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)
             result = FixResult(number, fix, "refused", f"{words}. {catalogue.undismiss_hint(number)}")
