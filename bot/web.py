@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
 from werkzeug.exceptions import HTTPException
 
 from bot import routes
@@ -26,8 +27,19 @@ def create_web_app(slack_app: App, services) -> Flask:
     slack = SlackRequestHandler(slack_app)
 
     @web.post("/slack/events")
-    def slack_events() -> Response:
-        return slack.handle(request)
+    def slack_events() -> Response | tuple[Response, int]:
+        raw = request.get_data(cache=True)
+        if request.content_length is None and len(raw) >= MAX_BODY:  # chunked: cut at the limit
+            return jsonify(error="Request Entity Too Large", message="The body is over 1 MB."), 413
+        try:  # Bolt parses the body before it checks the signature: what it cannot parse is refused
+            bolt_request = to_bolt_request(request)
+            usable = isinstance(bolt_request.body, dict)
+        except Exception:  # noqa: BLE001 - any parse failure of an unverified body
+            usable = False
+        if not usable:
+            log.warning("POST /slack/events refused: the body is not a Slack request")
+            return jsonify(error="Bad Request", message="The body is not a Slack request."), 400
+        return to_flask_response(slack.app.dispatch(bolt_request))
 
     routes.register(web, slack_app, services)
 
