@@ -25,6 +25,8 @@ def register(web: Flask, services) -> None:
             return jsonify(error="TMS events are not set up (no webhook secret configured)"), 503
         request.max_content_length = MAX_BODY  # Flask answers 413 above it, before reading the rest
         raw = request.get_data(cache=False)
+        if request.content_length is None and len(raw) >= MAX_BODY:  # chunked: cut at the limit
+            return jsonify(error=f"the body is over {MAX_BODY // (1024 * 1024)} MB"), 413
         if not signed(secret.get_secret_value(), raw, request.headers.get(SIGNATURE_HEADER)):
             log.warning("POST /tms/events refused: missing or wrong %s", SIGNATURE_HEADER)
             return jsonify(error=f"missing or wrong {SIGNATURE_HEADER}"), 401
