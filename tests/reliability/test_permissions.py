@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from emulator.slack import block_actions_body, post_to_app, view_submission_body
@@ -15,6 +16,8 @@ from tests.builders import CUSTOMERS, qb_company, qb_invoices, tms
 from tests.builders import load as a_load
 from tests.slack.conftest import ADMIN, CHANNEL, CLERK, OUTSIDER, SECRET, TEAM, wait_for
 from tests.slack.test_fix_flows import diagnosed
+
+pytestmark = pytest.mark.reliability
 
 NOBODY = {"id": "C-999", "name": "Nobody Inc", "qb_email": "nobody@nowhere.example"}
 
