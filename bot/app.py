@@ -7,17 +7,29 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 import commands
 from commands.common import Deps
+from commands.shape import well_formed
 from services.access import Access
 
 log = logging.getLogger(__name__)
 
 LISTENER_THREADS = 32  # acknowledgements and the slow work after them share this pool
+
+
+class QbsyncApp(App):
+    """Bolt's App, refusing (400) a body not shaped as Slack sends it before Bolt reads it: Bolt builds
+    every listener argument eagerly and would fail with a 500."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        if not well_formed(req.body):
+            log.warning("a Slack request of an unexpected shape was refused (400)")
+            return BoltResponse(status=400, body="")
+        return super().dispatch(req)
 
 
 def web_client(settings, token: str | None = None) -> WebClient:
@@ -36,7 +48,7 @@ def web_client(settings, token: str | None = None) -> WebClient:
 def create_app(settings, services, *, socket_mode: bool = False, connect_url: str | None = None) -> App:
     """The Bolt app for ``settings``; ``services`` is the composition root (``services.bootstrap``)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = App(
+    app = QbsyncApp(
         client=web_client(settings),
         signing_secret=secret,
         request_verification_enabled=not socket_mode,

@@ -24,6 +24,7 @@ from bot.views.modals import loading_modal, metadata
 from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
 from commands.common import Deps, actor_of, guarded, send
+from commands.shape import text_value
 from commands.slash import problems_page
 from services.access import audit_refusal
 from services.catalogue import FIX, fix_label
@@ -49,16 +50,14 @@ def register(app: App, deps: Deps) -> None:
         if fix not in FIX:
             send(respond, notice_message(f"This button is out of date ({fix!r} is no fix qbsync knows)."))
             return
-        load = (
-            clean_load_number(action.get("value") or "") if FIX[fix].per_load else (action.get("value") or "")
-        )
+        load = clean_load_number(text_value(action)) if FIX[fix].per_load else text_value(action)
         refusal = deps.access.check(user, fix)
         if refusal:
             audit_refusal(deps.services.engine, actor, load or None, refusal)
             send(respond, refusal_message(refusal))
             return
         if FIX[fix].choice:
-            _open_choice(client, body, fix, load, deps)
+            _open_choice(client, body, fix, load, deps, respond)
             return
         send(respond, _running(fix, load, user))
         result = deps.services.fixer.apply(load or "-", fix, actor, admin=deps.access.is_admin(user))
@@ -69,9 +68,11 @@ def register(app: App, deps: Deps) -> None:
 
     @guarded
     def diagnose(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        load = clean_load_number(action.get("value") or "")
+        load = clean_load_number(text_value(action))
         if not body.get("response_url"):  # the App Home: no channel to answer in, a modal instead
-            opened = client.views_open(trigger_id=body.get("trigger_id"), view=diagnosis_modal(None, load))
+            opened = _open_view(client, body, diagnosis_modal(None, load), respond)
+            if opened is None:
+                return
             diagnosis = deps.services.diagnoser.diagnose(load)
             client.views_update(view_id=opened["view"]["id"], view=diagnosis_modal(diagnosis))
             return
@@ -86,7 +87,8 @@ def register(app: App, deps: Deps) -> None:
 
     @guarded
     def page(action: dict[str, Any], respond: Respond) -> None:
-        number = int(action.get("value") or "1") if (action.get("value") or "1").isdigit() else 1
+        value = text_value(action)
+        number = int(value) if value.isdigit() and len(value) < 6 else 1
         send(respond, {**problems_page(deps, number), "replace_original": True})
 
     @guarded
@@ -126,7 +128,7 @@ def register(app: App, deps: Deps) -> None:
             audit_refusal(deps.services.engine, actor, None, refusal)
             send(respond, refusal_message(refusal))
             return
-        code = action.get("value") or ""
+        code = text_value(action)
         numbers = [
             p.load_number for p in list_problems(deps.services.engine) if code in {r.code for r in p.reasons}
         ]
@@ -147,7 +149,9 @@ def _running(fix: str, load: str, user: str) -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)], "replace_original": True}
 
 
-def _open_choice(client: WebClient, body: dict[str, Any], fix: str, load: str, deps: Deps) -> None:
+def _open_choice(
+    client: WebClient, body: dict[str, Any], fix: str, load: str, deps: Deps, respond: Respond
+) -> None:
     """Open the modal first (the trigger_id expires), then look up the choices and fill it."""
     container = body.get("container") or {}
     meta = metadata(
@@ -156,9 +160,22 @@ def _open_choice(client: WebClient, body: dict[str, Any], fix: str, load: str, d
         channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
         url=body.get("response_url"),
     )
-    opened = client.views_open(trigger_id=body.get("trigger_id"), view=loading_modal(fix, load, meta))
+    opened = _open_view(client, body, loading_modal(fix, load, meta), respond)
+    if opened is None:
+        return
     view_id = opened["view"]["id"]
     fill_choice_modal(client, deps, view_id, fix, load, meta)
+
+
+def _open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any], respond: Respond):
+    """``views.open``, or None when Slack refused it (the click's trigger_id expired or is not valid):
+    the person is told to press the button again."""
+    try:
+        return client.views_open(trigger_id=body.get("trigger_id"), view=view)
+    except SlackApiError as exc:
+        log.info("views.open refused: %s", exc.response.get("error"))
+        send(respond, notice_message("Slack did not open the dialog in time. Press the button again."))
+        return None
 
 
 def _retry_all(deps, client, respond, body, code, numbers, actor) -> None:

@@ -1,0 +1,289 @@
+"""Fuzzing with hypothesis: slash-command texts, button payloads (missing fields, wrong types, unknown
+action ids, loads that do not exist), modal submissions, import files and TMS webhook bodies. Slack
+requests go, signed, through the real Bolt app (``app.dispatch``); a few over HTTP. Never a 500, never a
+traceback or an error id shown to a person, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import SecretStr
+from slack_bolt.request import BoltRequest
+
+from emulator.slack import post_to_app, signed_headers, slash_command_body, view_submission_body
+from services.catalogue import FIX_CODES
+from services.errors import QbsyncError
+from services.importer import import_data
+from services.models import ChargeCode, ChargeLine, Customer, FixAudit, Load
+from services.tms_events import signature
+from tests.builders import load as a_load
+from tests.builders import qb_company, tms
+from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM
+
+pytestmark = pytest.mark.reliability
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+LOADS = ["Z-1", "Z-2"]
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
+load_like = st.one_of(st.sampled_from([*LOADS, "NOPE-1", "", " ", "Z-1 ", "z-1"]), texts)
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(), texts)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.fixture
+def fuzzed(bot, engine, caplog):
+    """The bot, a small company with two loads, and a check run after the examples: nothing shown to
+    a person carries a traceback or an error id, and nothing unexpected was logged."""
+    qb_company(bot.services.api)
+    tms(engine, [a_load(n) for n in LOADS])
+    bot.services.sync.sync_many(["Z-1"], trigger="test")
+    caplog.set_level(logging.ERROR)
+    yield bot
+    settle(bot)
+    shown = "\n".join(json.dumps([c.method, c.args], default=str) for c in bot.slack.calls())
+    assert "Traceback" not in shown and 'File \\"' not in shown
+    assert "error id" not in shown, "an unexpected error reached a person"
+    unexpected = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert unexpected == [], unexpected[:3]
+
+
+def settle(bot, quiet: float = 0.6, timeout: float = 20.0) -> None:
+    """Wait until the lazy listeners have finished: no new call to Slack for ``quiet`` seconds."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(bot.slack.calls())
+        if count != seen:
+            seen, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.05)
+
+
+def dispatch(bot, body: str) -> int:
+    headers = {k: [v] for k, v in signed_headers(SECRET, body).items()}
+    response = bot.app.dispatch(BoltRequest(body=body, headers=headers))
+    assert response.status < 500, (body[:300], response.status, response.body[:300])
+    assert "Traceback" not in (response.body or "")
+    return response.status
+
+
+def counts(engine) -> tuple[int, ...]:
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(sa.select(sa.func.count()).select_from(m.__table__)).scalar()
+            for m in (Customer, ChargeCode, Load, ChargeLine)
+        )
+
+
+@FUZZ
+@given(
+    text=st.one_of(texts, st.builds(lambda v, t: f"{v} {t}", st.sampled_from(["retry", "diagnose"]), texts))
+)
+def test_slash_command_texts(fuzzed, text):
+    body = slash_command_body(
+        "/qbsync",
+        text,
+        user_id=CLERK,
+        channel_id=CHANNEL,
+        team_id=TEAM,
+        response_url=fuzzed.slack.new_response_url(CHANNEL, CLERK),
+        trigger_id=fuzzed.slack.new_trigger_id(CLERK),
+    )
+    assert dispatch(fuzzed, body) == 200
+
+
+action_ids = st.one_of(
+    st.sampled_from([f"fix.{code}" for code in FIX_CODES]),
+    st.sampled_from(["fix.nope", "fix.", "qbsync.diagnose", "qbsync.diagnose.3", "qbsync.retry_all"]),
+    st.sampled_from(["qbsync.problems_page.next", "qbsync.problems_page.prev", "qbsync.disconnect"]),
+    texts,
+)
+wrong = st.one_of(
+    st.none(), st.integers(), st.lists(st.integers(), max_size=2), st.dictionaries(texts, texts)
+)
+
+
+@st.composite
+def click_payloads(draw) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "button",
+        "action_id": draw(action_ids),
+        "block_id": draw(st.sampled_from(["actions", "near_matches", "x"])),
+        "action_ts": "1.0",
+        "value": draw(st.one_of(load_like, wrong)),
+    }
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": CLERK, "team_id": TEAM},
+        "team": {"id": TEAM},
+        "api_app_id": "A0APP0001",
+        "trigger_id": draw(st.one_of(st.just("1.2.3"), wrong)),
+        "actions": [action],
+        "container": {"type": "message", "message_ts": "1.0", "channel_id": CHANNEL},
+        "channel": {"id": CHANNEL},
+        "message": {"ts": "1.0", "blocks": []},
+        "response_url": None,
+    }
+    for key in draw(
+        st.lists(st.sampled_from(["user", "team", "channel", "container", "message"]), max_size=2)
+    ):
+        payload.pop(key, None)
+    if draw(st.booleans()):  # a wrong type somewhere
+        target = draw(st.sampled_from(["user", "channel", "action_id", "value", "actions"]))
+        if target in ("action_id", "value"):
+            action[target] = draw(wrong)
+        else:
+            payload[target] = draw(wrong)
+    return payload
+
+
+@FUZZ
+@given(payload=click_payloads())
+def test_button_payloads(fuzzed, payload):
+    if payload.get("response_url", 0) is None:
+        payload["response_url"] = fuzzed.slack.new_response_url(CHANNEL, CLERK, message_ts="1.0")
+    dispatch(fuzzed, urlencode({"payload": json.dumps(payload)}))
+
+
+@st.composite
+def submissions(draw) -> tuple[dict[str, Any], dict[str, Any]]:
+    meta = draw(
+        st.one_of(
+            st.builds(
+                lambda fix, load: json.dumps({"fix": fix, "load": load}),
+                st.one_of(st.sampled_from(FIX_CODES), texts, wrong),
+                st.one_of(load_like, wrong),
+            ),
+            texts,
+        )
+    )
+    value = draw(st.one_of(texts, wrong))
+    block = draw(st.sampled_from(["customer", "email", "doc_number", "dismiss", "item:BASE", "x"]))
+    action = draw(st.sampled_from(["customer_id", "email", "doc_number", "reason", "item_id", "x"]))
+    element = draw(
+        st.sampled_from(
+            [
+                {"type": "plain_text_input", "value": value},
+                {"type": "static_select", "selected_option": {"value": value}},
+                {"type": "static_select", "selected_option": value},
+                value,
+            ]
+        )
+    )
+    view = {"type": draw(st.sampled_from(["modal", "modal", 3])), "callback_id": "qbsync.choice"}
+    view["private_metadata"] = meta
+    return view, {block: {action: element}}
+
+
+@FUZZ
+@given(submission=submissions())
+def test_modal_submissions(fuzzed, submission):
+    view, values = submission
+    dispatch(fuzzed, view_submission_body(view, values, user_id=CLERK, team_id=TEAM))
+
+
+def test_a_few_fuzzed_requests_over_http(fuzzed):
+    """The same kinds of bodies through the web server, as Slack sends them."""
+    for text in ["retry ' OR 1=1", "diagnose \\", "Z-1\u2019", "x" * 2000, "🚚"]:
+        body = slash_command_body(
+            "/qbsync",
+            text,
+            user_id=CLERK,
+            channel_id=CHANNEL,
+            team_id=TEAM,
+            response_url=fuzzed.slack.new_response_url(CHANNEL, CLERK),
+        )
+        assert post_to_app(f"{fuzzed.url}/slack/events", body, SECRET)[0] == 200
+    for value in [None, "", "NOPE-1", "Z-1\\'", "z" * 100]:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": CLERK},
+            "team": {"id": TEAM},
+            "actions": [{"action_id": "fix.retry", "value": value, "block_id": "b", "type": "button"}],
+            "response_url": fuzzed.slack.new_response_url(CHANNEL, CLERK),
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        assert post_to_app(f"{fuzzed.url}/slack/events", body, SECRET)[0] == 200
+
+
+documents = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "customers": st.lists(
+                st.dictionaries(st.sampled_from(["id", "name", "qb_email", "x"]), json_scalars)
+            ),
+            "charge_codes": st.lists(st.dictionaries(st.sampled_from(["code", "name"]), json_scalars)),
+            "loads": st.lists(
+                st.one_of(
+                    st.builds(a_load, load_like),
+                    st.dictionaries(
+                        st.sampled_from(["load_number", "customer_id", "invoice_date", "charges"]),
+                        json_values,
+                    ),
+                ),
+                max_size=3,
+            ),
+        },
+    ),
+)
+
+
+@settings(FUZZ, max_examples=80)
+@given(document=documents)
+def test_import_files(engine, document):
+    before = counts(engine)
+    try:
+        import_data(engine, document)
+    except QbsyncError as exc:  # refused, said plainly: nothing written
+        assert str(exc) and "Traceback" not in str(exc)
+        assert counts(engine) == before, "half-written"
+
+
+@pytest.fixture
+def tms_web(make_web, connected):
+    from bot.web import create_web_app
+
+    web = make_web(tms_webhook_secret=SecretStr("fuzz-secret"))
+    return create_web_app(web.app, web.services).test_client(), web
+
+
+@settings(FUZZ, max_examples=60)
+@given(raw=st.one_of(documents.map(lambda d: json.dumps(d).encode()), st.binary(max_size=200)))
+def test_webhook_bodies(tms_web, engine, raw):
+    client, _web = tms_web
+    before = counts(engine)
+    answer = client.post(
+        "/tms/events",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Qbsync-Signature": signature("fuzz-secret", raw)},
+    )
+    assert answer.status_code in (202, 400, 409), (raw[:200], answer.status_code, answer.data[:300])
+    assert b"Traceback" not in answer.data
+    if answer.status_code != 202:
+        assert counts(engine) == before, "half-written"
+
+
+def test_no_fix_audit_row_is_left_half_written(fuzzed, engine):
+    with engine.connect() as conn:
+        outcomes = set(conn.execute(sa.select(FixAudit.outcome)).scalars())
+    assert outcomes <= {"applied", "unchanged", "refused", "failed", "choice", "action"}
