@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 
 import commands
 from commands.common import Deps
@@ -25,8 +26,13 @@ class QbsyncApp(App):
     """Bolt's App, refusing (400) a body not shaped as Slack sends it before Bolt reads it: Bolt builds
     every listener argument eagerly and would fail with a 500."""
 
+    verifier: SignatureVerifier | None = None  # HTTP mode: a malformed body that is not signed is a 401
+
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         if not well_formed(req.body):
+            headers = {name: values[0] for name, values in req.headers.items() if values}
+            if self.verifier is not None and not self.verifier.is_valid_request(req.raw_body, headers):
+                return BoltResponse(status=401, body="")
             log.warning("a Slack request of an unexpected shape was refused (400)")
             return BoltResponse(status=400, body="")
         return super().dispatch(req)
@@ -56,6 +62,8 @@ def create_app(settings, services, *, socket_mode: bool = False, connect_url: st
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="qbsync-slack"),
         logger=logging.getLogger("bot.bolt"),
     )
+    if secret and not socket_mode:
+        app.verifier = SignatureVerifier(secret)
     access = Access.from_settings(settings)
     if access.open_to_everyone:
         log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")

@@ -43,6 +43,7 @@ def slack_bodies(bot) -> dict[str, str]:
         ),
         "submission": view_submission_body(
             {
+                "type": "modal",
                 "callback_id": "qbsync.choice",
                 "private_metadata": json.dumps({"load": "X-1", "fix": "dismiss", "url": url}),
             },
