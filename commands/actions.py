@@ -23,7 +23,7 @@ from bot.views.home import diagnosis_modal
 from bot.views.modals import loading_modal, metadata
 from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
-from commands.common import Deps, actor_of, guarded, send
+from commands.common import Deps, actor_of, fill_view, guarded, send
 from commands.shape import text_value
 from commands.slash import problems_page
 from services.access import audit_refusal
@@ -74,7 +74,7 @@ def register(app: App, deps: Deps) -> None:
             if opened is None:
                 return
             diagnosis = deps.services.diagnoser.diagnose(load)
-            client.views_update(view_id=opened["view"]["id"], view=diagnosis_modal(diagnosis))
+            fill_view(client, opened["view"]["id"], diagnosis_modal(diagnosis))
             return
         diagnosis = deps.services.diagnoser.diagnose(load)
         replace = action.get("block_id") == ids.NEAR  # a near match replaces the "not found" answer

@@ -15,7 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import ids
 from bot.views import modals
 from bot.views.results import error_message, fix_result_message, notice_message, refusal_message
-from commands.common import Deps, actor_of
+from commands.common import Deps, actor_of, fill_view
 from services import choices
 from services.access import audit_refusal
 from services.catalogue import FIX
@@ -31,7 +31,7 @@ def fill_choice_modal(client: WebClient, deps: Deps, view_id: str, fix: str, loa
         view = _choice_view(sync, fix, load, meta)
     except QbsyncError as exc:
         view = modals.notice_modal(fix, f"Could not look that up: {exc}", meta)
-    client.views_update(view_id=view_id, view=view)
+    fill_view(client, view_id, view)
 
 
 def _choice_view(sync, fix: str, load: str, meta: str) -> dict[str, Any]:

@@ -67,6 +67,21 @@ def send(respond: Callable[..., Any] | None, payload: dict[str, Any]) -> bool:
     return True
 
 
+def fill_view(client, view_id: str, view: dict[str, Any]) -> bool:
+    """Replace a modal opened a moment ago ("Looking up…") with its content. The person may have closed
+    it meanwhile (Slack answers ``not_found``): nothing to show then, and nothing went wrong."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "not_found":
+            raise
+        log.info("the modal %s was closed before it was filled", view_id)
+        return False
+    return True
+
+
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     """Run a listener's slow part; bad input and QuickBooks refusals become a short ephemeral answer,
     anything unexpected an answer with an error id that is in the log."""

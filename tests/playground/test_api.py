@@ -231,7 +231,7 @@ def test_a_diagnose_button_in_the_app_home_opens_the_diagnosis_in_a_modal(playgr
         {"surface": "home", "action_id": button["action_id"], "block_id": block_id, "value": button["value"]},
     )
     assert answer["ok"]
-    modal = wait_for(lambda: (m := playground.modal()) and button["value"] in str(m.get("blocks")) and m)
-    assert "Looking up" not in str(modal["blocks"]), "the modal is filled with the diagnosis"
+    modal = wait_for(lambda: (m := playground.modal()) and "To fix it" in str(m.get("blocks")) and m)
+    assert button["value"] in str(modal["blocks"]), "the modal is filled with the load's diagnosis"
     assert post(playground, "api/close", {})["ok"]
     wait_for(lambda: playground.modal() is None, what="the modal to close")
