@@ -21,12 +21,11 @@ from bot.views.connection import disconnected_message
 from bot.views.diagnosis import diagnosis_message
 from bot.views.home import diagnosis_modal
 from bot.views.modals import loading_modal, metadata
-from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
+from bot.views.results import fix_result_message, notice_message, progress_message
 from commands.choices import fill_choice_modal
-from commands.common import Deps, actor_of, fill_view, guarded, send
+from commands.common import Deps, actor_of, fill_view, guarded, refuse, send
 from commands.shape import text_value
 from commands.slash import problems_page
-from services.access import audit_refusal
 from services.catalogue import FIX, fix_label
 from services.loadnumbers import clean_load_number
 from services.models import ConnectionState
@@ -51,10 +50,7 @@ def register(app: App, deps: Deps) -> None:
             send(respond, notice_message(f"This button is out of date ({fix!r} is no fix qbsync knows)."))
             return
         load = clean_load_number(text_value(action)) if FIX[fix].per_load else text_value(action)
-        refusal = deps.access.check(user, fix)
-        if refusal:
-            audit_refusal(deps.services.engine, actor, load or None, refusal)
-            send(respond, refusal_message(refusal))
+        if refuse(deps, actor, user, fix, lambda m: send(respond, m), load):
             return
         if FIX[fix].choice:
             _open_choice(client, body, fix, load, deps, respond)
@@ -94,10 +90,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def disconnect(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         actor, user = actor_of(body)
-        refusal = deps.access.check(user, "disconnect")
-        if refusal:
-            audit_refusal(deps.services.engine, actor, None, refusal)
-            send(respond, refusal_message(refusal))
+        if refuse(deps, actor, user, "disconnect", lambda m: send(respond, m)):
             return
         status = deps.services.connection.status()
         if status.state is ConnectionState.DISCONNECTED:
@@ -123,10 +116,7 @@ def register(app: App, deps: Deps) -> None:
     @guarded
     def retry_all(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         actor, user = actor_of(body)
-        refusal = deps.access.check(user, "retry")
-        if refusal:
-            audit_refusal(deps.services.engine, actor, None, refusal)
-            send(respond, refusal_message(refusal))
+        if refuse(deps, actor, user, "retry", lambda m: send(respond, m)):
             return
         code = text_value(action)
         numbers = [

@@ -14,10 +14,9 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import ids
 from bot.views import modals
-from bot.views.results import error_message, fix_result_message, notice_message, refusal_message
-from commands.common import Deps, actor_of, fill_view
+from bot.views.results import error_message, fix_result_message, notice_message
+from commands.common import Deps, actor_of, fill_view, refuse
 from services import choices
-from services.access import audit_refusal
 from services.catalogue import FIX
 from services.errors import QbsyncError
 from services.importer import clean_email
@@ -112,10 +111,7 @@ def register(app: App, deps: Deps) -> None:
             if errors:
                 return  # refused in the acknowledgement; the modal still shows why
             actor, user = actor_of(body)
-            refusal = deps.access.check(user, fix)
-            if refusal:
-                audit_refusal(deps.services.engine, actor, load, refusal)
-                answer(refusal_message(refusal))
+            if refuse(deps, actor, user, fix, answer, load):
                 return
             result = None
             for options in runs:

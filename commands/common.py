@@ -13,8 +13,10 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.views.results import error_message, notice_message
-from services.access import Access
+from slack_sdk.errors import SlackApiError
+
+from bot.views.results import error_message, notice_message, refusal_message
+from services.access import Access, audit_refusal
 from services.bootstrap import Services
 from services.errors import QbsyncError, UserInputError
 from services.oauth_states import sign_actor
@@ -67,11 +69,26 @@ def send(respond: Callable[..., Any] | None, payload: dict[str, Any]) -> bool:
     return True
 
 
+def refuse(
+    deps: Deps,
+    actor: str,
+    user: str,
+    fix: str,
+    answer: Callable[[dict[str, Any]], Any],
+    load: str | None = None,
+) -> bool:
+    """True (after answering the person politely and auditing it) when ``user`` may not run ``fix``."""
+    refusal = deps.access.check(user, fix)
+    if refusal is None:
+        return False
+    audit_refusal(deps.services.engine, actor, load or None, refusal)
+    answer(refusal_message(refusal))
+    return True
+
+
 def fill_view(client, view_id: str, view: dict[str, Any]) -> bool:
     """Replace a modal opened a moment ago ("Looking up…") with its content. The person may have closed
     it meanwhile (Slack answers ``not_found``): nothing to show then, and nothing went wrong."""
-    from slack_sdk.errors import SlackApiError
-
     try:
         client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:

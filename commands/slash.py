@@ -16,10 +16,9 @@ from bot import ids
 from bot.views.connection import disconnect_question
 from bot.views.diagnosis import diagnosis_message
 from bot.views.problems import problems_message
-from bot.views.results import fix_result_message, notice_message, refusal_message
+from bot.views.results import fix_result_message, notice_message
 from bot.views.status import help_message, status_message
-from commands.common import Deps, actor_of, guarded, send
-from services.access import audit_refusal
+from commands.common import Deps, actor_of, guarded, refuse, send
 from services.errors import UserInputError
 from services.loadnumbers import clean_load_number
 from services.models import ConnectionState
@@ -95,10 +94,7 @@ def register(app: App, deps: Deps) -> None:
             )
         elif request.kind == "retry":
             actor, user = actor_of(command)
-            refusal = deps.access.check(user, "retry")
-            if refusal:
-                audit_refusal(deps.services.engine, actor, request.load, refusal)
-                send(respond, refusal_message(refusal))
+            if refuse(deps, actor, user, "retry", lambda m: send(respond, m), request.load):
                 return
             with _checking(respond, request.load, "Retrying"):
                 result = deps.services.fixer.apply(
@@ -128,10 +124,7 @@ def problems_page(deps: Deps, page: int) -> dict[str, Any]:
 def ask_disconnect(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
     """``/qbsync disconnect``: administrators get the confirmed danger button, others a refusal."""
     actor, user = actor_of(command)
-    refusal = deps.access.check(user, "disconnect")
-    if refusal:
-        audit_refusal(deps.services.engine, actor, None, refusal)
-        send(respond, refusal_message(refusal))
+    if refuse(deps, actor, user, "disconnect", lambda m: send(respond, m)):
         return
     status = deps.services.connection.status()
     if status.state is ConnectionState.DISCONNECTED:
