@@ -19,7 +19,9 @@ import difflib
 import json
 import logging
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -34,6 +36,7 @@ from sqlmodel import SQLModel
 
 from services.catalogue import restored_by_import_text
 from services.errors import QbsyncError, UserInputError
+from services.import_stream import NotStreamable, StreamedDocument
 from services.loadnumbers import (
     LoadNumberError,
     clean_load_number,
@@ -54,6 +57,7 @@ MAX_AMOUNT = Decimal("9999999.99")
 MIN_YEAR, MAX_YEAR = 1900, 2199
 MAX_PROBLEMS_SHOWN = 50
 QUERY_CHUNK = 500
+WRITE_CHUNK = 2000  # records validated and written together
 ANALYZE_AFTER = 1000  # new rows after which PostgreSQL statistics are refreshed
 CENT = Decimal("0.01")
 
@@ -359,17 +363,6 @@ _SPECS = {
 }
 
 
-@dataclass
-class _Document:
-    """The valid records of each section, what the loads refer to, and the keys in the file."""
-
-    customers: list[CustomerRecord] = field(default_factory=list)
-    charge_codes: list[ChargeCodeRecord] = field(default_factory=list)
-    loads: list[LoadRecord] = field(default_factory=list)
-    references: list[_Reference] = field(default_factory=list)
-    keys: dict[str, set[str]] = field(default_factory=dict)  # section -> keys, valid records or not
-
-
 @dataclass(frozen=True)
 class _Reference:
     """A key a load refers to: its customer, or one charge's code."""
@@ -382,34 +375,86 @@ class _Reference:
 
 
 # --------------------------------------------------------------------------- validating the document
+#
+# A document is read as sections of records, one record at a time (``_Sections``): from a parsed
+# object, or streamed from a file. The validation pass keeps only problems, the keys of each section and
+# the keys the loads refer to; the write pass reads the records again and writes them in chunks.
 
 
-def parse_document(data: Any) -> tuple[_Document, _Problems]:
+class _Sections:
+    """``sections()`` yields ``(name, records, value)``: ``records`` iterates a list section, else it
+    is ``None`` and ``value`` is the section's value. Each call starts again from the beginning."""
+
+    def sections(self) -> Iterator[tuple[str, Iterator[Any] | None, Any]]:
+        raise NotImplementedError
+
+
+class _ParsedSections(_Sections):
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def sections(self) -> Iterator[tuple[str, Iterator[Any] | None, Any]]:
+        for name, value in self._data.items():
+            yield name, (iter(value) if isinstance(value, list) else None), value
+
+
+@dataclass
+class _Checked:
+    """What the validation pass found: problems, the keys of every record of each section (valid or
+    not), the keys the loads refer to, and top-level keys given twice."""
+
+    problems: _Problems = field(default_factory=_Problems)
+    keys: dict[str, set[str]] = field(default_factory=dict)
+    wanted: dict[str, set[str]] = field(default_factory=lambda: {"customers": set(), "charge_codes": set()})
+    repeated_sections: list[str] = field(default_factory=list)
+
+
+def _check_document(document: _Sections) -> _Checked:
     """Validate the shape, every record and duplicate keys (no database needed)."""
-    problems = _Problems()
-    if not isinstance(data, dict):
-        sections = ", ".join(f'"{name}": [...]' for name in SECTIONS)
-        problems.add(
-            "", None, f"the data must be a JSON object like {{{sections}}}, got {describe_value(data)}"
-        )
-        return _Document(), problems
-    for name in data:
+    checked = _Checked()
+    seen: set[str] = set()
+    for position, (name, records, value) in enumerate(document.sections()):
+        if name in seen:
+            checked.repeated_sections.append(name)
+        seen.add(name)
         if name not in _SPECS:
-            problems.add("", None, _unknown_section_message(name))
-    document = _Document()
-    for rank, name in enumerate(SECTIONS):
-        if name not in data:
+            checked.problems.add("", None, _unknown_section_message(name), order=(-2, position))
             continue
-        records = data[name]
-        if not isinstance(records, list):
-            problems.add(name, None, f"must be a list of records, got {describe_value(records)}")
+        rank = SECTIONS.index(name)
+        if records is None:
+            message = f"must be a list of records, got {describe_value(value)}"
+            checked.problems.add(name, None, message, order=(-1, rank))
             continue
-        parsed, keys = _parse_section(_SPECS[name], rank, records, problems)
-        setattr(document, name, parsed)
-        document.keys[name] = keys
-        if name == "loads":
-            document.references = list(_load_references(rank, records))
-    return document, problems
+        checked.keys[name] = _check_section(_SPECS[name], rank, records, checked)
+    return checked
+
+
+def _check_section(spec: _SectionSpec, rank: int, records: Iterator[Any], checked: _Checked) -> set[str]:
+    """Validate each record of one section and report keys that occur twice. Returns the keys of all
+    records."""
+    first_seen: dict[str, int] = {}
+    for index, raw in enumerate(records):
+        label = _label(spec, index, raw)
+        order = (rank, index)
+        try:
+            spec.model.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                checked.problems.add(
+                    label, _field_path(error["loc"]), _error_message(spec, error), order=order
+                )
+        if spec.name == "loads":
+            for ref in _references_of(rank, index, raw):
+                checked.wanted[ref.kind].add(ref.key)
+        key = _raw_key(raw, spec.key)
+        if key is None:
+            continue
+        if key in first_seen:
+            message = f"duplicate {spec.key} {show(key)}, also at {spec.name}[{first_seen[key]}]"
+            checked.problems.add(label, spec.key, message, order=order)
+        else:
+            first_seen[key] = index
+    return set(first_seen)
 
 
 def _unknown_section_message(name: object) -> str:
@@ -417,32 +462,6 @@ def _unknown_section_message(name: object) -> str:
     guess = _closest(str(name), SECTIONS)
     hint = f"did you mean {guess!r}? " if guess else ""
     return f"{message} ({hint}the sections are {', '.join(SECTIONS)})"
-
-
-def _parse_section(
-    spec: _SectionSpec, rank: int, records: list[Any], problems: _Problems
-) -> tuple[list[Any], set[str]]:
-    """Validate each record of one section and report keys that occur twice. Returns the valid
-    records, and the keys of all records."""
-    parsed = []
-    first_seen: dict[str, str] = {}
-    for index, raw in enumerate(records):
-        label = _label(spec, index, raw)
-        order = (rank, index)
-        try:
-            parsed.append(spec.model.model_validate(raw))
-        except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                problems.add(label, _field_path(error["loc"]), _error_message(spec, error), order=order)
-        key = _raw_key(raw, spec.key)
-        if key is None:
-            continue
-        if key in first_seen:
-            message = f"duplicate {spec.key} {show(key)}, also at {first_seen[key]}"
-            problems.add(label, spec.key, message, order=order)
-        else:
-            first_seen[key] = f"{spec.name}[{index}]"
-    return parsed, set(first_seen)
 
 
 def _raw_key(raw: Any, name: str) -> str | None:
@@ -463,23 +482,22 @@ def _label(spec: _SectionSpec, index: int, raw: Any) -> str:
     return f"{position} ({key})"
 
 
-def _load_references(rank: int, records: list[Any]) -> Iterator[_Reference]:
-    """The customer and charge codes each load names, from the raw data (also for invalid loads, so
+def _references_of(rank: int, index: int, raw: Any) -> Iterator[_Reference]:
+    """The customer and charge codes one load names, from the raw data (also for an invalid load, so
     that a missing reference is reported together with the load's other problems)."""
-    for index, raw in enumerate(records):
-        if not isinstance(raw, dict):
-            continue
-        label = _label(_SPECS["loads"], index, raw)
-        customer = _raw_key(raw, "customer_id")
-        if customer is not None:
-            yield _Reference((rank, index), label, "customer_id", "customers", customer)
-        charges = raw.get("charges")
-        if not isinstance(charges, list):
-            continue
-        for position, charge in enumerate(charges):
-            code = _raw_key(charge, "code")
-            if code is not None:
-                yield _Reference((rank, index), label, f"charges[{position}].code", "charge_codes", code)
+    if not isinstance(raw, dict):
+        return
+    label = _label(_SPECS["loads"], index, raw)
+    customer = _raw_key(raw, "customer_id")
+    if customer is not None:
+        yield _Reference((rank, index), label, "customer_id", "customers", customer)
+    charges = raw.get("charges")
+    if not isinstance(charges, list):
+        return
+    for position, charge in enumerate(charges):
+        code = _raw_key(charge, "code")
+        if code is not None:
+            yield _Reference((rank, index), label, f"charges[{position}].code", "charge_codes", code)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str | None:
@@ -531,16 +549,40 @@ def import_data(engine: Engine, data: Any, *, source: str = "import") -> ImportS
 
     Raises ``ImportFileError`` listing every problem, with nothing written, when anything is wrong.
     """
-    document, problems = parse_document(data)
     if not isinstance(data, dict):
-        raise ImportFileError(problems.sorted(), source)
+        sections = ", ".join(f'"{name}": [...]' for name in SECTIONS)
+        message = f"the data must be a JSON object like {{{sections}}}, got {describe_value(data)}"
+        raise ImportFileError([ImportProblem("", None, message)], source)
+    document = _ParsedSections(data)
+    return _import(engine, document, _check_document(document), source)
+
+
+def import_stream(engine: Engine, stream: BinaryIO, *, source: str = "import") -> ImportSummary:
+    """Import the JSON document read from ``stream`` (binary, seekable), one record at a time: the
+    memory used does not grow with the number of records (beyond their keys). Checked and written
+    exactly as ``import_data`` does it; a file that is not well-formed JSON is read whole to say why."""
+    duplicates: list[str] = []
+    try:
+        checked = _check_document(StreamedDocument(stream, lambda: _strict_decoder(duplicates)))
+    except NotStreamable:
+        stream.seek(0)
+        return import_data(engine, parse_json(stream.read(), source), source=source)
+    for name in checked.repeated_sections:  # the outer object is the last one the parser completes
+        if len(duplicates) < MAX_PROBLEMS_SHOWN:
+            duplicates.append(name)
+    if duplicates:
+        raise ImportFileError(_duplicate_problems(duplicates), source)
+    return _import(engine, StreamedDocument(stream, lambda: _strict_decoder([])), checked, source)
+
+
+def _import(engine: Engine, document: _Sections, checked: _Checked, source: str) -> ImportSummary:
+    """Check the references in the database, then write, all in one transaction."""
     try:
         with immediate_transaction(engine) as conn:
-            stored = _Stored.fetch(conn, document)
-            _check_references(conn, document, problems)
-            if problems:
-                raise ImportFileError(problems.sorted(), source)
-            summary = _write(conn, document, stored, source)
+            _check_references(conn, document, checked)
+            if checked.problems:
+                raise ImportFileError(checked.problems.sorted(), source)
+            summary = _write(conn, document, checked, source)
     except sa.exc.IntegrityError as exc:
         raise QbsyncError(
             f"the import from {source} conflicted with a concurrent change and was rolled back; "
@@ -551,19 +593,26 @@ def import_data(engine: Engine, data: Any, *, source: str = "import") -> ImportS
 
 
 def import_file(engine: Engine, path_or_dash: str | Path, *, stdin: BinaryIO | None = None) -> ImportSummary:
-    """Import a JSON file; ``"-"`` reads standard input (or ``stdin`` when given)."""
-    source, raw = read_source(path_or_dash, stdin)
-    return import_data(engine, parse_json(raw, source), source=source)
+    """Import a JSON file; ``"-"`` reads standard input (or ``stdin`` when given), kept in a
+    temporary file while it is read."""
+    source, stream = open_source(path_or_dash, stdin)
+    with stream:
+        return import_stream(engine, stream, source=source)
 
 
-def read_source(path_or_dash: str | Path, stdin: BinaryIO | None = None) -> tuple[str, bytes]:
-    """The name to show and the bytes of a file, or of standard input for ``"-"``."""
+def open_source(path_or_dash: str | Path, stdin: BinaryIO | None = None) -> tuple[str, BinaryIO]:
+    """The name to show and a seekable binary stream of a file, or of standard input for ``"-"``."""
     if str(path_or_dash) == "-":
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        return "standard input", stream.read()
+        source = stdin if stdin is not None else sys.stdin.buffer
+        spooled = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+        shutil.copyfileobj(source, spooled)
+        spooled.seek(0)
+        return "standard input", spooled  # type: ignore[return-value]
     path = Path(path_or_dash)
     try:
-        return str(path), path.read_bytes()
+        if path.is_dir():
+            raise IsADirectoryError
+        return str(path), path.open("rb")
     except FileNotFoundError:
         reason = "the file does not exist"
     except IsADirectoryError:
@@ -604,13 +653,7 @@ def parse_json(raw: bytes, source: str = "import") -> Any:
     text = _decode(raw, fail)
     duplicates: list[str] = []
     try:
-        data = json.loads(
-            text,
-            parse_float=Decimal,
-            parse_int=_parse_int,
-            parse_constant=_refuse_constant,
-            object_pairs_hook=lambda pairs: _unique_object(pairs, duplicates),
-        )
+        data = _strict_decoder(duplicates).decode(text)
     except json.JSONDecodeError as exc:
         fail(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except _JsonConstantError as exc:
@@ -620,11 +663,23 @@ def parse_json(raw: bytes, source: str = "import") -> Any:
     except RecursionError:
         fail("not valid JSON: nested too deeply")
     if duplicates:
-        problems = [
-            ImportProblem("", None, f"an object has the key {key!r} more than once") for key in duplicates
-        ]
-        raise ImportFileError(problems, source)
+        raise ImportFileError(_duplicate_problems(duplicates), source)
     return data
+
+
+def _strict_decoder(duplicates: list[str]) -> json.JSONDecoder:
+    """The JSON decoder of imports: amounts never become floats, no NaN/Infinity, no integer longer
+    than Python reads, and the keys found twice in one object are added to ``duplicates``."""
+    return json.JSONDecoder(
+        parse_float=Decimal,
+        parse_int=_parse_int,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=lambda pairs: _unique_object(pairs, duplicates),
+    )
+
+
+def _duplicate_problems(duplicates: Sequence[str]) -> list[ImportProblem]:
+    return [ImportProblem("", None, f"an object has the key {key!r} more than once") for key in duplicates]
 
 
 def _decode(raw: bytes, fail: Callable[[str], NoReturn]) -> str:
@@ -701,7 +756,8 @@ class _Stored:
     lines: dict[int, list[tuple[str, str | None, Decimal]]]
 
     @classmethod
-    def fetch(cls, conn: Connection, document: _Document) -> _Stored:
+    def fetch_loads(cls, conn: Connection, records: Sequence[LoadRecord]) -> _Stored:
+        """The stored loads of ``records`` and their charge lines."""
         loads = _rows_by_key(
             conn,
             LOADS.c.load_number,
@@ -715,21 +771,10 @@ class _Stored:
                 LOADS.c.dismissed_by,
                 LOADS.c.dismissed_reason,
             ],
-            (record.load_number for record in document.loads),
+            (record.load_number for record in records),
         )
-        return cls(
-            customers=_rows_by_key(
-                conn,
-                CUSTOMERS.c.id,
-                [CUSTOMERS.c.name, CUSTOMERS.c.qb_email],
-                (record.id for record in document.customers),
-            ),
-            charge_codes=_rows_by_key(
-                conn, CHARGE_CODES.c.code, [CHARGE_CODES.c.name], (r.code for r in document.charge_codes)
-            ),
-            loads=loads,
-            lines=_charge_lines_of(conn, (row.id for row in loads.values())),
-        )
+        lines = _charge_lines_of(conn, (row.id for row in loads.values()))
+        return cls(customers={}, charge_codes={}, loads=loads, lines=lines)
 
 
 def _charge_lines_of(
@@ -757,34 +802,78 @@ def _existing_keys(conn: Connection, column: sa.Column, keys: Iterable[str]) -> 
     return found
 
 
-def _check_references(conn: Connection, document: _Document, problems: _Problems) -> None:
+def _check_references(conn: Connection, document: _Sections, checked: _Checked) -> None:
     """Every load's customer and charge codes must be in the file or already in the database.
 
     Keys of records in the file that failed validation count as present: their own problem is
-    reported, not a second, misleading "not found"."""
-    in_file = {kind: document.keys.get(kind, set()) for kind in ("customers", "charge_codes")}
-    wanted = {
-        kind: {ref.key for ref in document.references if ref.kind == kind} - in_file[kind] for kind in in_file
-    }
-    stored = {
-        "customers": _existing_keys(conn, CUSTOMERS.c.id, wanted["customers"]),
-        "charge_codes": _existing_keys(conn, CHARGE_CODES.c.code, wanted["charge_codes"]),
-    }
-    for ref in document.references:
-        if ref.key not in in_file[ref.kind] and ref.key not in stored[ref.kind]:
-            message = f"{_SPECS[ref.kind].noun} {show(ref.key)} is not in this file or the database"
-            problems.add(ref.record, ref.field, message, order=ref.order)
+    reported, not a second, misleading "not found". Only when a key is missing are the loads read
+    again, to name each one that refers to it."""
+    in_file = {kind: checked.keys.get(kind, set()) for kind in ("customers", "charge_codes")}
+    columns = {"customers": CUSTOMERS.c.id, "charge_codes": CHARGE_CODES.c.code}
+    missing = {}
+    for kind, column in columns.items():
+        wanted = checked.wanted[kind] - in_file[kind]
+        missing[kind] = wanted - _existing_keys(conn, column, wanted)
+    if not any(missing.values()):
+        return
+    rank = SECTIONS.index("loads")
+    for name, records, _ in document.sections():
+        if name != "loads" or records is None:
+            continue
+        for index, raw in enumerate(records):
+            for ref in _references_of(rank, index, raw):
+                if ref.key in missing[ref.kind]:
+                    message = f"{_SPECS[ref.kind].noun} {show(ref.key)} is not in this file or the database"
+                    checked.problems.add(ref.record, ref.field, message, order=ref.order)
 
 
-def _write(conn: Connection, document: _Document, stored: _Stored, source: str) -> ImportSummary:
-    """Upsert the validated document: customers and charge codes first, then loads."""
+def _write(conn: Connection, document: _Sections, checked: _Checked, source: str) -> ImportSummary:
+    """Upsert the validated document: customers and charge codes first, then loads, each section in
+    chunks of ``WRITE_CHUNK`` records read again from the document. Sections the document holds in
+    another order are written in a further pass, so that a load never comes before its customer."""
     summary = ImportSummary(source=source)
-    _write_customers(conn, document.customers, stored.customers, summary.customers)
-    _write_charge_codes(conn, document.charge_codes, stored.charge_codes, summary.charge_codes)
-    summary.customer_changed = _write_loads(conn, document.loads, stored, summary.loads, summary.written)
-    summary.restored = _restore_changed_dismissed(conn, document.loads, stored, source)
+    pending = [name for name in SECTIONS if name in checked.keys]
+    while pending:
+        left = len(pending)
+        for name, records, _ in document.sections():
+            if records is None or not pending or name != pending[0]:
+                continue  # a section written already, or one whose turn has not come (read past it)
+            pending.pop(0)
+            spec = _SPECS[name]
+            for chunk in _batched(records, WRITE_CHUNK):
+                _write_chunk(conn, spec, [spec.model.model_validate(raw) for raw in chunk], summary, source)
+        if len(pending) == left:
+            raise QbsyncError(f"the import from {source} changed while it was read; nothing was written")
     _refresh_statistics(conn, summary)
     return summary
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write_chunk(
+    conn: Connection, spec: _SectionSpec, records: list[Any], summary: ImportSummary, source: str
+) -> None:
+    if spec.name == "customers":
+        stored = _rows_by_key(
+            conn, CUSTOMERS.c.id, [CUSTOMERS.c.name, CUSTOMERS.c.qb_email], (r.id for r in records)
+        )
+        _write_customers(conn, records, stored, summary.customers)
+    elif spec.name == "charge_codes":
+        stored = _rows_by_key(conn, CHARGE_CODES.c.code, [CHARGE_CODES.c.name], (r.code for r in records))
+        _write_charge_codes(conn, records, stored, summary.charge_codes)
+    else:
+        loads = _Stored.fetch_loads(conn, records)
+        summary.customer_changed += _write_loads(conn, records, loads, summary.loads, summary.written)
+        summary.restored += _restore_changed_dismissed(conn, records, loads, source)
 
 
 def _refresh_statistics(conn: Connection, summary: ImportSummary) -> None:

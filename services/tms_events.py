@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 from typing import TYPE_CHECKING
 
-from services.importer import ImportSummary, import_data, parse_json
+from services.importer import ImportSummary, import_stream
 
 if TYPE_CHECKING:
     from services.bootstrap import Services
@@ -40,7 +41,7 @@ def signed(secret: str, raw: bytes, header: str | None) -> bool:
 
 def accept(svc: Services, raw: bytes) -> ImportSummary:
     """Validate and write the event (``ImportFileError`` naming every problem; nothing written)."""
-    return import_data(svc.engine, parse_json(raw, SOURCE), source=SOURCE)
+    return import_stream(svc.engine, io.BytesIO(raw), source=SOURCE)
 
 
 def sync_written(svc: Services, summary: ImportSummary) -> list[SyncResult]:
