@@ -8,19 +8,25 @@ import platform
 import subprocess
 import sys
 
-from benchmarks import bulk_sync, reports
+from benchmarks import bulk_sync, import_memory, reports
 from benchmarks.common import table
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs (500 invoices, 20,000 loads)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller runs (500 invoices, 20,000 loads, imports of 20,000 and 40,000)",
+    )
     args = parser.parse_args()
     quick = ["--invoices", "500", "--baseline", "100"] if args.quick else []
     print("== bulk sync ==")
     base, ours = bulk_sync.main(quick)
     print("\n== reports ==")
     report_rows = reports.main(["--loads", "20000", "--problems", "2000"] if args.quick else [])
+    print("\n== import memory ==")
+    import_rows = import_memory.main(["--loads", "20000", "40000"] if args.quick else [])
     print("\n== Slack acknowledgements ==")
     ack = subprocess.run(
         [sys.executable, "-m", "benchmarks.ack_latency", "--rounds", "3" if args.quick else "10"]
@@ -38,6 +44,10 @@ def main() -> int:
             summary.append(
                 [f"{row[0]} ms (peak MB)", f"{row[1]} ({row[2]})", f"{baseline_ms}", "", "< 1000 ms"]
             )
+    for row in import_rows:
+        summary.append(
+            [f"import {row[0]}: peak RSS, time", f"{row[1]}, {row[3]}", f"{row[4]}, {row[5]}", "", "flat"]
+        )
     print(
         f"\n== summary ({platform.processor() or platform.machine()}, Python {platform.python_version()}) =="
     )
