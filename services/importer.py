@@ -5,6 +5,11 @@ fields are errors), then duplicate keys and references are checked, and only a d
 single problem is written, in one transaction. A bad document raises ``ImportFileError`` listing every
 problem, each naming the record and the field.
 
+A file is streamed (``services.import_stream``): the checking pass holds one record at a time and keeps
+only problems and keys; the writing pass reads the records again and writes them ``WRITE_CHUNK`` at a
+time (chunked ``IN`` reads of the stored rows, one executemany per kind of change), still in the one
+transaction, so memory does not grow with the number of loads beyond their keys.
+
 Records are upserted by key: customers by ``id``, charge codes by ``code``, loads by ``load_number``.
 Only the TMS-side columns are written; QuickBooks ids, the sync columns and a load's QuickBooks invoice
 number override are left alone. A dismissed load that the TMS changes comes back (restored, audited).
