@@ -606,18 +606,17 @@ def import_file(engine: Engine, path_or_dash: str | Path, *, stdin: BinaryIO | N
 
 
 def open_source(path_or_dash: str | Path, stdin: BinaryIO | None = None) -> tuple[str, BinaryIO]:
-    """The name to show and a seekable binary stream of a file, or of standard input for ``"-"``."""
+    """The name to show and a private, seekable copy of a file, or of standard input for ``"-"``: the
+    import reads it twice (check, then write), and a file edited in between must not change what is
+    written after the check."""
     if str(path_or_dash) == "-":
-        source = stdin if stdin is not None else sys.stdin.buffer
-        spooled = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
-        shutil.copyfileobj(source, spooled)
-        spooled.seek(0)
-        return "standard input", spooled  # type: ignore[return-value]
+        return "standard input", _private_copy(stdin if stdin is not None else sys.stdin.buffer)
     path = Path(path_or_dash)
     try:
         if path.is_dir():
             raise IsADirectoryError
-        return str(path), path.open("rb")
+        with path.open("rb") as original:
+            return str(path), _private_copy(original)
     except FileNotFoundError:
         reason = "the file does not exist"
     except IsADirectoryError:
@@ -627,6 +626,13 @@ def open_source(path_or_dash: str | Path, stdin: BinaryIO | None = None) -> tupl
     except OSError as exc:
         reason = exc.strerror or str(exc)
     raise ImportFileError([ImportProblem("", None, reason)], str(path))
+
+
+def _private_copy(source: BinaryIO) -> BinaryIO:
+    spooled = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    shutil.copyfileobj(source, spooled)
+    spooled.seek(0)
+    return spooled  # type: ignore[return-value]
 
 
 class _JsonConstantError(ValueError):

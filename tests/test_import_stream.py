@@ -149,3 +149,14 @@ def test_memory_does_not_follow_the_number_of_loads(engine, tmp_path, monkeypatc
     # Four times the loads: only their keys (tens of bytes a load) add up; the records do not
     # (a parsed document takes about 5 kB a load).
     assert large < small + 3000 * 400, (small, large)
+
+
+def test_the_import_reads_a_private_copy_so_an_edit_between_its_passes_changes_nothing(tmp_path):
+    from services.importer import open_source
+
+    path = tmp_path / "loads.json"
+    path.write_bytes(b'{"customers": []}')
+    source, stream = open_source(path)
+    with stream:
+        path.write_bytes(b'{"customers": [{"id": "C-1", "name": "Edited meanwhile"}]}')
+        assert source == str(path) and stream.read() == b'{"customers": []}'
