@@ -45,6 +45,7 @@ from services.quickbooks import IntuitAuth, Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import needs_prefix_match, quote, safe_prefix
 from services.storage import write_session
 from services.sync import LoadView, SyncEngine, SyncResult, classify
+from services.sync.crash import crash_point, sending
 
 log = logging.getLogger(__name__)
 
@@ -781,7 +782,8 @@ class Fixer:
         for attempt in range(2):
             body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True, **values}
             try:
-                return self.api.update(entity, body)
+                with sending("fix_sent"):
+                    return self.api.update(entity, body)
             except QboError as exc:
                 if exc.kind is not Kind.STALE or attempt:
                     raise
@@ -794,6 +796,7 @@ class Fixer:
             for name, value in values.items():
                 setattr(load, name, value)
             load.updated_at = utcnow()
+        crash_point("fix_commit")
 
     def _realm(self) -> str:
         return self.connection.status().realm_id or ""

@@ -3,6 +3,7 @@ and a recorder of the last response (status, ``intuit_tid``, Fault body) per thr
 
 from __future__ import annotations
 
+import os
 import threading
 
 import requests
@@ -50,3 +51,8 @@ def equip(session: requests.Session, recorder: ResponseRecorder, timeout=DEFAULT
     hooks = session.hooks.setdefault("response", [])
     if recorder not in hooks:
         hooks.append(recorder)
+    if os.environ.get("QBSYNC_CRASH_AT"):  # a crash test: a ``*_sent`` point fires as its answer arrives
+        from services.sync.crash import answer_arrived
+
+        if answer_arrived not in hooks:
+            hooks.insert(0, answer_arrived)

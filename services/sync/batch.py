@@ -19,6 +19,7 @@ from services import invoices
 from services.quickbooks import Kind, QboError, QuickBooksApi
 from services.quickbooks.errors import from_fault
 from services.sync.answers import classify, duplicate_reason
+from services.sync.crash import crash_point, sending
 from services.sync.results import LoadView, Outcome, batch_request_id
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,13 @@ def create_invoices(api: QuickBooksApi, realm_id: str, creates: list[Create]) ->
     for create in creates:
         create.outcome.request_id = request_id
     try:
-        answers = api.batch(items, request_id=request_id)
+        with sending("batch_sent"):
+            answers = api.batch(items, request_id=request_id)
     except QboError as exc:
         for create in creates:
             _failed(api, create, exc, whole_batch=True)
         return
+    crash_point("batch_answered")
     tid = api.last_intuit_tid
     for create in creates:
         create.outcome.intuit_tid = tid

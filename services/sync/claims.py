@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.models import Load
 from services.storage import immediate_transaction, retry_busy
+from services.sync.crash import crash_point
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,10 @@ class Claims:
         """Claim what is free of ``load_ids`` (and what dead workers left); the ids now claimed by ``me``."""
         if not load_ids:
             return set()
-        return retry_busy(lambda: self._take(load_ids, me))
+        taken = retry_busy(lambda: self._take(load_ids, me))
+        if taken:
+            crash_point("claim")
+        return taken
 
     def release_many(self, load_ids: list[int], me: str) -> None:
         if not load_ids:
@@ -61,6 +65,7 @@ class Claims:
                 )
 
         retry_busy(release)
+        crash_point("release")
 
     def _take(self, load_ids: list[int], me: str) -> set[int]:
         now = self.clock()

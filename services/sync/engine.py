@@ -41,6 +41,7 @@ from services.reasons import Reason, ordered
 from services.sync import batch
 from services.sync.answers import classify, drift_reasons, duplicate_reason, not_connected_reason
 from services.sync.claims import Claims, worker_id
+from services.sync.crash import crash_point, sending
 from services.sync.loads import read_view, read_views
 from services.sync.record import Recorder
 from services.sync.results import LoadView, Outcome, SyncResult, request_id_for
@@ -389,7 +390,8 @@ class SyncEngine:
         request_id = request_id_for(self.api_realm(), view.load_number, view.sync_generation, doc_number)
         outcome.request_id = request_id
         try:
-            invoice = self.api.create("Invoice", body, request_id=request_id)
+            with sending("create_sent"):
+                invoice = self.api.create("Invoice", body, request_id=request_id)
         except QboError as exc:
             if not exc.transient and exc.kind is not Kind.NOT_CONNECTED:
                 outcome.bump_generation = True  # QuickBooks would replay this answer for the same id
@@ -400,6 +402,7 @@ class SyncEngine:
                     outcome.reasons.append(duplicate_reason(doc_number, duplicates[0]))
                     return
             raise
+        crash_point("create_answered")
         outcome.invoice = invoice
         outcome.qb_customer_id = customer_id
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from services.models import ChargeCode, ChargeCodeState, Customer, Load, LoadState, SyncAttempt
 from services.quickbooks import QuickBooksApi
 from services.storage import retry_busy, write_session
+from services.sync.crash import crash_point
 from services.sync.results import LoadView, Outcome, SyncResult
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Recorder:
         now = self.clock()
         states = [_state(outcome) for _, outcome in pushes]
         retry_busy(lambda: self._write(pushes, states, trigger, now))
+        crash_point("local_commit")
         results = []
         for (view, outcome), state in zip(pushes, states, strict=True):
             error = outcome.error
