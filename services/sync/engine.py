@@ -366,7 +366,18 @@ class SyncEngine:
 
     def _verify(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
         """An invoice was synced before: is it still there, for the right customer and amount?"""
-        self._check_synced(view, company.invoice(view.qb_invoice_id), outcome)
+        invoice = company.invoice(view.qb_invoice_id)
+        if invoice is not None and view.synced_customer_id and view.synced_customer_id != view.customer.id:
+            # The customer changed in the TMS. If the invoice already names the new customer (a
+            # ``push_customer_change`` that reached QuickBooks but was not recorded), record it.
+            customer = view.customer
+            match = match_customer(
+                customer.name, customer.qb_email, customer.qb_customer_id, company.customers()
+            )
+            if match.customer and (invoice.get("CustomerRef") or {}).get("value") == match.customer["Id"]:
+                outcome.customer_caught_up = True
+                outcome.qb_customer_id = match.customer["Id"]
+        self._check_synced(view, invoice, outcome)
 
     def _check_synced(self, view: LoadView, invoice: dict[str, Any] | None, outcome: Outcome) -> None:
         if invoice is None:
@@ -379,7 +390,7 @@ class SyncEngine:
             )
             return
         outcome.invoice = invoice
-        outcome.reasons.extend(drift_reasons(view, invoice))
+        outcome.reasons.extend(drift_reasons(view, invoice, adopted=outcome.customer_caught_up))
 
     def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome, dry_run: bool) -> None:
         prepared = self._prepare(view, company, outcome)

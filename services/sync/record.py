@@ -100,6 +100,9 @@ class Recorder:
                 load.synced_customer_id = view.customer.id
                 load.synced_total = view.total
                 load.synced_at = now
+        if outcome.customer_caught_up:
+            load.synced_customer_id = view.customer.id
+            load.qb_customer_id = outcome.qb_customer_id
         if outcome.bump_generation:
             load.sync_generation += 1
         load.state = state

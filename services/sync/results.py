@@ -86,6 +86,7 @@ class Outcome:
     request_id: str | None = None
     note: str | None = None
     intuit_tid: str | None = None  # of the request that answered this push (a batch's, for its items)
+    customer_caught_up: bool = False  # the invoice already names the load's current customer
 
 
 def request_id_for(realm_id: str, load_number: str, generation: int, doc_number: str | None = None) -> str:
