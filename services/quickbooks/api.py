@@ -31,7 +31,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from services.quickbooks.auth import IntuitAuth, allow_loopback_http
 from services.quickbooks.errors import Kind, NotConnected, QboError, from_response, from_transport
-from services.quickbooks.http import ResponseRecorder, equip
+from services.quickbooks.http import DEFAULT_TIMEOUT, ResponseRecorder, equip
 from services.quickbooks.limiter import Exhausted, LimiterRegistry, Limits
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,8 @@ class QuickBooksApi:
         self._local = threading.local()
         self._count_lock = threading.Lock()
         self.request_count = 0
+        self.retry_count = 0  # requests sent again after an outage or a throttled answer
+        self.timeout = DEFAULT_TIMEOUT  # (connect, read) seconds of each request
         self.last_intuit_tid: str | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -102,7 +104,7 @@ class QuickBooksApi:
             use_decimal=True,
         )
         qb.api_url_v3 = self.api_base  # the configured base (environment override or emulator)
-        equip(qb.session, self.recorder)
+        equip(qb.session, self.recorder, self.timeout)
         self._local.client = (qb, (realm_id, token))
         return qb, token
 
@@ -164,6 +166,7 @@ class QuickBooksApi:
                         if attempt == attempts:
                             raise
                         log.info("throttled (attempt %d of %d); all wait %.2fs", attempt, attempts, wait)
+                        self._count_retry()
                         continue
             except Exhausted as exc:  # only the limiter raises it, before the request is sent
                 raise QboError(Kind.THROTTLED, str(exc), detail="qbsync's limiter") from None
@@ -190,6 +193,10 @@ class QuickBooksApi:
                 self.last_intuit_tid = response.headers.get("intuit_tid")
         return result
 
+    def _count_retry(self) -> None:
+        with self._count_lock:
+            self.retry_count += 1
+
     def _noted(self, error: QboError) -> QboError:
         log.info("QuickBooks error %s (intuit_tid %s)", error, error.intuit_tid)
         return error
@@ -205,6 +212,7 @@ class QuickBooksApi:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             log.info("retrying after %s (attempt %d)", exc, state.attempt_number)
+            self._count_retry()
 
         retrying = Retrying(
             retry=retry_if_exception(should_retry),
