@@ -624,13 +624,13 @@ class Fixer:
         email = (match.customer.get("PrimaryEmailAddr") or {}).get("Address")
         if email:
             changes_to_send["BillEmail"] = {"Address": email}
+        if not tms.qb_customer_id:  # first: a sync after a crash below knows the invoice is up to date
+            self._set_customer(tms.id, qb_customer_id=wanted)
         if current != wanted:
             invoice = self._sparse_update("Invoice", invoice, changes_to_send)
         self._update_load(
             view, qb_customer_id=wanted, synced_customer_id=tms.id, qb_sync_token=invoice["SyncToken"]
         )
-        if not tms.qb_customer_id:
-            self._set_customer(tms.id, qb_customer_id=wanted)
         return (
             "applied",
             f"Invoice {invoice['Id']} is now for {tms.name} (QuickBooks customer {wanted}).",

@@ -370,13 +370,10 @@ class SyncEngine:
         if invoice is not None and view.synced_customer_id and view.synced_customer_id != view.customer.id:
             # The customer changed in the TMS. If the invoice already names the new customer (a
             # ``push_customer_change`` that reached QuickBooks but was not recorded), record it.
-            customer = view.customer
-            match = match_customer(
-                customer.name, customer.qb_email, customer.qb_customer_id, company.customers()
-            )
-            if match.customer and (invoice.get("CustomerRef") or {}).get("value") == match.customer["Id"]:
+            linked = view.customer.qb_customer_id
+            if linked and (invoice.get("CustomerRef") or {}).get("value") == linked:
                 outcome.customer_caught_up = True
-                outcome.qb_customer_id = match.customer["Id"]
+                outcome.qb_customer_id = linked
         self._check_synced(view, invoice, outcome)
 
     def _check_synced(self, view: LoadView, invoice: dict[str, Any] | None, outcome: Outcome) -> None:
