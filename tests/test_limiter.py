@@ -57,3 +57,13 @@ def test_throttling_pauses_halves_the_budget_and_answers_win_it_back():
     for _ in range(30):
         lim.answered()
     assert lim._requests.allowed == 100
+
+
+def test_a_burst_of_throttled_answers_slows_down_once():
+    lim, clock = limiter(requests_per_minute=100, batches_per_minute=40)
+    for _ in range(6):  # six requests in flight, all refused by QuickBooks in the same moment
+        lim.throttled(2.0, 0.5, 30)
+    assert lim._requests.allowed == 50 and lim._batches.allowed == 20
+    clock.now += 2.5  # the pause is over; QuickBooks refuses again: that is a new throttling
+    lim.throttled(2.0, 0.5, 30)
+    assert lim._requests.allowed == 25

@@ -146,13 +146,15 @@ class AdaptiveLimiter:
         with self._lock:
             self.throttled_count += 1
             self._strikes += 1
+            now = self._clock()
             if retry_after is not None and retry_after > 0:
                 wait = min(retry_after, self.limits.minute)
             else:
                 wait = random.uniform(0, min(cap, base * 2**self._strikes))
-            self._paused_until = max(self._paused_until, self._clock() + wait)
-            self._requests.slow_down()
-            self._batches.slow_down()
+            if now >= self._paused_until:  # a new throttling: slow down once; the other requests in
+                self._requests.slow_down()  # flight that QuickBooks refuses in the same burst belong
+                self._batches.slow_down()  # to the pause already taken
+            self._paused_until = max(self._paused_until, now + wait)
             return wait
 
 
