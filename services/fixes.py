@@ -231,8 +231,10 @@ class Fixer:
                 f"Load {view.load_number} is synced (QuickBooks invoice {synced.qb_invoice_id}).",
                 {"qb_invoice_id": synced.qb_invoice_id},
             )
-        codes = ", ".join(r.code for r in synced.reasons) or synced.state
-        return "applied", f"Retried; the load still needs attention: {codes}.", {}
+        if synced.note:  # another worker holds the load: it is being pushed right now
+            return "unchanged", f"Load {view.load_number} is being pushed right now: {synced.note}.", {}
+        titles = "; ".join(catalogue.reason_title(r.code) for r in synced.reasons) or synced.state
+        return "failed", f"Retried; load {view.load_number} still does not sync: {titles}.", {}
 
     # -- customers ------------------------------------------------------------------------------
 

@@ -320,3 +320,13 @@ def test_unknown_fix_codes_and_missing_options_are_user_errors(connected, engine
     with pytest.raises(UserInputError):
         connected.fixer.apply("L-1200", "map_charge_code", "test", code="FSC")
     assert income_account(connected.api)
+
+
+def test_a_retry_that_still_fails_says_so(connected, engine, emu):
+    qb_company(connected.api)
+    tms(engine, [a_load("L-1300")])
+    emu.add_fault("503", count=6, method="POST")  # QuickBooks still down for this retry
+    result = fix(connected, "L-1300", "retry")
+    assert result.outcome == "failed", result.message
+    assert "still does not sync" in result.message and "QuickBooks did not answer" in result.message
+    assert qb_invoices(connected.api) == []
