@@ -4,6 +4,9 @@ and the real app, through the Slack stand-in, answers on the page. Screenshots o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
@@ -104,14 +107,39 @@ class Page:
         )[0]
 
     def modal(self):
-        return wait_for(
-            lambda: [
-                m
-                for m in self.driver.find_elements(By.CSS_SELECTOR, "#modal-root .modal")
-                if m.find_elements(By.CSS_SELECTOR, "[data-submit]")
-            ],
-            what="the modal with its choices",
-        )[0]
+        """The open modal once its choices are shown (the page redraws it as the app fills it)."""
+
+        def shown():
+            try:
+                return [
+                    m
+                    for m in self.driver.find_elements(By.CSS_SELECTOR, "#modal-root .modal")
+                    if m.find_elements(By.CSS_SELECTOR, "[data-submit]")
+                ]
+            except StaleElementReferenceException:
+                return None
+
+        return wait_for(shown, what="the modal with its choices")[0]
+
+    def modal_text(self) -> str:
+        def read():
+            try:
+                return self.modal().text
+            except StaleElementReferenceException:
+                return None
+
+        return wait_for(read, what="the modal's text")
+
+    def in_modal(self, css: str, act: Callable[[Any], Any]) -> Any:
+        """Find ``css`` in the open modal and ``act`` on it, again if the page redrew it meanwhile."""
+
+        def attempt():
+            try:
+                return (act(self.modal().find_element(By.CSS_SELECTOR, css)),)
+            except (StaleElementReferenceException, NoSuchElementException, ElementClickInterceptedException):
+                return None
+
+        return wait_for(attempt, what=f"{css} in the modal")[0]
 
     def no_modal(self) -> None:
         wait_for(
@@ -133,6 +161,7 @@ class Page:
 
 @pytest.fixture
 def page(browser, playground, screenshots) -> Page:
+    playground.close_modal()  # a test that failed with a modal open must not block the next one
     return Page(browser, playground, screenshots).open()
 
 
@@ -158,11 +187,10 @@ def test_duplicated_charge_codes_resynced_then_mapped_in_the_modal(page, playgro
     page.press(ts, "Resync charge codes")
     page.outcome(ts, "Resync charge codes", "needs a choice")
     page.press(ts, "Map charge code")
-    modal = page.modal()
-    assert "STOR (Storage)" in modal.text
-    Select(modal.find_element(By.CSS_SELECTOR, "select.bk-select")).select_by_visible_text("Storage")
+    assert "STOR (Storage)" in page.modal_text()
+    page.in_modal("select.bk-select", lambda el: Select(el).select_by_visible_text("Storage"))
     page.shot("02-map-charge-code-modal")
-    modal.find_element(By.CSS_SELECTOR, "[data-submit]").click()
+    page.in_modal("[data-submit]", lambda el: el.click())
 
     page.no_modal()
     text = page.outcome(ts, f"{number} synced")
@@ -205,13 +233,10 @@ def test_customer_email_corrected_in_the_modal(page, playground):
     assert "customer is not synced" in page.text(ts).lower()
 
     page.press(ts, "Update QuickBooks email")
-    modal = page.modal()
-    email = modal.find_element(By.CSS_SELECTOR, "input[type=email]")
-    suggested = email.get_attribute("value")
+    suggested = page.in_modal("input[type=email]", lambda el: el.get_attribute("value"))
     assert suggested == "ap@blueharbor.example", "the email on the QuickBooks profile is offered"
-    email.clear()
-    email.send_keys("ap at blueharbor")
-    modal.find_element(By.CSS_SELECTOR, "[data-submit]").click()
+    page.in_modal("input[type=email]", lambda el: (el.clear(), el.send_keys("ap at blueharbor")))
+    page.in_modal("[data-submit]", lambda el: el.click())
     error = wait_for(
         lambda: page.driver.find_elements(By.CSS_SELECTOR, "#modal-root .bk-error"), what="the field's error"
     )[0]
@@ -219,11 +244,8 @@ def test_customer_email_corrected_in_the_modal(page, playground):
     page.shot("05-email-modal-error")
     assert state_of(playground, number) != "synced"
 
-    modal = page.modal()
-    email = modal.find_element(By.CSS_SELECTOR, "input[type=email]")
-    email.clear()
-    email.send_keys(suggested)
-    modal.find_element(By.CSS_SELECTOR, "[data-submit]").click()
+    page.in_modal("input[type=email]", lambda el: (el.clear(), el.send_keys(suggested)))
+    page.in_modal("[data-submit]", lambda el: el.click())
     page.no_modal()
     page.outcome(ts, f"{number} synced")
 
