@@ -8,9 +8,11 @@ import click
 
 from cli.render import invoice_words, render_choice, render_evidence, render_reason, wrap
 from cli.runtime import services
+from cli.syncing import require_known
 from services.catalogue import FIX_CODES, OUTCOME_WORDS, STATE_WORDS, dismissed_text, fix_label
 from services.diagnosis import Diagnosis
 from services.fixes import FixResult
+from services.loadnumbers import clean_load_number
 
 
 def render_diagnosis(diagnosis: Diagnosis, indent: str = "") -> str:
@@ -88,7 +90,10 @@ def fix_command(
     adopt_qb_invoice, clear_qb_id, set_doc_number, enable_custom_txn_numbers, dismiss,
     undismiss, retry. The command line acts as an administrator.
     """
-    result = services().fixer.apply(
+    svc = services()
+    if fix != "connect":  # a fix of a load that does not exist is bad input (exit 2), with near matches
+        require_known(svc.sync, [clean_load_number(load)], "nothing was changed")
+    result = svc.fixer.apply(
         load,
         fix,
         "cli",

@@ -27,7 +27,7 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
     named = _load_numbers(loads)  # every number checked before anything is pushed
     svc = services()
     engine = svc.sync
-    _require_known(engine, named)
+    require_known(engine, named)
     numbers = named if loads else engine.unsynced_load_numbers()
     results = []
     show_bar = not as_json and sys.stderr.isatty() and len(numbers) > 1
@@ -58,7 +58,7 @@ def _load_numbers(loads: tuple[str, ...]) -> list[str]:
     return numbers
 
 
-def _require_known(engine, numbers: list[str]) -> None:
+def require_known(engine, numbers: list[str], done: str = "nothing was synced") -> None:
     """A load number that names no load is bad input: say which, with near matches, and push nothing."""
     missing = engine.unknown_load_numbers(numbers)
     if not missing:
@@ -67,7 +67,7 @@ def _require_known(engine, numbers: list[str]) -> None:
     for number in missing:
         near = engine.not_found(number).reasons[0].evidence["near_matches"]
         problems.append(f"no load {number!r}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
-    raise UserInputError("; ".join(problems) + "; nothing was synced")
+    raise UserInputError("; ".join(problems) + f"; {done}")
 
 
 def _tally(results) -> str:
@@ -88,7 +88,7 @@ def retry_command(load: str, as_json: bool) -> None:
     """Retry the sync of one LOAD."""
     number = clean_load_number(load)
     engine = services().sync
-    _require_known(engine, [number])
+    require_known(engine, [number])
     result = engine.sync_load(number, trigger="cli")
     if as_json:
         click.echo(json.dumps({"results": [result.to_dict()]}, indent=2))

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _split_ids(value: object) -> tuple[str, ...] | None:
@@ -144,6 +145,16 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("qbo_api_base_url", "intuit_discovery_url")
+    @classmethod
+    def _intuit_https(cls, value: str | None) -> str | None:
+        """QuickBooks and Intuit carry tokens: plain http only to this machine (the emulator)."""
+        if value is not None and value.startswith("http://"):
+            host = urlparse(value).hostname or ""
+            if host not in LOOPBACK_HOSTS:
+                raise ValueError(f"{value} uses plain http; only loopback addresses may (use https)")
         return value
 
     @property

@@ -81,3 +81,17 @@ def test_bad_input_exits_2_with_a_clear_message(run, engine, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_fix_of_a_load_that_does_not_exist_is_bad_input(run, engine):
+    from tests.builders import load as a_load
+    from tests.builders import tms
+
+    tms(engine, [a_load("L-2003")])
+    answer = run("fix", "L-2OO3", "retry")
+    assert answer.exit_code == 2
+    assert (
+        "no load 'L-2OO3'" in answer.output
+        and "L-2003" in answer.output
+        and "nothing was changed" in answer.output
+    )

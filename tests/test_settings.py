@@ -80,3 +80,11 @@ def test_a_bad_value_reads_as_one_plain_sentence():
         "invalid configuration: SLACK_API_URL: must be an http:// or https:// URL; "
         "QBSYNC_DIGEST_TIME must be HH:MM (24-hour clock)"
     )
+
+
+@pytest.mark.parametrize("name", ["QBO_API_BASE_URL", "INTUIT_DISCOVERY_URL"])
+def test_plain_http_to_quickbooks_is_refused_at_start_unless_loopback(name):
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**{name: "http://quickbooks.example.com/v3"})
+    assert name in str(refused.value) and "plain http" in str(refused.value)
+    assert load_settings(**{name: "http://127.0.0.1:8089/v3"})

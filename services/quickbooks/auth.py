@@ -20,9 +20,7 @@ from intuitlib.exceptions import AuthClientError
 from services.errors import ConfigurationError
 from services.quickbooks.errors import Kind, NotConnected, QboError, from_transport
 from services.quickbooks.http import ResponseRecorder, equip
-from services.settings import Settings
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+from services.settings import LOOPBACK_HOSTS, Settings
 
 
 def allow_loopback_http(*urls: str | None) -> None:
