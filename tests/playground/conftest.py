@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from playground.runtime import Playground
 from services.problems import list_problems
+from tests.waiting import wait_for  # noqa: F401 (the tests import it from here)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -23,16 +23,6 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 def playground() -> Iterator[Playground]:
     with Playground(port=0) as running:
         yield running
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the page") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def load_with(playground: Playground, reason: str, pick: Callable[[Any], bool] = lambda p: True) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from emulator.slack import (
     slash_command_body,
     view_submission_body,
 )
+from tests.waiting import wait_for  # noqa: F401 (the tests import it from here)
 
 SECRET = "qbsync-test-signing-secret"
 TEAM = "T0001"
@@ -39,16 +39,6 @@ def slack_server() -> Iterator[SlackStandIn]:
 def slack(slack_server: SlackStandIn) -> SlackStandIn:
     slack_server.reset()
     return slack_server
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the bot") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Bot:
