@@ -39,6 +39,9 @@ def digest_trigger(digest_time: str, tz: str) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=tz)
 
 
+ONE_AT_A_TIME: dict[str, Any] = {"coalesce": True, "max_instances": 1}  # missed runs merged, never two
+
+
 def build_scheduler(
     services: Any, *, client: Any = None, stop: threading.Event | None = None, connect_url: str | None = None
 ) -> BackgroundScheduler:
@@ -47,11 +50,25 @@ def build_scheduler(
     settings = services.settings
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=3)},
-        job_defaults={"coalesce": True, "max_instances": 1},
+        job_defaults=ONE_AT_A_TIME,
         timezone=settings.timezone,
     )
     now = dt.datetime.now(dt.UTC)
     every = settings.sync_every
+
+    def every_few_minutes(func: str, job_id: str, name: str, **arguments: Any) -> None:
+        """A job run at start and then every ``QBSYNC_SYNC_EVERY`` (coalesced, one at a time)."""
+        scheduler.add_job(
+            func,
+            trigger=IntervalTrigger(seconds=every, timezone=settings.timezone),
+            id=job_id,
+            name=name,
+            misfire_grace_time=every,
+            next_run_time=now,
+            **ONE_AT_A_TIME,
+            **arguments,
+        )
+
     if client is not None and settings.digest_channel:
         from bot.digest import DigestPoster
 
@@ -65,34 +82,12 @@ def build_scheduler(
             id=DIGEST_JOB,
             name="daily digest",
             misfire_grace_time=DIGEST_GRACE,
-            coalesce=True,
-            max_instances=1,
+            **ONE_AT_A_TIME,
         )
-        scheduler.add_job(
-            DIGEST_FUNC,
-            trigger=IntervalTrigger(seconds=every, timezone=settings.timezone),
-            args=[poster],
-            id=CATCHUP_JOB,
-            name="daily digest (catch-up)",
-            misfire_grace_time=every,
-            next_run_time=now,
-            coalesce=True,
-            max_instances=1,
-        )
+        every_few_minutes(DIGEST_FUNC, CATCHUP_JOB, "daily digest (catch-up)", args=[poster])
     else:
         log.warning("no digest: it needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL")
-    scheduler.add_job(
-        SYNC_FUNC,
-        trigger=IntervalTrigger(seconds=every, timezone=settings.timezone),
-        args=[services],
-        kwargs={"stop": stop},
-        id=SYNC_JOB,
-        name="automatic sync and retry",
-        misfire_grace_time=every,
-        next_run_time=now,
-        coalesce=True,
-        max_instances=1,
-    )
+    every_few_minutes(SYNC_FUNC, SYNC_JOB, "automatic sync and retry", args=[services], kwargs={"stop": stop})
     scheduler.add_listener(_log_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
 
