@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 
 from emulator.server import EmulatorServer
@@ -95,6 +98,10 @@ def emulator_command(
         )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # from here on Ctrl-C only asks to stop
+        signal.signal(signum, lambda *_: stop.set())
+    server.start()  # serves in its own thread; this one waits for the signal
     try:
         click.echo(f"QuickBooks Online emulator listening on {server.url}")
         click.echo(f"  API base:       {server.api_base}   (QBO_API_BASE_URL)")
@@ -102,9 +109,8 @@ def emulator_command(
         click.echo(f"  Default realm:  {server.realm_id}")
         click.echo(f"  Admin:          {server.url}/_emulator/ (reset, seed, stats, tokens, faults, config)")
         click.echo("Press Ctrl-C to stop.")
-        server.serve_forever()  # returns on Ctrl-C (werkzeug absorbs the KeyboardInterrupt)
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.5):
+            pass
     finally:
         server.stop()
     click.echo("\nEmulator stopped.")

@@ -174,10 +174,6 @@ class EmulatorServer:
             self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Run in the calling thread until interrupted (the command line uses this)."""
-        self._server.serve_forever()
-
     def stop(self) -> None:
         if self._thread is not None:
             self._server.shutdown()

@@ -144,7 +144,8 @@ def test_unknown_paths_and_methods_answer_faults(emu):
 # --- command line -------------------------------------------------------------------------------
 
 
-def test_cli_prints_urls_and_stops_cleanly_on_ctrl_c():
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_cli_prints_urls_and_stops_cleanly_on_ctrl_c(signum):
     code = "from cli.main import main; import sys; sys.argv = ['qbsync', 'emulator', '--port', '0']; main()"
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
@@ -163,7 +164,7 @@ def test_cli_prints_urls_and_stops_cleanly_on_ctrl_c():
                 break
         output = "".join(lines)
         assert "/v3" in output and "/.well-known/openid_configuration" in output
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
