@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -58,6 +59,7 @@ class Services:
             self.connection,
             batch_size=self.settings.batch_size,
             workers=min(self.settings.sync_workers, self.settings.qbo_in_flight),
+            lease=dt.timedelta(seconds=self.settings.claim_lease_seconds),
         )
 
     @cached_property

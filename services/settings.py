@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     qbo_throttle_attempts: int = Field(12, ge=1, validation_alias="QBSYNC_QBO_THROTTLE_ATTEMPTS")
     qbo_time_scale: float = Field(1.0, gt=0, validation_alias="QBSYNC_QBO_TIME_SCALE")
     sync_workers: int = Field(8, ge=1, validation_alias="QBSYNC_SYNC_WORKERS")
+    # How long a load being pushed stays claimed by a worker that stopped renewing (died, or lost
+    # the database); renewed every third of it while the worker lives.
+    claim_lease_seconds: float = Field(30, ge=1, le=3600, validation_alias="QBSYNC_CLAIM_LEASE_SECONDS")
 
     @field_validator("fixers", "admins", mode="before")
     @classmethod

@@ -393,14 +393,14 @@ def test_a_sync_without_the_secret_key_or_app_credentials_stops_with_the_setting
 
 def test_a_load_another_worker_is_pushing_is_pending_with_a_note(env, company, engine, connected):
     import datetime as dt
-    import socket
 
     import sqlalchemy as sa
 
     from services.models import Load
+    from services.sync.claims import _host
 
     tms(engine, [a_load("L-1")], customers=CUSTOMERS)
-    holder = f"{socket.gethostname()}:{os.getpid()}:1"  # a live worker on this host
+    holder = f"{_host()}:{os.getpid()}:1"  # a live worker on this host
     until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     with engine.begin() as conn:
         conn.execute(sa.update(Load.__table__).values(claimed_by=holder, claimed_until=until))

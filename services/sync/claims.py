@@ -2,8 +2,12 @@
 
 A claim is a short write on the load row (``claimed_by``, ``claimed_until``), taken with the write
 lock up front and tried again while the database is busy. ``claim_many``/``release_many`` do the same
-for a whole batch of loads in one transaction each. A claim left by a process of this host that no
-longer runs may be taken over; any other claim lapses after ``CLAIM_TTL``.
+for a whole batch of loads in one transaction each.
+
+A claim is a lease: short (``CLAIM_LEASE``, 30 s by default) and renewed every third of it by a
+thread of the process that holds it, for as long as that process lives. So a worker that dies holds
+its loads no longer than one lease, wherever it ran; a claim left by a process of this host (same
+hostname and process namespace) that no longer runs is taken over at once.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -24,18 +29,33 @@ from services.sync.crash import crash_point
 
 log = logging.getLogger(__name__)
 
-CLAIM_TTL = dt.timedelta(minutes=10)
+CLAIM_LEASE = dt.timedelta(seconds=30)
 _LOAD = Load.__table__  # type: ignore[attr-defined]
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    """``host:pid:thread``; the host part names the process namespace too, so two containers that share
+    a hostname (host networking) never read each other's process ids as their own."""
+    return f"{_host()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _host() -> str:
+    name = socket.gethostname()[:60]
+    try:
+        namespace = "".join(ch for ch in os.readlink("/proc/self/ns/pid") if ch.isdigit())
+    except OSError:  # not Linux, or /proc not mounted
+        return name
+    return f"{name}/{namespace}" if namespace else name
 
 
 class Claims:
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], dt.datetime], *, lease: dt.timedelta = CLAIM_LEASE
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.lease = lease
+        self.keeper = LeaseKeeper(self)
 
     def claim(self, load_id: int, me: str) -> bool:
         return load_id in self.claim_many([load_id], me)
@@ -49,6 +69,7 @@ class Claims:
             return set()
         taken = retry_busy(lambda: self._take(load_ids, me))
         if taken:
+            self.keeper.hold(taken, me)
             crash_point("claim")
         return taken
 
@@ -65,7 +86,29 @@ class Claims:
                 )
 
         retry_busy(release)
+        self.keeper.drop(load_ids, me)
         crash_point("release")
+
+    def renew(self, held: dict[int, str]) -> int:
+        """Push the lease of each load in ``held`` (load id -> its holder) a whole lease ahead; the number
+        of claims still held (a claim taken over since is not renewed)."""
+        until = self.clock() + self.lease
+        by_holder: dict[str, list[int]] = {}
+        for load_id, me in held.items():
+            by_holder.setdefault(me, []).append(load_id)
+
+        def renew() -> int:
+            with immediate_transaction(self.engine) as conn:
+                return sum(
+                    conn.execute(
+                        sa.update(_LOAD)
+                        .where(_LOAD.c.id.in_(ids), _LOAD.c.claimed_by == me)
+                        .values(claimed_until=until)
+                    ).rowcount
+                    for me, ids in by_holder.items()
+                )
+
+        return retry_busy(renew)
 
     def _take(self, load_ids: list[int], me: str) -> set[int]:
         now = self.clock()
@@ -74,7 +117,7 @@ class Claims:
                 sa.update(_LOAD)
                 .where(_LOAD.c.id.in_(load_ids))
                 .where(sa.or_(_LOAD.c.claimed_until.is_(None), _LOAD.c.claimed_until < now))
-                .values(claimed_by=me, claimed_until=now + CLAIM_TTL)
+                .values(claimed_by=me, claimed_until=now + self.lease)
             )
             held = dict(
                 conn.execute(sa.select(_LOAD.c.id, _LOAD.c.claimed_by).where(_LOAD.c.id.in_(load_ids))).all()
@@ -92,7 +135,7 @@ class Claims:
             conn.execute(
                 sa.update(_LOAD)
                 .where(_LOAD.c.id == load_id, _LOAD.c.claimed_by == holder)
-                .values(claimed_by=me, claimed_until=now + CLAIM_TTL)
+                .values(claimed_by=me, claimed_until=now + self.lease)
             ).rowcount
         )
 
@@ -101,7 +144,7 @@ def _holder_is_dead(holder: str) -> bool:
     """A claim by a process on this host that no longer runs may be taken over."""
     host, _, rest = holder.partition(":")
     pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != _host() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
@@ -113,3 +156,46 @@ def _holder_is_dead(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+class LeaseKeeper:
+    """Renews the leases of the claims one ``Claims`` holds, every third of a lease, from a daemon thread
+    that runs while any claim is held (and ends when none is). When the process dies the renewals stop,
+    and its claims lapse one lease later."""
+
+    def __init__(self, claims: Claims) -> None:
+        self.claims = claims
+        self._held: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def hold(self, load_ids: set[int], me: str) -> None:
+        with self._lock:
+            self._held.update(dict.fromkeys(load_ids, me))
+            if not self.running:  # none yet, or it ended (also the case in a forked child)
+                self._thread = threading.Thread(target=self._run, name="qbsync-claim-leases", daemon=True)
+                self._thread.start()
+
+    def drop(self, load_ids: list[int], me: str) -> None:
+        with self._lock:
+            for load_id in load_ids:
+                if self._held.get(load_id) == me:
+                    del self._held[load_id]
+
+    def _run(self) -> None:
+        every = self.claims.lease.total_seconds() / 3
+        while True:
+            time.sleep(every)
+            with self._lock:
+                held = dict(self._held)
+                if not held:
+                    self._thread = None
+                    return
+            try:
+                self.claims.renew(held)
+            except Exception:  # noqa: BLE001 - a missed renewal is tried again next round; never end the thread
+                log.warning("could not renew the leases of %d claimed loads", len(held), exc_info=True)

@@ -40,7 +40,7 @@ from services.quickbooks.escape import in_list, needs_prefix_match
 from services.reasons import Reason, ordered
 from services.sync import batch
 from services.sync.answers import classify, drift_reasons, duplicate_reason, not_connected_reason
-from services.sync.claims import Claims, worker_id
+from services.sync.claims import CLAIM_LEASE, Claims, worker_id
 from services.sync.crash import crash_point, sending
 from services.sync.loads import read_view, read_views
 from services.sync.record import Recorder
@@ -63,6 +63,7 @@ class SyncEngine:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         workers: int = 4,
+        lease: dt.timedelta = CLAIM_LEASE,
     ) -> None:
         self.engine = engine
         self.api = api
@@ -70,7 +71,7 @@ class SyncEngine:
         self.clock = clock
         self.batch_size = max(1, min(batch_size, DEFAULT_BATCH_SIZE))
         self.workers = max(1, workers)
-        self.claims = Claims(engine, lambda: self.clock())
+        self.claims = Claims(engine, lambda: self.clock(), lease=lease)
         self.recorder = Recorder(engine, api, lambda: self.clock())
 
     # -- public ---------------------------------------------------------------------------------

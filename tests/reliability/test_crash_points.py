@@ -27,7 +27,7 @@ pytestmark = pytest.mark.reliability
 LOADS = [f"K-{n:03d}" for n in range(35)]  # a batch of 30 and a second one of 5
 BATCH_POINTS = ("claim", "batch_sent", "batch_answered", "local_commit", "release")
 SINGLE_POINTS = ("claim", "create_sent", "create_answered", "local_commit", "release")
-LIVENESS_LIMIT = 15.0  # seconds; a claim that waited for its 10-minute lease would take far longer
+LIVENESS_LIMIT = 15.0  # seconds; a dead worker of this host is taken over at once, not after its lease
 _rerun_seconds: list[float] = []
 
 
