@@ -9,6 +9,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import click
 
@@ -55,28 +57,66 @@ def build_wsgi(settings=None):
 
 class ClockProcess:
     """The scheduler of ``qbsync serve``: ``qbsync clock`` in one child process, whatever the number of
-    workers (it stops when the server does, or finds itself orphaned)."""
+    workers. A watcher thread starts it again when it ends without being asked to (2 s later, then
+    twice as long each time up to 5 minutes; back to 2 s once it has run 10 minutes). It stops when
+    the server does, or finds itself orphaned."""
+
+    FIRST_DELAY = 2.0
+    MAX_DELAY = 300.0
+    STEADY = 600.0
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._started = 0.0
 
     def start(self) -> None:
+        with self._lock:
+            self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="qbsync-clock-watcher", daemon=True)
+        self._watcher.start()
+
+    def _spawn(self) -> None:
         from cli.clock import PARENT_ENV
 
         env = {**os.environ, PARENT_ENV: str(os.getpid())}
         command = [sys.executable, "-c", "from cli import main; main()", "clock"]
         self.process = subprocess.Popen(command, env=env)
+        self._started = time.monotonic()
         log.info("scheduler started (process %s)", self.process.pid)
 
+    def _watch(self) -> None:
+        delay = self.FIRST_DELAY
+        while not self._stopping.wait(1.0):
+            process = self.process
+            if process is None or process.poll() is None:
+                if time.monotonic() - self._started > self.STEADY:
+                    delay = self.FIRST_DELAY
+                continue
+            # Under gunicorn the master reaps every child: the exit code may be lost, say only that it ended.
+            log.error("the scheduler (process %s) ended; starting it again in %.0f s", process.pid, delay)
+            if self._stopping.wait(delay):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._spawn()
+            delay = min(delay * 2, self.MAX_DELAY)
+
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is None or process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            process.kill()
+            process.wait()
 
 
 def _gunicorn(host: str, port: int, threads: int, workers: int, clock: ClockProcess | None = None):

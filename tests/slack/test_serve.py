@@ -4,10 +4,12 @@ the health check; start-up refusing what is missing in one line; the manifest im
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,49 @@ def test_serve_answers_slack_and_the_health_check(serve_env, slack, connected, e
         output, _ = server.communicate(timeout=20)
     assert server.returncode == 0, output
     assert "Traceback" not in output
+
+
+def test_serve_starts_its_scheduler_again_when_it_dies(serve_env, slack):
+    server = subprocess.Popen(
+        [QBSYNC, "serve", "--port", str(free_port()), "--host", "127.0.0.1"],
+        env={**serve_env, "QBSYNC_SCHEDULER": "on", "QBSYNC_LOG_LEVEL": "INFO"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+    reader.start()
+
+    def clocks() -> list[int]:
+        started = re.compile(r"scheduler started \(process (\d+)\)")
+        return [int(m) for line in list(lines) for m in started.findall(line)]
+
+    try:
+        [first] = wait_for(clocks, timeout=30, what="the scheduler to start")
+        wait_for(lambda: any("clock running" in line for line in list(lines)), timeout=30, what="the clock")
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: clocks()[1:], timeout=30, what="the scheduler to start again")[0]
+        assert second != first
+        os.kill(second, 0)  # running
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        reader.join(5)
+    output = "".join(lines)
+    assert server.returncode == 0, output
+    assert f"the scheduler (process {first}) ended; starting it again" in output
+    assert "Traceback" not in output
+    assert len(clocks()) == 2, output  # stopping the server is not a death to restart from
+
+    def gone() -> bool:
+        try:
+            os.kill(second, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(gone, timeout=10, what="the second scheduler to stop with the server")
 
 
 def test_serve_says_what_is_missing(env):
