@@ -9,7 +9,8 @@ The real ``slack_sdk.WebClient`` and the real Bolt app talk to it over HTTP on 1
 It keeps a small workspace (messages per channel, modals per user, Home tabs, files), refuses Block
 Kit that Slack would refuse (:func:`validate_blocks`, :func:`validate_view`), and issues trigger ids
 and response URLs with Slack's lifetimes. The ``*_body`` functions and :func:`signed_headers` build
-what Slack posts to an app's request URL.
+what Slack posts to an app's request URL; ``slack.socket_mode`` delivers the same to an app connected
+in Socket Mode (``apps.connections.open`` with ``slack.app_token``; see :mod:`.socket_mode`).
 """
 
 from emulator.slack.app_requests import (

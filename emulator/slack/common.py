@@ -41,6 +41,7 @@ class Settings:
     """Who the stand-in's bot is, and the lifetimes of triggers and response URLs."""
 
     bot_token: str = "xoxb-test"
+    app_token: str = "xapp-1-A0APP0001-0000000001-test"  # app-level, for Socket Mode
     team_id: str = "T0001"
     team_name: str = "qbsync test"
     team_domain: str = "qbsync-test"
@@ -58,6 +59,7 @@ class Settings:
 class Context:
     ws: Workspace
     settings: Settings
+    socket_url: Callable[[], str] | None = None  # a new Socket Mode connection URL
 
 
 Method = Callable[[Context, dict[str, Any]], dict[str, Any]]

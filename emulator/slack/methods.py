@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from emulator.slack import chat, files, views
+from emulator.slack import chat, files, socket_mode, views
 from emulator.slack.common import Method
 
 METHODS: dict[str, Method] = {
     "api.test": lambda ctx, args: {"args": {k: v for k, v in args.items() if k != "token"}},
+    "apps.connections.open": socket_mode.apps_connections_open,
     "auth.test": chat.auth_test,
     "chat.postMessage": chat.chat_post_message,
     "chat.postEphemeral": chat.chat_post_ephemeral,
@@ -26,3 +27,4 @@ METHODS: dict[str, Method] = {
 }
 
 NO_AUTH = {"api.test"}
+APP_LEVEL = {"apps.connections.open"}  # the app-level token (xapp-…), and only it

@@ -22,12 +22,14 @@ from emulator.slack import chat, files, methods
 from emulator.slack.app_requests import DEFAULT_USER, post_to_app
 from emulator.slack.common import ApiError, Context, Settings, decode_json_arg
 from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
+from emulator.slack.socket_mode import SocketModeServer
 
 
 class SlackStandIn:
     """A local Slack Web API with a small workspace behind it; a context manager.
 
-    ``api_url`` (with its trailing slash) is what ``WebClient(base_url=…)`` needs.
+    ``api_url`` (with its trailing slash) is what ``WebClient(base_url=…)`` needs. ``app_token`` opens
+    Socket Mode connections (``apps.connections.open``) to :attr:`socket_mode`.
     """
 
     def __init__(
@@ -51,7 +53,10 @@ class SlackStandIn:
             **settings,
         )
         self.workspace = Workspace()
-        self._ctx = Context(self.workspace, self.settings)
+        self._ctx = Context(self.workspace, self.settings, socket_url=lambda: self.socket_mode.issue_url())
+        self._host = host
+        self._socket_mode: SocketModeServer | None = None
+        self._socket_mode_lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self.settings.base_url = f"http://{host}:{self._server.server_address[1]}/"
@@ -68,6 +73,8 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=2)
@@ -97,6 +104,19 @@ class SlackStandIn:
     @property
     def bot_user_id(self) -> str:
         return self.settings.bot_user_id
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (``xapp-…``) that ``apps.connections.open`` wants."""
+        return self.settings.app_token
+
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """The Socket Mode side (see :mod:`emulator.slack.socket_mode`), started when first used."""
+        with self._socket_mode_lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketModeServer(host=self._host, app_id=self.settings.app_id).start()
+            return self._socket_mode
 
     # -- the workspace ------------------------------------------------------------------------------------
 
@@ -201,8 +221,11 @@ class SlackStandIn:
             self.workspace.calls.clear()
 
     def reset(self) -> None:
-        """Forget calls, messages, views, files, triggers, response URLs and rate limits."""
+        """Forget calls, messages, views, files, triggers, response URLs and rate limits, and Socket Mode's
+        envelopes and acks."""
         self.workspace.clear_all()
+        if self._socket_mode is not None:
+            self._socket_mode.reset()
 
     # -- request handling (called from the server's threads) ----------------------------------------------
 
@@ -231,8 +254,10 @@ class SlackStandIn:
                 headers["Retry-After"] = str(retry_after)
             elif method in methods.METHODS:
                 try:
-                    if method not in methods.NO_AUTH:
-                        _check_token(token, self.settings.bot_token)
+                    if method in methods.APP_LEVEL:
+                        _check_token(token, self.settings.app_token, other=self.settings.bot_token)
+                    elif method not in methods.NO_AUTH:
+                        _check_token(token, self.settings.bot_token, other=self.settings.app_token)
                     body = {"ok": True, **methods.METHODS[method](self._ctx, args)}
                 except ApiError as exc:
                     body = exc.body()
@@ -266,9 +291,13 @@ class SlackStandIn:
         return status, text
 
 
-def _check_token(token: str | None, expected: str) -> None:
+def _check_token(token: str | None, expected: str, other: str) -> None:
+    """``other`` is the workspace's token of the other kind (bot or app-level): Slack knows it, and says
+    that this method does not take it."""
     if not token:
         raise ApiError("not_authed")
+    if token == other:
+        raise ApiError("not_allowed_token_type")
     if token != expected:
         raise ApiError("invalid_auth")
 
