@@ -152,6 +152,37 @@ def _gunicorn(host: str, port: int, threads: int, workers: int, clock: ClockProc
     return Server()
 
 
+def _socket_mode(settings, clock: ClockProcess | None) -> None:
+    """Connect to Slack over Socket Mode and serve until SIGTERM or Ctrl-C, then close the connection
+    and stop the scheduler (exit 0). A refused SLACK_APP_TOKEN exits 2 naming Slack's error."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import create_app
+    from services.bootstrap import bootstrap
+
+    app = create_app(settings, bootstrap(settings), socket_mode=True)
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # from here on they only ask to stop
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        try:
+            handler.connect()  # apps.connections.open, then the WebSocket
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else "refused"
+            raise ConfigurationError(f"Slack refused SLACK_APP_TOKEN ({error})") from None
+        click.echo("qbsync: Slack app running in Socket Mode (Ctrl-C stops it)", err=True)
+        if clock is not None:
+            clock.start()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        handler.close()
+        if clock is not None:
+            clock.stop()
+
+
 @click.command()
 @click.option(
     "--port",
@@ -175,20 +206,7 @@ def serve_command(port: int, host: str, threads: int) -> None:
     check_startup(settings, socket_mode=socket_mode)
     clock = ClockProcess() if settings.scheduler == "on" else None
     if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        from bot.app import create_app
-        from services.bootstrap import bootstrap
-
-        app = create_app(settings, bootstrap(settings), socket_mode=True)
-        click.echo("qbsync: Slack app running in Socket Mode (Ctrl-C stops it)", err=True)
-        if clock is not None:
-            clock.start()
-        try:
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-        finally:
-            if clock is not None:
-                clock.stop()
+        _socket_mode(settings, clock)
         return
     workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
     click.echo(f"qbsync: Slack app listening on http://{host}:{port}/slack/events", err=True)
