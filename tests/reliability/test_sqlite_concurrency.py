@@ -9,8 +9,10 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
+from services.models import Load
 from services.storage import retry_busy
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
@@ -64,8 +66,8 @@ def test_sixteen_retries_of_one_load_at_once_make_one_invoice(env, connected, en
     assert len(qb_invoices(connected.api, "L-3000")) == 1
 
 
-def test_an_import_during_two_syncs_stops_neither(env, connected, engine, emu, tmp_path):
-    qb_company(connected.api)
+def test_an_import_during_two_syncs_stops_neither_and_loses_no_change(env, connected, engine, emu, tmp_path):
+    company = qb_company(connected.api)
     numbers = [f"L-{n:04d}" for n in range(40)]
     tms(engine, [a_load(n) for n in numbers])
     more = [f"L-{n:04d}" for n in range(40, 80)]
@@ -80,6 +82,17 @@ def test_an_import_during_two_syncs_stops_neither(env, connected, engine, emu, t
     assert again[0][0] == 0, again
     invoices = qb_invoices(connected.api)
     assert sorted(inv["DocNumber"] for inv in invoices) == numbers + more  # each exactly once
+    # The customer change the import brought is never overwritten by a sync recording its push: each
+    # changed load went to QuickBooks for C-200, or was pushed for C-100 first and now says so.
+    on_invoice = {inv["DocNumber"]: inv["CustomerRef"]["value"] for inv in invoices}
+    with engine.connect() as conn:
+        customers = dict(conn.execute(sa.select(Load.load_number, Load.customer_id)).all())
+    for number in numbers[:5]:
+        assert customers[number] == "C-200", number
+        now = connected.sync.current_result(number)
+        assert on_invoice[number] == company["customers"]["C-200"]["Id"] or [r.code for r in now.reasons] == [
+            "customer_changed"
+        ], (number, on_invoice[number], now)
 
 
 def test_a_busy_write_is_tried_again_a_bounded_number_of_times():
