@@ -426,6 +426,14 @@ def dismissed_text(by: str, at: Any, reason: str) -> str:
     return f"Dismissed by {by} on {when(at)} — {reason}"
 
 
+def unchecked_note(reason_code: str) -> str:
+    """A synced load whose invoice QuickBooks could not be asked about just now."""
+    return (
+        f"QuickBooks could not be asked to check its invoice again just now ({reason_title(reason_code)}); "
+        "it stays synced as it was"
+    )
+
+
 def undismiss_hint(load_number: str) -> str:
     return f"Restore it to sync it again (qbsync fix {load_number} undismiss)."
 

@@ -225,6 +225,9 @@ class Fixer:
 
     def _retry(self, view: LoadView, options: _Options):
         synced = self.sync.sync_load(view.load_number, trigger="fix:retry")
+        if synced.state == "synced" and synced.note:  # synced before; QuickBooks could not check it now
+            invoice = synced.qb_invoice_id
+            return "unchanged", f"Load {view.load_number} is synced (invoice {invoice}); {synced.note}.", {}
         if synced.state == "synced":
             return (
                 "applied",

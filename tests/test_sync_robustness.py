@@ -132,3 +132,32 @@ def test_a_rejection_is_qb_validation_error_and_a_retry_uses_a_new_request_id(co
     with Session(engine) as session:
         ids = [a.request_id for a in session.exec(select(SyncAttempt).order_by(SyncAttempt.id))]
     assert ids[0] and ids[1] and ids[0] != ids[1]
+
+
+def test_a_synced_load_quickbooks_cannot_check_just_now_stays_synced(connected, engine, emu):
+    qb_company(connected.api)
+    tms(engine, [a_load("L-1201")])
+    synced = connected.sync.sync_load("L-1201", trigger="test")
+    assert synced.state == "synced"
+    emu.add_fault("503", count=RETRY_ATTEMPTS, method="GET", path_contains="/invoice/")
+    again = connected.sync.sync_load("L-1201", trigger="test")
+    assert again.state == "synced" and again.reasons == [] and again.qb_invoice_id == synced.qb_invoice_id
+    assert "could not be asked to check its invoice again just now" in again.note
+    assert "stays synced" in again.note
+    with Session(engine) as session:
+        load = session.exec(select(Load).where(Load.load_number == "L-1201")).one()
+        assert (load.state, load.reasons, load.problem_since) == ("synced", [], None)
+        last = session.exec(select(SyncAttempt).order_by(SyncAttempt.id.desc())).first()
+        assert (last.outcome, last.reasons) == ("error", ["qb_unavailable"])
+    assert connected.fixer.apply("L-1201", "retry", "test").outcome == "applied"  # QuickBooks answers again
+
+
+def test_a_retry_click_on_a_synced_load_quickbooks_cannot_check_says_so(connected, engine, emu):
+    qb_company(connected.api)
+    tms(engine, [a_load("L-1202")])
+    assert connected.sync.sync_load("L-1202", trigger="test").state == "synced"
+    emu.add_fault("429", count=40, method="GET", path_contains="/invoice/")
+    result = connected.fixer.apply("L-1202", "retry", "test")
+    assert result.outcome == "unchanged", result
+    assert "is synced (invoice" in result.message and "stays synced" in result.message
+    assert connected.sync.current_result("L-1202").state == "synced"

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from services.models import ChargeCode, ChargeLine, Customer, Load
+from services.models import ChargeCode, ChargeLine, Customer, Load, LoadState
 from services.sync.results import LoadView
 
 
@@ -65,5 +65,6 @@ def read_views(engine: Engine, numbers: list[str]) -> dict[str, LoadView]:
             dismissed_at=load.dismissed_at,
             dismissed_reason=load.dismissed_reason,
             problem_since=load.problem_since,
+            was_synced=load.state == LoadState.SYNCED,
         )
     return views

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from services import catalogue
 from services.models import ChargeCode, ChargeCodeState, Customer, Load, LoadState, SyncAttempt
 from services.quickbooks import QuickBooksApi
 from services.storage import retry_busy, write_session
@@ -34,7 +35,10 @@ class Recorder:
         if not pushes:
             return []
         now = self.clock()
-        states = [_state(outcome) for _, outcome in pushes]
+        for view, outcome in pushes:
+            if _unchecked(view, outcome):
+                outcome.note = catalogue.unchecked_note(outcome.reasons[0].code)
+        states = [LoadState.SYNCED if _unchecked(v, o) else _state(o) for v, o in pushes]
         retry_busy(lambda: self._write(pushes, states, trigger, now))
         crash_point("local_commit")
         results = []
@@ -53,7 +57,7 @@ class Recorder:
                     view.load_number,
                     state.value,
                     invoice["Id"] if invoice else view.qb_invoice_id,
-                    list(outcome.reasons),
+                    [] if _unchecked(view, outcome) else list(outcome.reasons),
                     outcome.note,
                     doc_number=view.qb_doc_number,
                 )
@@ -91,6 +95,8 @@ class Recorder:
         state: LoadState,
         now: dt.datetime,
     ) -> None:
+        if _unchecked(view, outcome):
+            return  # the load stays as it was; only the attempt is recorded
         invoice = outcome.invoice
         if invoice is not None:
             load.qb_invoice_id = invoice["Id"]
@@ -125,6 +131,13 @@ class Recorder:
             charge.sync_detail = detail
 
 
+def _unchecked(view: LoadView, outcome: Outcome) -> bool:
+    """A synced load whose check QuickBooks could not answer just now (throttled, unavailable, a
+    timeout): nothing was learned, so nothing changes but the attempt's record."""
+    error = outcome.error
+    return view.was_synced and outcome.invoice is None and error is not None and error.transient
+
+
 def _state(outcome: Outcome) -> LoadState:
     if outcome.reasons:
         return LoadState.PROBLEM
@@ -147,7 +160,7 @@ def _attempt(
         started_at=started,
         finished_at=finished,
         trigger=trigger,
-        outcome="synced" if state is LoadState.SYNCED else ("error" if error else "problem"),
+        outcome="error" if error else ("synced" if state is LoadState.SYNCED else "problem"),
         reasons=[r.code for r in outcome.reasons],
         qb_error_code=error.code if error else None,
         detail=(str(error) if error else outcome.note),

@@ -61,6 +61,7 @@ class LoadView:
     dismissed_at: dt.datetime | None = None
     dismissed_reason: str | None = None
     problem_since: dt.datetime | None = None
+    was_synced: bool = False  # synced when read: a check that cannot be made leaves it so
 
     @property
     def doc_number(self) -> str:
