@@ -16,6 +16,7 @@ from services.models import Load
 from services.storage import retry_busy
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.reliability
 
@@ -93,6 +94,51 @@ def test_an_import_during_two_syncs_stops_neither_and_loses_no_change(env, conne
         assert on_invoice[number] == company["customers"]["C-200"]["Id"] or [r.code for r in now.reasons] == [
             "customer_changed"
         ], (number, on_invoice[number], now)
+
+
+def test_webhook_events_during_two_syncs_lose_no_change(env, make_web, connected, engine, emu):
+    """The TMS posts customer changes to ``POST /tms/events`` while two ``sync --all`` push those loads."""
+    from pydantic import SecretStr
+
+    from tests.slack.test_tms_events import SECRET, event, post
+
+    company = qb_company(connected.api)
+    numbers = [f"W-{n:03d}" for n in range(40)]
+    tms(engine, [a_load(n) for n in numbers])
+    web = make_web(tms_webhook_secret=SecretStr(SECRET))
+    changed = numbers[::8]  # 5 loads, spread over both batches
+    emu.add_fault("latency_after_commit", count=2, method="POST", path_contains="/batch", ms=1500)
+    syncs = [start("sync", "--all", "--json") for _ in range(2)]
+
+    def claimed() -> int:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).where(Load.claimed_by.is_not(None))).scalar()
+
+    wait_for(claimed, timeout=30, what="the syncs to claim their loads")  # and QuickBooks holds its answer
+    answers = [post(web, event([a_load(n, customer="C-200")])).status_code for n in changed]
+    for code, _out, err in finish(syncs):
+        assert code == 0 and err == "", (code, err)
+    assert answers == [202] * len(changed), answers
+    again = finish([start("sync", "--all", "--json")])
+    assert again[0][0] == 0, again
+    invoices = qb_invoices(connected.api)
+    assert sorted(inv["DocNumber"] for inv in invoices) == numbers  # each exactly once
+    on_invoice = {inv["DocNumber"]: inv["CustomerRef"]["value"] for inv in invoices}
+    with engine.connect() as conn:
+        customers = dict(conn.execute(sa.select(Load.load_number, Load.customer_id)).all())
+    new_customer = company["customers"]["C-200"]["Id"]
+    reported = 0
+    for number in changed:
+        assert customers[number] == "C-200", number
+        now = connected.sync.current_result(number)
+        pushed_new = on_invoice[number] == new_customer
+        assert pushed_new or [r.code for r in now.reasons] == ["customer_changed"], (number, now)
+        reported += not pushed_new
+    print(
+        f"FIGURE webhook-race: {len(changed)} customer changes posted while two sync --all pushed the same "
+        f"loads: 0 lost ({len(changed) - reported} pushed with the new customer, {reported} reported as "
+        "customer changed); 1 invoice each"
+    )
 
 
 def test_a_busy_write_is_tried_again_a_bounded_number_of_times():
