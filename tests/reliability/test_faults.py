@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from services.models import Load, SyncAttempt
+from services.quickbooks.http import DEFAULT_TIMEOUT
 from services.quickbooks.limiter import LimiterRegistry, Limits
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
@@ -73,6 +74,7 @@ def test_a_bulk_sync_under_injected_faults_loses_nothing_and_duplicates_nothing(
         rounds += 1
         connected.sync.sync_many(None, trigger="test")
     emu.configure(fault_rate=0.0, throttle_xml=False, rate_limit=500, batch_rate_limit=40)
+    connected.api.timeout = DEFAULT_TIMEOUT  # reading 1,000 invoices back is no place for a 0.5 s limit
 
     assert not connected.sync.unsynced_load_numbers(), f"still unsynced after {rounds} rounds"
     counts = collections.Counter(inv.get("DocNumber") for inv in qb_invoices(connected.api))
