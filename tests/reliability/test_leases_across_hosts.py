@@ -145,10 +145,10 @@ def test_a_worker_killed_on_another_host_holds_its_loads_one_lease_then_they_syn
 def test_a_live_worker_on_another_host_keeps_its_claims_past_the_lease_by_renewing(
     connected, engine, env, emu
 ):
-    lease = 1.0  # renewed every 0.33 s; QuickBooks holds the first batch's answer 6 leases
+    lease = 1.0  # renewed every 0.33 s; QuickBooks holds the first batch's answer 10 leases
     qb_company(connected.api)
     tms(engine, [a_load(n) for n in LOADS])
-    emu.add_fault("latency_after_commit", count=1, method="POST", path_contains="/batch", ms=6000)
+    emu.add_fault("latency_after_commit", count=1, method="POST", path_contains="/batch", ms=10000)
     worker = elsewhere("sync", "--all", "--json", lease=lease)
     try:
         first = wait_for(lambda: claims(engine), timeout=30, what="the other host's claims")
@@ -172,5 +172,5 @@ def test_a_live_worker_on_another_host_keeps_its_claims_past_the_lease_by_renewi
     assert_each_once(connected.api)
     print(
         f"FIGURE lease-renewed: a live worker on another host kept {len(still)} claims through "
-        f"{6 / lease:.0f} leases of waiting on QuickBooks; the other run left them alone; 1 invoice each"
+        f"{10 / lease:.0f} leases of waiting on QuickBooks; the other run left them alone; 1 invoice each"
     )
