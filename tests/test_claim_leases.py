@@ -101,3 +101,17 @@ def test_only_a_process_of_this_host_and_process_namespace_is_known_dead():
     assert not _holder_is_dead(f"{socket.gethostname()}/1:{gone}:1")
     assert not _holder_is_dead(f"{ELSEWHERE.split(':')[0]}:{gone}:1")
     assert worker_id().startswith(f"{_host()}:{os.getpid()}:")
+
+
+def test_a_forked_child_does_not_renew_its_parents_claims(engine):
+    tms(engine, [a_load("L-1"), a_load("L-2")])
+    first, second = load_ids(engine)
+    worker = Claims(engine, utcnow, lease=dt.timedelta(seconds=30))
+    assert worker.claim(first, "parent")
+    pid = os.fork()
+    if pid == 0:  # the child: it holds only what it claims itself
+        worker.keeper.hold({second}, "child")
+        os._exit(0 if worker.keeper._held == {second: "child"} else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    worker.release(first, "parent")

@@ -168,6 +168,7 @@ class LeaseKeeper:
         self._held: dict[int, str] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
 
     @property
     def running(self) -> bool:
@@ -175,6 +176,9 @@ class LeaseKeeper:
 
     def hold(self, load_ids: set[int], me: str) -> None:
         with self._lock:
+            if self._pid != os.getpid():  # a forked child: its parent's claims are not its to renew
+                self._held.clear()
+                self._pid = os.getpid()
             self._held.update(dict.fromkeys(load_ids, me))
             if not self.running:  # none yet, or it ended (also the case in a forked child)
                 self._thread = threading.Thread(target=self._run, name="qbsync-claim-leases", daemon=True)
