@@ -158,5 +158,7 @@ def _elements(block: Block) -> list[Block]:
 
 
 def message(text: str, blocks: list[Block], **extra: Any) -> dict[str, Any]:
-    """A message: fallback text (notifications, screen readers) and checked blocks."""
+    """A message: fallback text (notifications, screen readers) and checked blocks. Slack reads the
+    fallback as mrkdwn too: what came from outside (load numbers, names, QuickBooks' words) is escaped
+    by the caller, so it can never mention a channel or link anywhere."""
     return {"text": cut(text, 3000), "blocks": check_surface(blocks, MESSAGE_BLOCKS), **extra}

@@ -144,7 +144,7 @@ def _more_buttons(diagnosis: Any, dismissed: dict[str, Any] | None) -> list[Bloc
 
 def diagnosis_message(diagnosis: Any, *, connect_url: str | None = None, **extra: Any) -> dict[str, Any]:
     state = STATE_WORDS.get(diagnosis.state, diagnosis.state)
-    text = f"Load {diagnosis.load_number}: {state}"
+    text = f"Load {escape(diagnosis.load_number)}: {state}"
     if diagnosis.reasons and diagnosis.state == "problem":
         text += " — " + "; ".join(REASON[r.code].title for r in diagnosis.reasons)
     return message(text, diagnosis_blocks(diagnosis, connect_url=connect_url), **extra)

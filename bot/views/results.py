@@ -35,7 +35,7 @@ def fix_result_message(result: Any, actor: str, *, connect_url: str | None = Non
     blocks.append(context(f"{escape(label)} by {_who(actor)}", block_id=ids.FIX_BY))
     if result.diagnosis is not None:
         blocks.extend(diagnosis_blocks(result.diagnosis, connect_url=connect_url))
-    return message(f"{label} on {result.load_number}: {outcome}. {result.message}", blocks)
+    return message(escape(f"{label} on {result.load_number}: {outcome}. {result.message}"), blocks)
 
 
 def _choice_text(choice: dict[str, Any]) -> str:
@@ -54,7 +54,9 @@ def refusal_message(refusal: Any) -> dict[str, Any]:
         text = f"✋ {escape(refusal.message)} Ask {who}. Nothing was changed."
     else:
         text = f"✋ {escape(refusal.message)} Nothing was changed."
-    return message(refusal.message, [section(text)], response_type="ephemeral", replace_original=False)
+    return message(
+        escape(refusal.message), [section(text)], response_type="ephemeral", replace_original=False
+    )
 
 
 def error_message(error_id: str) -> dict[str, Any]:
@@ -67,7 +69,8 @@ def error_message(error_id: str) -> dict[str, Any]:
 
 def notice_message(text: str) -> dict[str, Any]:
     """A user-facing answer to a request that could not be carried out (bad input, unknown load…)."""
-    return message(text, [section(escape(text))], response_type="ephemeral", replace_original=False)
+    said = escape(text)
+    return message(said, [section(said)], response_type="ephemeral", replace_original=False)
 
 
 def progress_message(

@@ -77,5 +77,5 @@ def status_message(
         blocks.append(section("*Open problems by reason*\n" + "\n".join(lines), ids.BY_REASON))
     if connection.connected_by and state == "connected":
         blocks.append(context(f"Connected by {_who(connection.connected_by)}"))
-    text = f"QuickBooks: {line}. {status.open_problems} open problems."
+    text = f"QuickBooks: {line}. {plural(status.open_problems, 'open problem')}."
     return message(text, blocks, response_type="ephemeral")

@@ -201,3 +201,23 @@ def test_surfaces_refuse_what_slack_would():
     with pytest.raises(ValueError):
         check_surface([{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}], 50)
     assert escape("<@U1> & <!here>") == "&lt;@U1&gt; &amp; &lt;!here&gt;"
+
+
+def test_the_fallback_text_never_mentions_a_channel_or_links_what_came_from_outside():
+    """Slack reads a message's fallback text as mrkdwn too: a load number or a message carrying
+    ``<!channel>`` must not notify anyone from the notification text."""
+    from bot.views.results import notice_message, refusal_message
+    from services.access import Refusal
+
+    number = "<!channel> & <https://evil.example|pay>"
+    texts = [
+        diagnosis_message(Diagnosis(number, "not_found", None, [], qb_requests=0, checked_at=NOW))["text"],
+        fix_result_message(FixResult(number, "retry", "failed", f"Load {number} still does not sync."), "U1")[
+            "text"
+        ],
+        refusal_message(Refusal("clear_qb_id", f"Clearing {number} is for administrators.", ("U9",)))["text"],
+        notice_message(f"Load {number}: not found")["text"],
+    ]
+    for text in texts:
+        assert "<!channel>" not in text and "<https://" not in text, text
+        assert "&lt;!channel&gt; &amp; &lt;https://evil.example|pay&gt;" in text, text
