@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
+from bot.views.blocks import unescape
 from bot.views.connection import disconnect_question
 from bot.views.diagnosis import diagnosis_message
 from bot.views.problems import problems_message
@@ -39,7 +40,7 @@ class Request:
 
 def parse(text: str | None) -> Request:
     """The text after ``/qbsync``. A first word that is no subcommand is a load number."""
-    words = (text or "").strip()
+    words = unescape(text or "").strip()
     if not words:
         return Request("help")
     head, _, rest = words.partition(" ")
@@ -49,8 +50,11 @@ def parse(text: str | None) -> Request:
     if head_l in ("help", "status", "disconnect"):
         return Request(head_l)
     if head_l == "problems":
-        page = int(rest) if rest.isdigit() and 0 < int(rest) < 10_000 else 1
-        return Request("problems", page=page)
+        if not rest:
+            return Request("problems")
+        if not (rest.isdigit() and 0 < int(rest) < 10_000):
+            return Request("invalid", error=f"Which page? For example `{ids.COMMAND} problems 2`.")
+        return Request("problems", page=int(rest))
     if not rest:
         return Request("invalid", error=f"Which load? For example `{ids.COMMAND} {head_l} HB-2003`.")
     return _load(head_l, rest)

@@ -48,7 +48,8 @@ def slash_command_body(
     *,
     api_app_id: str = DEFAULT_APP,
 ) -> str:
-    """The form body of a slash command invocation."""
+    """The form body of a slash command invocation; ``&``, ``<`` and ``>`` in the text arrive as entities,
+    as Slack sends them."""
     return urlencode(
         {
             "token": VERIFICATION_TOKEN,
@@ -59,7 +60,7 @@ def slash_command_body(
             "user_id": user_id,
             "user_name": user_id.lower(),
             "command": command,
-            "text": text,
+            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": api_app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,

@@ -40,6 +40,21 @@ def test_odd_texts_get_a_helpful_answer_and_never_a_500(bot, engine, text):
         assert "Type `/qbsync help`" in text_of(message)
 
 
+def test_a_load_number_with_ampersand_and_angle_brackets_is_found_as_typed(bot, engine):
+    """Slack sends ``&``, ``<`` and ``>`` of the typed text as entities (the stand-in does too)."""
+    qb_company(bot.services.api)
+    tms(engine, [a_load("A&B<1>")])
+    message = diagnosed(bot, "A&B<1>")
+    assert "No load" not in text_of(message) and "not synced yet" in text_of(message)
+    assert "A&amp;B&lt;1&gt;" in text_of(message) and "&amp;amp;" not in text_of(message)
+
+
+@pytest.mark.parametrize("text", ["problems abc", "problems -1", "problems 0", "problems 99999"])
+def test_a_problems_page_that_is_no_page_number_is_answered_with_an_example(bot, text):
+    status, answer = bot.command(text)
+    assert status == 200 and "Which page?" in answer and "/qbsync problems 2" in answer
+
+
 def test_an_unknown_load_offers_near_matches_as_buttons(bot, engine):
     qb_company(bot.services.api)
     tms(engine, [a_load("HB-2003"), a_load("HB-2008")])
