@@ -34,7 +34,15 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
     with click.progressbar(
         length=len(numbers), label="Syncing", file=sys.stderr, show_pos=True, hidden=not show_bar
     ) as bar:
-        results = engine.sync_many(numbers, trigger="cli", progress=lambda _r: bar.update(1))
+        try:
+            results = engine.sync_many(numbers, trigger="cli", progress=lambda _r: bar.update(1))
+        except KeyboardInterrupt:
+            click.echo(
+                "\nqbsync: stopped; what QuickBooks had already answered is recorded. "
+                "Run qbsync sync --all for the rest.",
+                err=True,
+            )
+            raise
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
         return

@@ -109,15 +109,16 @@ class QuickBooksApi:
         return qb, token
 
     @contextlib.contextmanager
-    def patient(self) -> Iterator[None]:
+    def patient(self, cancel: threading.Event | None = None) -> Iterator[None]:
         """Requests of this thread wait for the limiter as long as it takes (bulk syncs); others give
-        up after ``INTERACTIVE_WAIT`` seconds as throttled, so a person is answered."""
-        before = getattr(self._local, "patient", False)
-        self._local.patient = True
+        up after ``INTERACTIVE_WAIT`` seconds as throttled, so a person is answered. Setting ``cancel``
+        ends a wait with ``Cancelled`` (nothing sent)."""
+        before = getattr(self._local, "patient", False), getattr(self._local, "cancel", None)
+        self._local.patient, self._local.cancel = True, cancel
         try:
             yield
         finally:
-            self._local.patient = before
+            self._local.patient, self._local.cancel = before
 
     def limiter(self):
         """The adaptive limiter of the connected company."""
@@ -153,9 +154,10 @@ class QuickBooksApi:
         limiter = self.limiters.for_realm(qb.company_id)
         attempts = max(1, self.retry.throttle_attempts or self.retry.attempts)
         max_wait = None if getattr(self._local, "patient", False) else INTERACTIVE_WAIT
+        cancel = getattr(self._local, "cancel", None)
         for attempt in range(1, attempts + 1):
             try:
-                with limiter.slot(batch=batch, max_wait=max_wait):
+                with limiter.slot(batch=batch, max_wait=max_wait, cancel=cancel):
                     try:
                         result = self._exchange(qb, operation)
                     except QboError as exc:

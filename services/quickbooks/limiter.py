@@ -79,6 +79,14 @@ class Exhausted(Exception):
         self.wait = wait
 
 
+class Cancelled(Exception):
+    """The run this request belongs to was asked to stop while the request waited for the budget:
+    it was never sent."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped while waiting for QuickBooks' request budget; nothing was sent")
+
+
 class AdaptiveLimiter:
     def __init__(
         self,
@@ -101,13 +109,24 @@ class AdaptiveLimiter:
         self.max_in_flight = 0
 
     @contextlib.contextmanager
-    def slot(self, *, batch: bool = False, max_wait: float | None = None) -> Iterator[None]:
+    def slot(
+        self, *, batch: bool = False, max_wait: float | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[None]:
         """Hold a place among the requests in flight, with the budget this request needs; waiting at
-        most ``max_wait`` seconds (``Exhausted`` then), or as long as it takes."""
+        most ``max_wait`` seconds (``Exhausted`` then), or as long as it takes. When ``cancel`` is set
+        while it waits, ``Cancelled``."""
         deadline = None if max_wait is None else self._clock() + max_wait
-        self._take(batch, deadline)
-        if not self._slots.acquire(timeout=-1 if deadline is None else max(0.0, deadline - self._clock())):
-            raise Exhausted(max_wait or 0.0)
+        self._take(batch, deadline, cancel)
+        if cancel is None:
+            timeout = -1 if deadline is None else max(0.0, deadline - self._clock())
+            if not self._slots.acquire(timeout=timeout):
+                raise Exhausted(max_wait or 0.0)
+        else:
+            while not self._slots.acquire(timeout=0.1):
+                if cancel.is_set():
+                    raise Cancelled()
+                if deadline is not None and self._clock() > deadline:
+                    raise Exhausted(max_wait or 0.0)
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -118,7 +137,7 @@ class AdaptiveLimiter:
                 self.in_flight -= 1
             self._slots.release()
 
-    def _take(self, batch: bool, deadline: float | None) -> None:
+    def _take(self, batch: bool, deadline: float | None, cancel: threading.Event | None = None) -> None:
         while True:
             with self._lock:
                 wait = self._paused_until - self._clock()
@@ -132,7 +151,10 @@ class AdaptiveLimiter:
                         return
             if deadline is not None and self._clock() + wait > deadline:
                 raise Exhausted(wait)
-            self._sleep(wait)
+            if cancel is None:
+                self._sleep(wait)
+            elif cancel.wait(wait):
+                raise Cancelled()
 
     def answered(self) -> None:
         """A request was answered without throttling: win back some rate."""

@@ -119,9 +119,12 @@ class SyncEngine:
             self._warm(snapshot)
         chunks = [numbers[i : i + self.batch_size] for i in range(0, len(numbers), self.batch_size)]
         told = threading.Lock()
+        stop = threading.Event()  # set when the caller is interrupted (Ctrl-C): no batch starts or waits
 
         def run(chunk: list[str]) -> list[SyncResult]:
-            with self.api.patient():  # a bulk sync waits for QuickBooks' budget, however long
+            if stop.is_set():
+                return []
+            with self.api.patient(cancel=stop):  # a bulk sync waits for QuickBooks' budget, however long
                 results = self._sync_chunk(chunk, trigger, snapshot)
             if progress:
                 with told:
@@ -132,8 +135,17 @@ class SyncEngine:
         if self.workers == 1 or len(chunks) == 1:
             done = [run(chunk) for chunk in chunks]
         else:
-            with ThreadPoolExecutor(min(self.workers, len(chunks)), thread_name_prefix="qbsync-sync") as pool:
-                done = list(pool.map(run, chunks))
+            pool = ThreadPoolExecutor(min(self.workers, len(chunks)), thread_name_prefix="qbsync-sync")
+            try:
+                futures = [pool.submit(run, chunk) for chunk in chunks]
+                done = [future.result() for future in futures]
+            except BaseException:
+                # Interrupted: batches not started never start, those waiting for QuickBooks' budget stop
+                # waiting (nothing sent), those sent are answered and recorded; then the interruption goes on.
+                stop.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
         return [result for results in done for result in results]
 
     def unsynced_load_numbers(self) -> list[str]:
