@@ -32,7 +32,12 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
     results = []
     show_bar = not as_json and sys.stderr.isatty() and len(numbers) > 1
     with click.progressbar(
-        length=len(numbers), label="Syncing", file=sys.stderr, show_pos=True, hidden=not show_bar
+        length=len(numbers),
+        label="Syncing",
+        file=sys.stderr,
+        show_pos=True,
+        show_eta=False,  # QuickBooks' budget makes the pace uneven: an estimate would mislead
+        hidden=not show_bar,
     ) as bar:
         try:
             results = engine.sync_many(numbers, trigger="cli", progress=lambda _r: bar.update(1))

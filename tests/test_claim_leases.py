@@ -115,3 +115,17 @@ def test_a_forked_child_does_not_renew_its_parents_claims(engine):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     worker.release(first, "parent")
+
+
+def test_claims_taken_over_from_a_dead_worker_are_logged_once(engine, caplog):
+    tms(engine, [a_load(f"L-{n}") for n in range(5)])
+    ids = load_ids(engine)
+    dead = f"{_host()}:{2**22 + 7}:1"  # a process of this host that no longer runs
+    with engine.begin() as conn:
+        until = utcnow() + dt.timedelta(minutes=5)
+        conn.execute(sa.update(_LOAD).values(claimed_by=dead, claimed_until=until))
+    worker = Claims(engine, utcnow)
+    with caplog.at_level("WARNING", logger="services.sync.claims"):
+        assert worker.claim_many(ids, "me") == set(ids)
+    assert [r.getMessage() for r in caplog.records] == [f"took over 5 claim(s) of a dead worker {dead}"]
+    worker.release_many(ids, "me")

@@ -123,14 +123,17 @@ class Claims:
                 conn.execute(sa.select(_LOAD.c.id, _LOAD.c.claimed_by).where(_LOAD.c.id.in_(load_ids))).all()
             )
             taken = {load_id for load_id, holder in held.items() if holder == me}
+            dead: dict[str, int] = {}  # holder -> claims taken from it: one log line each
             for load_id, holder in held.items():
-                dead = holder != me and holder and _holder_is_dead(holder)
-                if dead and self._take_over(conn, load_id, holder, me, now):
+                alive = holder == me or not holder or not _holder_is_dead(holder)
+                if not alive and self._take_over(conn, load_id, holder, me, now):
                     taken.add(load_id)
+                    dead[holder] = dead.get(holder, 0) + 1
+            for holder, count in dead.items():
+                log.warning("took over %d claim(s) of a dead worker %s", count, holder)
             return taken
 
     def _take_over(self, conn: Connection, load_id: int, holder: str, me: str, now: dt.datetime) -> bool:
-        log.warning("taking over the claim of a dead worker %s", holder)
         return bool(
             conn.execute(
                 sa.update(_LOAD)
