@@ -215,6 +215,9 @@ class Fixer:
     # -- connection -----------------------------------------------------------------------------
 
     def _connect(self, view: LoadView | None, options: _Options):
+        status = self.connection.status()
+        if status.connected:
+            return "unchanged", f"QuickBooks is already connected (company {status.realm_id}).", {}
         state = new_state()
         url = self.auth.authorization_url(state)
         return (
@@ -759,6 +762,13 @@ class Fixer:
         current = self.sync.current_result(view.load_number)
         if current.state == "synced":
             return "unchanged", "Nothing to clear: the load is synced.", {}
+        if "duplicate_load_number" not in {r.code for r in current.reasons}:
+            return (
+                "unchanged",
+                f"Nothing to clear: load {view.load_number} has no QuickBooks invoice, and none numbered "
+                f"{view.doc_number} is in the way.",
+                {},
+            )
         self._update_load(view, sync_generation=view.sync_generation + 1)
         return (
             "applied",

@@ -252,6 +252,20 @@ def test_clear_qb_id_after_the_manual_invoice_is_deleted(connected, engine):
     assert fix(connected, "L-900", "clear_qb_id").outcome == "unchanged"
 
 
+def test_connect_when_connected_says_so(connected, engine):
+    tms(engine, [a_load("L-101")])
+    result = fix(connected, "L-101", "connect")
+    assert result.outcome == "unchanged" and "already connected" in result.message
+    assert "authorize_url" not in result.changes
+
+
+def test_clear_qb_id_of_a_load_with_nothing_to_clear_says_so(connected, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load("L-903")])  # never pushed: no QuickBooks invoice, no duplicate in the way
+    result = fix(connected, "L-903", "clear_qb_id")
+    assert result.outcome == "unchanged" and "Nothing to clear" in result.message, result
+
+
 def test_clear_qb_id_is_for_administrators_only(connected, engine):
     tms(engine, [a_load("L-901")])
     result = connected.fixer.apply("L-901", "clear_qb_id", "U123", admin=False)
