@@ -49,6 +49,22 @@ def _realm_id(data: dict[str, Any]) -> str:
     return str(data.get("realm_id") or current().store.default_realm_id)
 
 
+@bp.route("/", methods=["GET"])
+def index() -> Response:
+    """What the admin endpoints are (the banner of ``qbsync emulator`` points here)."""
+    endpoints = {
+        "POST reset": "a fresh default company; other realms, tokens, stats and faults forgotten",
+        "POST seed": "create customers, items, invoices… in a realm",
+        "GET stats": "requests by realm, endpoint and method; throttled, faults injected, auth failures",
+        "GET|DELETE queries": "the query log, each condition's literal values",
+        "POST tokens": "mint a grant (access and refresh tokens)",
+        "POST tokens/expire": "expire every access token of a realm now",
+        "GET|POST faults": "pending scripted faults; script one or a list",
+        "GET|POST config": "latency, fault rate, limits, throttle_xml",
+    }
+    return json_response({"endpoints": endpoints})
+
+
 @bp.route("/reset", methods=["POST"])
 def reset() -> Response:
     emu = current()

@@ -68,7 +68,9 @@ def page_blueprint(playground: Any) -> Blueprint:
 
     @page.post("/api/command")
     def command() -> Response:
-        text = str(_body().get("text") or "")
+        text = _body().get("text", "")
+        if not isinstance(text, str):
+            abort(400, "text: what follows /qbsync, as a string")
         return jsonify(playground.command(text).as_json())
 
     @page.post("/api/action")

@@ -28,6 +28,14 @@ def test_reset_forgets_everything(emu, qb, http):
     )
 
 
+def test_the_admin_index_the_banner_names_lists_the_endpoints(emu):
+    import requests
+
+    answer = requests.get(f"{emu.url}/_emulator/", timeout=5)
+    assert answer.status_code == 200
+    assert {"POST reset", "GET stats", "GET|POST faults"} <= set(answer.json()["endpoints"])
+
+
 def test_seed_creates_records_resolving_names(emu, qb):
     seeded = emu.seed(
         {

@@ -159,6 +159,9 @@ def test_only_json_from_this_machine_drives_the_page(playground):
     assert form.status_code == 415
     rebound = requests.get(playground.url + "api/state", headers={"Host": "evil.example"}, timeout=5)
     assert rebound.status_code == 403
+    for text in ({"a": 1}, 123, ["help"], None):
+        odd = requests.post(playground.url + "api/command", json={"text": text}, timeout=5)
+        assert odd.status_code == 400 and "text" in odd.text, (text, odd.status_code)
 
 
 def test_requests_to_the_app_are_signed_as_slack_signs_them(playground):
