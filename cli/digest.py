@@ -12,7 +12,7 @@ from cli.render import problem_line
 from cli.runtime import services
 from services.catalogue import money, reason_title
 from services.digest import Digest, build_digest
-from services.errors import QbsyncError
+from services.errors import ConfigurationError, QbsyncError
 
 
 def render_digest(digest: Digest, tz: str = "UTC") -> str:
@@ -53,7 +53,7 @@ def _post(svc) -> str:
         if not value
     ]
     if missing:
-        raise QbsyncError(
+        raise ConfigurationError(
             "posting the digest needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL "
             f"(not set: {', '.join(missing)})"
         )
@@ -77,7 +77,7 @@ def _post(svc) -> str:
 def digest_command(as_json: bool, post: bool) -> None:
     """Today's digest (in QBSYNC_TIMEZONE): open problem invoices, new and resolved today, by reason."""
     svc = services()
-    if post:  # a failure to post is exit 1, not bad input
+    if post:  # a missing setting exits 2; Slack refusing or out of reach, 1
         click.echo(_post(svc))
         return
     tz = svc.settings.timezone

@@ -660,7 +660,8 @@ def parse_json(raw: bytes, source: str = "import") -> Any:
         raise ImportFileError([ImportProblem("", None, message)], source)
 
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():
-        fail("the file is empty" if source != "standard input" else "standard input is empty")
+        empty = {"standard input": "standard input is empty", "webhook": "the request's body is empty"}
+        fail(empty.get(source, "the file is empty"))
     text = _decode(raw, fail)
     duplicates: list[str] = []
     try:

@@ -143,10 +143,10 @@ def test_cli_digest_text_and_json(cli_env, engine):
 
 
 @pytest.mark.parametrize(
-    ("env", "message"),
+    ("env", "message", "code"),
     [
-        ({}, "needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL"),
-        ({"SLACK_BOT_TOKEN": "xoxb-test"}, "(not set: QBSYNC_DIGEST_CHANNEL)"),
+        ({}, "needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL", 2),  # a missing setting: configuration
+        ({"SLACK_BOT_TOKEN": "xoxb-test"}, "(not set: QBSYNC_DIGEST_CHANNEL)", 2),
         (
             {
                 "SLACK_BOT_TOKEN": "xoxb-test",
@@ -154,14 +154,15 @@ def test_cli_digest_text_and_json(cli_env, engine):
                 "SLACK_API_URL": "http://127.0.0.1:9/",
             },
             "cannot reach Slack at http://127.0.0.1:9/",
+            1,  # a dependency that fails
         ),
     ],
 )
-def test_cli_digest_post_says_why_it_cannot_post(cli_env, monkeypatch, env, message):
+def test_cli_digest_post_says_why_it_cannot_post(cli_env, monkeypatch, env, message, code):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(qbsync, ["digest", "--post"])
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert result.stdout == ""
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output

@@ -141,6 +141,12 @@ def test_no_body_makes_a_server_error(tms_web, engine, raw):
     assert answer.json()["error"]
 
 
+def test_an_empty_body_is_called_a_body(tms_web, engine):
+    answer = post(tms_web, b"  ")
+    assert answer.status_code == 400
+    assert [p["message"] for p in answer.json()["problems"]] == ["the request's body is empty"]
+
+
 def test_other_methods_and_content_types_are_plain_answers(tms_web):
     assert requests.get(f"{tms_web.url}/tms/events", timeout=5).status_code == 405
     raw = b"loads=1"
