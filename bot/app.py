@@ -19,6 +19,15 @@ from services.access import Access
 
 log = logging.getLogger(__name__)
 
+
+class _SameTokenNotice(logging.Filter):
+    """Bolt warns that ``SLACK_BOT_TOKEN`` (read from the environment) goes unused when it is given a
+    client: the client carries that very token, so the warning says nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 LISTENER_THREADS = 32  # acknowledgements and the slow work after them share this pool
 
 
@@ -54,13 +63,16 @@ def web_client(settings, token: str | None = None) -> WebClient:
 def create_app(settings, services, *, socket_mode: bool = False, connect_url: str | None = None) -> App:
     """The Bolt app for ``settings``; ``services`` is the composition root (``services.bootstrap``)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    bolt_log = logging.getLogger("bot.bolt")
+    if not any(isinstance(f, _SameTokenNotice) for f in bolt_log.filters):
+        bolt_log.addFilter(_SameTokenNotice())
     app = QbsyncApp(
         client=web_client(settings),
         signing_secret=secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="qbsync-slack"),
-        logger=logging.getLogger("bot.bolt"),
+        logger=bolt_log,
     )
     if secret and not socket_mode:
         app.verifier = SignatureVerifier(secret)

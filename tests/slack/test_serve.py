@@ -162,3 +162,16 @@ def test_manifest_imports_as_is():
 def test_procfile_runs_serve_and_clock():
     lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
     assert lines["web"] == "qbsync serve" and lines["clock"] == "qbsync clock"
+
+
+def test_the_app_starts_without_a_warning_about_its_own_token(serve_env, slack, engine, caplog, monkeypatch):
+    from bot.app import create_app
+    from services.bootstrap import bootstrap
+    from services.settings import load_settings
+
+    for name, value in serve_env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    with caplog.at_level("WARNING"):
+        create_app(settings, bootstrap(settings, engine=engine))
+    assert not [r for r in caplog.records if "token" in r.getMessage()], caplog.text
