@@ -103,6 +103,9 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value[len("postgresql://") :]
         if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg")):
             raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        path = value.split("?", 1)[0].rstrip("/")
+        if value.startswith("sqlite") and path.endswith(("sqlite:", ":memory:")):
+            raise ValueError("an in-memory SQLite database is gone when the command ends: name a file")
         return value
 
     @field_validator("digest_time")

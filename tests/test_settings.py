@@ -59,6 +59,9 @@ def test_lists_urls_and_overrides():
     ("name", "value"),
     [
         ("DATABASE_URL", "mysql://x"),
+        ("DATABASE_URL", "sqlite://"),
+        ("DATABASE_URL", "sqlite:///"),
+        ("DATABASE_URL", "sqlite:///:memory:"),
         ("QBSYNC_DIGEST_TIME", "25:00"),
         ("QBSYNC_TIMEZONE", "Mars/Olympus"),
         ("QBO_ENVIRONMENT", "staging"),
