@@ -35,14 +35,16 @@ class Recorder:
         if not pushes:
             return []
         now = self.clock()
-        for view, outcome in pushes:
-            if _unchecked(view, outcome):
+        unchecked = [_unchecked(view, outcome) for view, outcome in pushes]  # stays synced as it was
+        states = []
+        for (_, outcome), kept in zip(pushes, unchecked, strict=True):
+            if kept:
                 outcome.note = catalogue.unchecked_note(outcome.reasons[0].code)
-        states = [LoadState.SYNCED if _unchecked(v, o) else _state(o) for v, o in pushes]
+            states.append(LoadState.SYNCED if kept else _state(outcome))
         retry_busy(lambda: self._write(pushes, states, trigger, now))
         crash_point("local_commit")
         results = []
-        for (view, outcome), state in zip(pushes, states, strict=True):
+        for (view, outcome), state, kept in zip(pushes, states, unchecked, strict=True):
             error = outcome.error
             log.info(
                 "load %s: %s%s (intuit_tid %s)",
@@ -57,7 +59,7 @@ class Recorder:
                     view.load_number,
                     state.value,
                     invoice["Id"] if invoice else view.qb_invoice_id,
-                    [] if _unchecked(view, outcome) else list(outcome.reasons),
+                    [] if kept else list(outcome.reasons),
                     outcome.note,
                     doc_number=view.qb_doc_number,
                 )
