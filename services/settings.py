@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.errors import SettingsError
 
@@ -20,13 +20,23 @@ DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
+
+
 def _split_ids(value: object) -> tuple[str, ...] | None:
+    """``U0123,U0456`` (the documented form; spaces around the commas are fine) as a tuple of ids."""
     if value is None:
         return None
     if isinstance(value, str):
-        items = [part.strip() for part in value.split(",")]
-        return tuple(item for item in items if item)
-    return tuple(value)  # type: ignore[arg-type]
+        items = tuple(item for item in (part.strip() for part in value.split(",")) if item)
+    else:
+        items = tuple(str(item).strip() for item in value)  # type: ignore[union-attr]
+    wrong = [item for item in items if not SLACK_USER_ID.match(item)]
+    if wrong:
+        raise ValueError(
+            f"{wrong[0][:40]!r} is not a Slack user id (like U0123ABCD); separate the ids with commas"
+        )
+    return items
 
 
 class Settings(BaseSettings):
@@ -49,8 +59,9 @@ class Settings(BaseSettings):
     intuit_discovery_url: str | None = Field(None, validation_alias="INTUIT_DISCOVERY_URL")
 
     secret_key: SecretStr | None = Field(None, validation_alias="QBSYNC_SECRET_KEY")
-    fixers: tuple[str, ...] | None = Field(None, validation_alias="QBSYNC_FIXERS")
-    admins: tuple[str, ...] = Field((), validation_alias="QBSYNC_ADMINS")
+    # Comma-separated in the environment: NoDecode keeps pydantic-settings from reading them as JSON.
+    fixers: Annotated[tuple[str, ...] | None, NoDecode] = Field(None, validation_alias="QBSYNC_FIXERS")
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="QBSYNC_ADMINS")
 
     digest_channel: str | None = Field(None, validation_alias="QBSYNC_DIGEST_CHANNEL")
     digest_time: str = Field("08:00", validation_alias="QBSYNC_DIGEST_TIME")
@@ -219,12 +230,17 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read and validate the environment; raise ``SettingsError`` with a one-line reason."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError as SourceError
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = [_problem(error) for error in exc.errors()]
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+    except SourceError as exc:  # a value the environment source could not read at all
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = Settings.model_fields[field.group(1)].validation_alias if field else None
+        raise SettingsError(f"invalid configuration: {name or 'the environment'} cannot be read") from None
 
 
 def _problem(error) -> str:

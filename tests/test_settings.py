@@ -91,3 +91,55 @@ def test_plain_http_to_quickbooks_is_refused_at_start_unless_loopback(name):
         load_settings(**{name: "http://quickbooks.example.com/v3"})
     assert name in str(refused.value) and "plain http" in str(refused.value)
     assert load_settings(**{name: "http://127.0.0.1:8089/v3"})
+
+
+# -- list settings as a deployment sets them: comma-separated, in the environment of a real process -----
+
+
+def test_list_settings_are_read_from_the_environment_comma_separated(monkeypatch):
+    monkeypatch.setenv("QBSYNC_ADMINS", "U0123ABCD")
+    monkeypatch.setenv("QBSYNC_FIXERS", " U0123ABCD, W0456EFGH ,")
+    settings = load_settings()
+    assert settings.admins == ("U0123ABCD",)
+    assert settings.fixers == ("U0123ABCD", "W0456EFGH")
+    monkeypatch.setenv("QBSYNC_ADMINS", "")
+    assert load_settings().admins == ()
+
+
+def _qbsync(tmp_path, **environment: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("QBO_", "SLACK_", "QBSYNC_", "INTUIT_")) and key != "DATABASE_URL"
+    }
+    args = environment.pop("_args", "problems --json").split()
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'qbsync.db'}", **environment)
+    script = Path(sys.executable).with_name("qbsync")
+    return subprocess.run(
+        [str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_deployment_names_its_administrators_in_the_documented_form(tmp_path):
+    assert _qbsync(tmp_path, _args="db upgrade").returncode == 0
+    ran = _qbsync(tmp_path, QBSYNC_ADMINS="U0123ABCD", QBSYNC_FIXERS="U0123ABCD,U0456EFGH")
+    assert ran.returncode == 0, ran.stderr
+    assert '"problems"' in ran.stdout
+
+
+@pytest.mark.parametrize("name", ["QBSYNC_ADMINS", "QBSYNC_FIXERS"])
+@pytest.mark.parametrize("value", ["alice", '["U0123ABCD"]', "U0123ABCD;U0456EFGH"])
+def test_a_list_setting_that_is_not_slack_ids_exits_2_naming_its_variable(tmp_path, name, value):
+    ran = _qbsync(tmp_path, **{name: value})
+    assert ran.returncode == 2, ran.stderr
+    assert name in ran.stderr and "Traceback" not in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
