@@ -80,6 +80,5 @@ def create_app(settings, services, *, socket_mode: bool = False, connect_url: st
     if access.open_to_everyone:
         log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")
     connect_url = connect_url or settings.connect_url  # {QBSYNC_PUBLIC_URL}/qbo/connect
-    key = settings.secret_key.get_secret_value() if settings.secret_key else None
-    commands.register(app, Deps(services=services, access=access, connect_url=connect_url, link_key=key))
+    commands.register(app, Deps(services=services, access=access, connect_url=connect_url))
     return app

@@ -15,7 +15,8 @@ DIAGNOSE_ACTION = re.compile(r"^qbsync\.diagnose(\.\d+)?$")
 RETRY_ALL = "qbsync.retry_all"  # value: a reason code
 PROBLEMS_PAGE = "qbsync.problems_page"  # ".prev" / ".next"; value: the page to show
 PROBLEMS_PAGE_ACTION = re.compile(r"^qbsync\.problems_page\.(prev|next)$")
-CONNECT = "fix.connect"  # a link button to /qbo/connect; Slack still sends the click
+CONNECT = "fix.connect"  # an action button: the click makes a single-use Connect link (admins only)
+CONNECT_CONTINUE = "qbsync.connect_continue"  # the connect modal's link button to /qbo/connect?ticket=…
 DISCONNECT = "qbsync.disconnect"  # the danger button of /qbsync disconnect (admins only, confirmed)
 
 # -- blocks ------------------------------------------------------------------------------------------
@@ -48,6 +49,7 @@ ITEM_ACTION = "item_id"
 # -- views -------------------------------------------------------------------------------------------
 CHOICE_VIEW = "qbsync.choice"  # callback_id of every modal that carries a fix's human choice
 HOME_VIEW = "qbsync.home"
+CONNECT_VIEW = "qbsync.connect"  # the modal holding an administrator's single-use Connect link
 HOME_DIAGNOSIS_VIEW = "qbsync.home_diagnosis"  # a Diagnose click on the Home: the diagnosis, read only
 
 

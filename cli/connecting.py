@@ -10,11 +10,12 @@ import threading
 import time
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import click
 
 from cli.runtime import services
+from services.catalogue import company_switch_plan
 from services.errors import ConfigurationError, QbsyncError, UserInputError
 from services.models import ConnectionState
 from services.oauth_flow import (
@@ -25,6 +26,7 @@ from services.oauth_flow import (
     new_state,
     require_key,
 )
+from services.oauth_states import issue_ticket
 from services.quickbooks import NotConnected
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,19 @@ def _actor() -> str:
     help="Seconds to wait for the browser.",
 )
 @click.option("--no-browser", is_flag=True, help="Print the authorize URL without opening a browser.")
+@click.option(
+    "--switch-company",
+    is_flag=True,
+    help="Allow connecting another QuickBooks company than the one qbsync syncs to (its QuickBooks ids "
+    "are forgotten; the loads are sent to the new company on the next sync).",
+)
 def connect_command(
-    realm_id: str | None, refresh_token: str | None, port: int | None, timeout: int, no_browser: bool
+    realm_id: str | None,
+    refresh_token: str | None,
+    port: int | None,
+    timeout: int,
+    no_browser: bool,
+    switch_company: bool,
 ) -> None:
     """Connect QuickBooks.
 
@@ -67,6 +80,10 @@ def connect_command(
 
     With --realm-id and --refresh-token: stores tokens obtained elsewhere (the token is used once to
     check it, which rotates it; the new one is stored encrypted).
+
+    Another QuickBooks company than the one qbsync syncs to is refused (exit 2, nothing changed)
+    unless --switch-company is given: then qbsync first says what happens to the synced loads, and
+    forgets the old company's QuickBooks ids when the new company is connected.
     """
     if (realm_id is None) != (refresh_token is None):
         raise UserInputError(
@@ -77,8 +94,12 @@ def connect_command(
         if not refresh_token.strip():
             raise UserInputError("the refresh token is empty")
         svc = services()
+        if switch_company:
+            _say_switch_plan(svc)
         try:
-            connected = connect_with_refresh_token(svc, realm_id, refresh_token, _actor())
+            connected = connect_with_refresh_token(
+                svc, realm_id, refresh_token, _actor(), switch=switch_company
+            )
         except NotConnected as exc:
             raise _refused(
                 exc,
@@ -87,12 +108,14 @@ def connect_command(
                 "used); get a new one, e.g. from Intuit's OAuth Playground, and run qbsync connect again",
                 UserInputError,
             ) from None
-        _echo_connected(connected.status.realm_id, connected.company_name)
+        _echo_connected(connected.status.realm_id, connected.company_name, connected.switched)
         return
     svc = services()
     require_key(svc)
+    if switch_company:
+        _say_switch_plan(svc)
     if port is None and _served(svc.settings.qbo_redirect_uri):
-        _connect_through_serve(svc, timeout, no_browser)
+        _connect_through_serve(svc, timeout, no_browser, switch_company)
         return
     redirect_uri, bind_port = _callback_address(svc.settings.qbo_redirect_uri, port)
     state = new_state()
@@ -116,10 +139,19 @@ def connect_command(
             realm_id=params.get("realmId", ""),
             actor=_actor(),
             redirect_uri=redirect_uri,
+            switch=switch_company,
         )
     except NotConnected as exc:  # the code came from Intuit itself: a failure, not the user's input
         raise _refused(exc, "the authorization code", "run qbsync connect again", QbsyncError) from None
-    _echo_connected(connected.status.realm_id, connected.company_name)
+    _echo_connected(connected.status.realm_id, connected.company_name, connected.switched)
+
+
+def _say_switch_plan(svc) -> None:
+    """Before switching: what happens to the loads synced to the company qbsync remembers."""
+    known = svc.connection.status().realm_id
+    if known:
+        held = svc.connection.footprint()
+        click.echo(company_switch_plan(known, held.loads, held.customers, held.items))
 
 
 def _served(redirect_uri: str | None) -> bool:
@@ -127,11 +159,16 @@ def _served(redirect_uri: str | None) -> bool:
     return urlparse(redirect_uri or "").path.rstrip("/") == "/qbo/callback"
 
 
-def _connect_through_serve(svc, timeout: int, no_browser: bool) -> None:
-    """Open ``/qbo/connect`` on the running ``qbsync serve`` and wait until the connection is stored."""
+def _connect_through_serve(svc, timeout: int, no_browser: bool, switch_company: bool) -> None:
+    """Open ``/qbo/connect`` on the running ``qbsync serve`` with a single-use Connect ticket made
+    here (the command line acts as an administrator) and wait until the connection is stored."""
     before = svc.connection.status()
-    url = svc.settings.connect_url
-    click.echo("Open this URL to connect QuickBooks (qbsync serve answers Intuit; waiting for it):\n")
+    ticket = issue_ticket(svc.engine, _actor(), switch_company=switch_company)
+    url = f"{svc.settings.connect_url}?{urlencode({'ticket': ticket})}"
+    click.echo(
+        "Open this URL to connect QuickBooks (qbsync serve answers Intuit; waiting for it; the link works "
+        "once, for 10 minutes):\n"
+    )
     click.echo(f"  {url}\n")
     if not no_browser:
         webbrowser.open(url)
@@ -140,6 +177,10 @@ def _connect_through_serve(svc, timeout: int, no_browser: bool) -> None:
         now = svc.connection.status()
         if now.connected and (not before.connected or now.connected_at != before.connected_at):
             _echo_connected(now.realm_id, company_name(svc, now.realm_id, None))
+            if before.realm_id and now.realm_id != before.realm_id:
+                switched = svc.connection.last_switch()
+                if switched:
+                    click.echo(switched)
             return
         time.sleep(0.25)
     raise QbsyncError(
@@ -157,11 +198,13 @@ def _refused(exc: NotConnected, what: str, advice: str, error: type[QbsyncError]
     return error(f"Intuit refused {what} ({exc.code or 'refused'}): {advice}; nothing was changed")
 
 
-def _echo_connected(realm_id: str | None, name: str | None) -> None:
+def _echo_connected(realm_id: str | None, name: str | None, switched=None) -> None:
     if name:
         click.echo(f"Connected to QuickBooks company {name!r} (realm id {realm_id}).")
     else:
         click.echo(f"Connected to QuickBooks company {realm_id}.")
+    if switched is not None:
+        click.echo(switched.words)
 
 
 @click.command()

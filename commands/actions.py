@@ -3,7 +3,10 @@
 Every click is acknowledged at once. A fix that needs a human choice opens its modal before anything
 slow (a trigger_id lives 3 s) and fills it when QuickBooks has answered; any other fix first replaces
 the message with "Running…" (so no button is left to press twice), runs as the Slack user, and then
-replaces it with what it did and the load's fresh diagnosis."""
+replaces it with what it did and the load's fresh diagnosis.
+
+Connect QuickBooks is for administrators: the click of one makes a single-use, ten-minute Connect
+link for them and shows it in a modal only they see; anyone else is refused (audited)."""
 
 from __future__ import annotations
 
@@ -20,13 +23,20 @@ from bot.views.blocks import section
 from bot.views.connection import disconnected_message
 from bot.views.diagnosis import diagnosis_message
 from bot.views.home import diagnosis_modal
-from bot.views.modals import loading_modal, metadata
-from bot.views.results import fix_result_message, notice_message, progress_message
+from bot.views.modals import connect_modal, loading_modal, metadata, notice_modal
+from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
 from commands.common import Deps, actor_of, fill_view, guarded, refuse, send
 from commands.shape import text_value
 from commands.slash import problems_page
-from services.catalogue import FIX, fix_label
+from services.access import Refusal, audit_refusal
+from services.catalogue import (
+    CONNECT_ADMINS_ONLY,
+    CONNECT_NO_ADMINS,
+    CONNECT_NOT_SERVED,
+    FIX,
+    fix_label,
+)
 from services.loadnumbers import clean_load_number
 from services.models import ConnectionState
 from services.problems import list_problems
@@ -44,8 +54,9 @@ def register(app: App, deps: Deps) -> None:
     def run_fix(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         fix = ids.FIX_ACTION.match(action.get("action_id") or "").group(1)
         actor, user = actor_of(body)
-        if fix == "connect" and deps.connect_url:
-            return  # a link button: the browser opened /qbo/connect; nothing to do here
+        if fix == "connect":
+            _connect(deps, body, respond, client)
+            return
         if fix not in FIX:
             send(respond, notice_message(f"This button is out of date ({fix!r} is no fix qbsync knows)."))
             return
@@ -132,6 +143,34 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.PROBLEMS_PAGE_ACTION)(ack=acknowledge, lazy=[page])
     app.action(ids.RETRY_ALL)(ack=acknowledge, lazy=[retry_all])
     app.action(ids.DISCONNECT)(ack=acknowledge, lazy=[disconnect])
+    app.action(ids.CONNECT_CONTINUE)(acknowledge)  # a link button: the browser opens it; Slack still tells
+
+
+def _connect(deps: Deps, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    """Connect QuickBooks pressed: an administrator gets a fresh single-use link in a modal; anyone
+    else a polite refusal naming the administrators (audited like every refusal)."""
+    actor, user = actor_of(body)
+    if not deps.access.is_admin(user):
+        admins = deps.access.admins
+        refusal = Refusal("connect", CONNECT_ADMINS_ONLY if admins else CONNECT_NO_ADMINS, admins)
+        audit_refusal(deps.services.engine, actor, None, refusal)
+        log.warning("Connect QuickBooks refused to %s: not an administrator", actor)
+        _tell(client, body, respond, refusal_message(refusal))
+        return
+    link = deps.connect_ticket_link(actor)
+    if link is None:
+        _tell(client, body, respond, notice_message(CONNECT_NOT_SERVED))
+        return
+    _open_view(client, body, connect_modal(link, user), respond)
+
+
+def _tell(client: WebClient, body: dict[str, Any], respond: Respond, payload: dict[str, Any]) -> None:
+    """Answer a click: through its response_url, or in a modal where there is none (the App Home)."""
+    if body.get("response_url"):
+        send(respond, payload)
+        return
+    modal = notice_modal("connect", payload["text"], "{}")
+    _open_view(client, body, modal, respond)
 
 
 def _running(fix: str, load: str, user: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from bot.views.results import error_message, notice_message, refusal_message
 from services.access import Access, audit_refusal
 from services.bootstrap import Services
 from services.errors import QbsyncError, UserInputError
-from services.oauth_states import sign_actor
+from services.oauth_states import issue_ticket
 from services.quickbooks import QboError
 
 log = logging.getLogger("commands")
@@ -31,15 +31,21 @@ SLACK_ID = re.compile(r"^[A-Z0-9]{2,30}$")
 class Deps:
     services: Services
     access: Access
-    connect_url: str | None = None
-    link_key: str | None = None  # signs the "by" of Connect links shown to one person
+    connect_url: str | None = None  # {QBSYNC_PUBLIC_URL}/qbo/connect: connecting goes through serve
 
     def connect_link(self, actor: str) -> str | None:
-        """The Connect URL for a surface only ``actor`` sees (status, Home): it says who connects."""
-        signed = sign_actor(self.link_key, actor) if self.connect_url else None
-        if not signed:
-            return self.connect_url
-        return f"{self.connect_url}?{urlencode({'by': signed})}"
+        """Where connecting happens, for a surface ``actor`` sees (status, Home). No message carries a
+        usable link: the Connect button asks for one (``connect_ticket_link``) when it is pressed."""
+        return self.connect_url
+
+    def connect_ticket_link(self, actor: str) -> str | None:
+        """A fresh Connect link for ``actor``, an administrator who just pressed Connect QuickBooks
+        (the caller checks): ``/qbo/connect?ticket=…``, single-use, for ten minutes. None when
+        connecting through ``qbsync serve`` is not set up (no ``QBSYNC_PUBLIC_URL``)."""
+        if not self.connect_url:
+            return None
+        ticket = issue_ticket(self.services.engine, actor)
+        return f"{self.connect_url}?{urlencode({'ticket': ticket})}"
 
 
 def actor_of(body: dict[str, Any]) -> tuple[str, str]:

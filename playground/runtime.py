@@ -107,8 +107,25 @@ class Playground:
         self.slack = self._stack.enter_context(slack)
         slack.add_user(USER, real_name=USER_NAME, tz="America/Los_Angeles")
         slack.add_channel(CHANNEL, name=CHANNEL_NAME)
-        self.settings = playground_settings(
-            env.settings, slack_api_url=slack.api_url, bot_token=slack.bot_token, user=USER, channel=CHANNEL
+        holder: dict[str, Any] = {}  # the page's app, made once the port (its own address) is known
+        try:
+            self._server = make_server(
+                self.host, self.port, lambda environ, start: holder["web"](environ, start), threaded=True
+            )
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot listen on {self.host}:{self.port} ({exc.strerror}); try another --port"
+            ) from None
+        self._stack.callback(self._server.server_close)
+        self.port = self._server.server_port
+        self.url = f"http://{self.host}:{self.port}/"
+        self.settings = playground_settings(  # Connect QuickBooks leads to this server's /qbo/connect
+            env.settings,
+            slack_api_url=slack.api_url,
+            bot_token=slack.bot_token,
+            user=USER,
+            channel=CHANNEL,
+            public_url=self.url.rstrip("/"),
         )
         check_settings(self.settings, emulator_url=env.emulator.url, slack_api_url=slack.api_url)
         env.services.settings = self.settings
@@ -117,15 +134,7 @@ class Playground:
         self.app = create_app(self.settings, env.services)
         web = create_web_app(self.app, env.services)
         web.register_blueprint(page_blueprint(self))
-        try:
-            self._server = make_server(self.host, self.port, web, threaded=True)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot listen on {self.host}:{self.port} ({exc.strerror}); try another --port"
-            ) from None
-        self._stack.callback(self._server.server_close)
-        self.port = self._server.server_port
-        self.url = f"http://{self.host}:{self.port}/"
+        holder["web"] = web
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )

@@ -28,11 +28,23 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def playground_settings(base: Settings, *, slack_api_url: str, bot_token: str, user: str, channel: str):
+def playground_settings(
+    base: Settings,
+    *,
+    slack_api_url: str,
+    bot_token: str,
+    user: str,
+    channel: str,
+    public_url: str | None = None,
+):
     """``base`` (the demo's: emulator URLs, a temporary SQLite file) with Slack pointed at the stand-in,
-    a fresh signing secret, and ``user`` allowed every fix."""
+    a fresh signing secret, ``user`` allowed every fix (an administrator), and ``public_url`` (the
+    playground's own loopback address) where Connect QuickBooks leads."""
+    if public_url is not None and not is_loopback(urlsplit(public_url).hostname):
+        raise ConfigurationError("the playground serves on a loopback address only")
     return base.model_copy(
         update={
+            "public_url": public_url,
             "slack_bot_token": SecretStr(bot_token),
             "slack_signing_secret": SecretStr(secrets.token_hex(16)),
             "slack_app_token": None,

@@ -7,6 +7,12 @@ lock on PostgreSQL — no database transaction is held while Intuit answers). Th
 stored, in its own short transaction, before anything else is done with it. When Intuit answers
 ``invalid_grant``, the stored token is read again: if another process stored a newer one meanwhile,
 that one is used (refreshed once if need be) before the connection is declared broken.
+
+qbsync syncs to one QuickBooks company: the realm it was connected to is remembered, also after a
+disconnect. Storing tokens for another realm is refused (``CompanyOffered``) unless an administrator
+asked to switch companies; switching forgets, in the same transaction, every QuickBooks id that
+belonged to the old company (invoice ids of loads, linked customers, mapped charge codes), so those
+loads are sent to the new company on the next sync instead of being read as deleted invoices.
 """
 
 from __future__ import annotations
@@ -21,8 +27,19 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from services.errors import ConfigurationError
-from services.models import ConnectionState, QboConnection, utcnow
+from services.catalogue import company_offered_words, company_switched
+from services.errors import ConfigurationError, UserInputError
+from services.models import (
+    ChargeCode,
+    ChargeCodeState,
+    ConnectionState,
+    Customer,
+    FixAudit,
+    Load,
+    LoadState,
+    QboConnection,
+    utcnow,
+)
 from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
 from services.secrets import TokenCipher
 from services.storage import immediate_transaction, interprocess_lock, retry_busy
@@ -33,6 +50,11 @@ ROW_ID = 1
 REFRESH_LOCK = "qbo-refresh"
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
 _TABLE = QboConnection.__table__  # type: ignore[attr-defined]
+_LOADS = Load.__table__  # type: ignore[attr-defined]
+_CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
+_CODES = ChargeCode.__table__  # type: ignore[attr-defined]
+_AUDIT = FixAudit.__table__  # type: ignore[attr-defined]
+SWITCH_FIX = "switch_company"  # the audit's name for switching companies
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
@@ -56,6 +78,36 @@ class ConnectionStatus:
     @property
     def connected(self) -> bool:
         return self.state is ConnectionState.CONNECTED
+
+
+class CompanyOffered(UserInputError):
+    """Tokens for another QuickBooks company than the one qbsync syncs to: nothing was changed."""
+
+    def __init__(self, known_realm: str, offered_realm: str, connected: bool) -> None:
+        self.known_realm = known_realm
+        self.offered_realm = offered_realm
+        super().__init__(company_offered_words(known_realm, offered_realm, connected))
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """How many QuickBooks ids of the remembered company qbsync holds."""
+
+    loads: int
+    customers: int
+    items: int
+
+
+@dataclass(frozen=True)
+class CompanySwitch:
+    from_realm: str
+    to_realm: str
+    footprint: Footprint
+
+    @property
+    def words(self) -> str:
+        f = self.footprint
+        return company_switched(self.from_realm, self.to_realm, f.loads, f.customers, f.items)
 
 
 class ConnectionService:
@@ -101,8 +153,40 @@ class ConnectionService:
             row["connected_at"],
         )
 
+    def check_company(self, realm_id: str, *, switch: bool = False) -> None:
+        """``CompanyOffered`` when ``realm_id`` is not the company qbsync remembers (connected or not),
+        unless ``switch`` (an administrator asked to switch companies)."""
+        status = self.status()
+        if not switch and status.realm_id and status.realm_id != realm_id:
+            raise CompanyOffered(status.realm_id, realm_id, status.connected)
+
+    def footprint(self) -> Footprint:
+        with self.engine.connect() as conn:
+            return _footprint(conn)
+
+    def last_switch(self) -> str | None:
+        """What the last switch of companies did (its audit line), if there was one."""
+        query = sa.select(_AUDIT.c.detail).where(_AUDIT.c.fix == SWITCH_FIX).order_by(_AUDIT.c.id.desc())
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).scalar()
+
     def store(self, tokens: TokenSet, realm_id: str, actor: str) -> ConnectionStatus:
-        """Save freshly obtained tokens for ``realm_id`` (connect)."""
+        """Save freshly obtained tokens for ``realm_id`` (connect). ``CompanyOffered`` (nothing stored)
+        when qbsync remembers another company."""
+        self._store(tokens, realm_id, actor, switch=False)
+        return self.status()
+
+    def switch(
+        self, tokens: TokenSet, realm_id: str, actor: str
+    ) -> tuple[ConnectionStatus, CompanySwitch | None]:
+        """Save tokens for ``realm_id``, switching companies if it is another one: the old company's
+        QuickBooks ids are forgotten and the switch audited, in the same transaction."""
+        switched = self._store(tokens, realm_id, actor, switch=True)
+        if switched is not None:
+            log.warning("QuickBooks company switched by %s: %s", actor, switched.words)
+        return self.status(), switched
+
+    def _store(self, tokens: TokenSet, realm_id: str, actor: str, *, switch: bool) -> CompanySwitch | None:
         now = self.clock()
         values = {
             "realm_id": realm_id,
@@ -113,12 +197,34 @@ class ConnectionService:
             "updated_at": now,
             **self._token_values(tokens, now),
         }
+        switched = None
         with self._locked_row() as (conn, row):
+            known = row["realm_id"] if row is not None else None
+            if known and known != realm_id:
+                if not switch:
+                    raise CompanyOffered(known, realm_id, row["state"] == ConnectionState.CONNECTED.value)
+                switched = CompanySwitch(known, realm_id, _forget_company(conn, now))
+                conn.execute(
+                    sa.insert(_AUDIT).values(
+                        at=now,
+                        actor=actor[:100],
+                        load_number=None,
+                        fix=SWITCH_FIX,
+                        outcome="applied",
+                        changes={
+                            "realm_id": {"from": known, "to": realm_id},
+                            "loads": switched.footprint.loads,
+                            "customers": switched.footprint.customers,
+                            "items": switched.footprint.items,
+                        },
+                        detail=switched.words[:4000],
+                    )
+                )
             if row is None:
                 conn.execute(sa.insert(_TABLE).values(id=ROW_ID, **values))
             else:
                 conn.execute(sa.update(_TABLE).where(_TABLE.c.id == ROW_ID).values(**values))
-        return self.status()
+        return switched
 
     def forget(self) -> None:
         now = self.clock()
@@ -288,3 +394,49 @@ class ConnectionService:
                 query = query.with_for_update()
             row = conn.execute(query).mappings().first()
             yield conn, row
+
+
+def _footprint(conn: Connection) -> Footprint:
+    def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(table).where(sa.or_(*where))).scalar_one()
+        )
+
+    return Footprint(
+        count(_LOADS, _LOADS.c.qb_invoice_id.is_not(None), _LOADS.c.qb_customer_id.is_not(None)),
+        count(_CUSTOMERS, _CUSTOMERS.c.qb_customer_id.is_not(None)),
+        count(_CODES, _CODES.c.qb_item_id.is_not(None)),
+    )
+
+
+def _forget_company(conn: Connection, now: dt.datetime) -> Footprint:
+    """Forget every QuickBooks id of the old company: those loads sync into the new one as new invoices."""
+    held = _footprint(conn)
+    conn.execute(
+        sa.update(_LOADS)
+        .where(sa.or_(_LOADS.c.qb_invoice_id.is_not(None), _LOADS.c.qb_customer_id.is_not(None)))
+        .values(
+            qb_invoice_id=None,
+            qb_sync_token=None,
+            qb_customer_id=None,
+            synced_customer_id=None,
+            synced_total=None,
+            synced_at=None,
+            state=LoadState.PENDING.value,
+            reasons=[],
+            problem_since=None,
+            sync_generation=_LOADS.c.sync_generation + 1,
+            updated_at=now,
+        )
+    )
+    conn.execute(
+        sa.update(_CUSTOMERS)
+        .where(_CUSTOMERS.c.qb_customer_id.is_not(None))
+        .values(qb_customer_id=None, updated_at=now)
+    )
+    conn.execute(
+        sa.update(_CODES)
+        .where(_CODES.c.qb_item_id.is_not(None))
+        .values(qb_item_id=None, sync_state=ChargeCodeState.UNSYNCED.value, sync_detail=None, updated_at=now)
+    )
+    return held

@@ -254,6 +254,25 @@ class OAuthState(SQLModel, table=True):
     created_at: dt.datetime = _when(nullable=False, default=utcnow)
     expires_at: dt.datetime = _when(nullable=False, index=True)
     used_at: dt.datetime | None = _when(nullable=True)
+    # SHA-256 of the random cookie set in the browser that started the connection (``/qbo`` path).
+    browser_digest: str | None = Field(default=None, max_length=64)
+    # Asked for with ``qbsync connect --switch-company``: the callback may connect another company.
+    switch_company: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class ConnectTicket(SQLModel, table=True):
+    """A single-use, ten-minute ticket that opens ``GET /qbo/connect``: made when a Slack administrator
+    presses Connect QuickBooks (``actor`` is ``slack:T:U``) or by ``qbsync connect`` (``cli``).
+    Stored as a SHA-256 digest."""
+
+    __tablename__ = "connect_ticket"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    actor: str = Field(max_length=100)
+    created_at: dt.datetime = _when(nullable=False, default=utcnow)
+    expires_at: dt.datetime = _when(nullable=False, index=True)
+    used_at: dt.datetime | None = _when(nullable=True)
+    switch_company: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class DigestPost(SQLModel, table=True):

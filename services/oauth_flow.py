@@ -3,7 +3,9 @@ elsewhere (Intuit's OAuth Playground). Used by the CLI, and by the web callback 
 
 Both paths check that tokens can be stored (``QBSYNC_SECRET_KEY``) before spending the single-use
 code or the rotating refresh token, and read the company's name with the new access token before
-storing it, which proves the tokens open that company.
+storing it, which proves the tokens open that company. Both refuse another QuickBooks company than the
+one qbsync remembers before anything is spent (``CompanyOffered``), unless ``switch`` says an
+administrator asked to switch companies.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from services.connection import ConnectionStatus
+from services.connection import CompanySwitch, ConnectionStatus
 from services.errors import ConfigurationError, UserInputError
 from services.quickbooks import Kind, NotConnected, QboError, QuickBooksApi, RetryPolicy
 
@@ -30,6 +32,7 @@ _REALM = re.compile(r"[0-9]{1,32}")
 class Connected:
     status: ConnectionStatus
     company_name: str | None
+    switched: CompanySwitch | None = None
 
 
 def new_state() -> str:
@@ -53,30 +56,49 @@ def require_key(svc: Services) -> None:
         )
 
 
-def connect_with_refresh_token(svc: Services, realm_id: str, refresh_token: str, actor: str) -> Connected:
+def connect_with_refresh_token(
+    svc: Services, realm_id: str, refresh_token: str, actor: str, *, switch: bool = False
+) -> Connected:
     """Use the token once (Intuit rotates it), check that it opens ``realm_id``, then store the result.
-    ``NotConnected`` when Intuit refuses the token; ``UserInputError`` when it opens another company."""
+    ``NotConnected`` when Intuit refuses the token; ``UserInputError`` when it opens another company;
+    ``CompanyOffered`` (the token unused) when ``realm_id`` is not qbsync's company and not ``switch``."""
     realm_id = check_realm_id(realm_id)
     refresh_token = (refresh_token or "").strip()
     if not refresh_token:
         raise UserInputError("the refresh token is empty")
     require_key(svc)
+    svc.connection.check_company(realm_id, switch=switch)
     tokens = svc.auth.refresh(refresh_token)
     name = company_name(svc, realm_id, tokens.access_token)
-    return Connected(svc.connection.store(tokens, realm_id, actor), name)
+    return _stored(svc, tokens, realm_id, actor, switch, name)
 
 
 def complete_authorization(
-    svc: Services, *, code: str, realm_id: str, actor: str, redirect_uri: str | None = None
+    svc: Services,
+    *,
+    code: str,
+    realm_id: str,
+    actor: str,
+    redirect_uri: str | None = None,
+    switch: bool = False,
 ) -> Connected:
-    """Exchange the single-use authorization code and store the tokens."""
+    """Exchange the single-use authorization code and store the tokens (``CompanyOffered``, the code
+    unused, for another company than qbsync's unless ``switch``)."""
     realm_id = check_realm_id(realm_id)
     if not code:
         raise UserInputError("the authorization answer has no code")
     require_key(svc)
+    svc.connection.check_company(realm_id, switch=switch)
     tokens = svc.auth.exchange_code(code, realm_id, redirect_uri=redirect_uri)
-    status = svc.connection.store(tokens, realm_id, actor)
-    return Connected(status, company_name(svc, realm_id, None))
+    connected = _stored(svc, tokens, realm_id, actor, switch, None)
+    return Connected(connected.status, company_name(svc, realm_id, None), connected.switched)
+
+
+def _stored(svc: Services, tokens, realm_id: str, actor: str, switch: bool, name: str | None) -> Connected:
+    if switch:
+        status, switched = svc.connection.switch(tokens, realm_id, actor)
+        return Connected(status, name, switched)
+    return Connected(svc.connection.store(tokens, realm_id, actor), name)
 
 
 def company_name(svc: Services, realm_id: str, access_token: str | None) -> str | None:

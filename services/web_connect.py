@@ -1,9 +1,15 @@
-"""Connecting QuickBooks in the browser through ``qbsync serve``: ``GET /qbo/connect`` starts it
-(a stored, single-use state), ``GET /qbo/callback`` finishes it (state, Intuit's answer, the code
-exchanged, the company confirmed with the new access token before anything is stored).
+"""Connecting QuickBooks in the browser through ``qbsync serve``.
+
+``GET /qbo/connect?ticket=…`` starts it: only with a single-use, ten-minute Connect ticket made for a
+Slack administrator (when they press Connect QuickBooks) or for ``qbsync connect``. Spending the
+ticket issues a stored, single-use state bound to this browser (the digest of a random cookie value
+the route sets) and redirects to Intuit. ``GET /qbo/callback`` finishes it: the state, the same
+browser (its cookie), an administrator (or the CLI) behind it, Intuit's answer, the same QuickBooks
+company as the one qbsync remembers (unless the ticket asked to switch), then the code exchanged and
+the company confirmed with the new access token before anything is stored.
 
 Every refusal is a ``ConnectRefused`` with the words of the page a person sees and its HTTP status;
-nothing in it carries a token or a code."""
+nothing in it carries a token or a code, and nothing is changed."""
 
 from __future__ import annotations
 
@@ -11,9 +17,25 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from services.access import Access
+from services.catalogue import (
+    CONNECT_HOW,
+    CONNECT_NOT_ADMIN,
+    CONNECT_OTHER_BROWSER,
+    CONNECT_TICKET_WORDS,
+)
+from services.connection import CompanyOffered, CompanySwitch
 from services.errors import ConfigurationError, UserInputError
 from services.oauth_flow import check_realm_id, company_name
-from services.oauth_states import StateRefused, issue, spend, verify_actor
+from services.oauth_states import (
+    StateRefused,
+    TicketRefused,
+    browser_secret,
+    is_cli,
+    issue,
+    spend,
+    spend_ticket,
+)
 from services.problems import list_problems
 from services.quickbooks import NotConnected, QboError
 
@@ -23,8 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEB_ACTOR = "web"  # a browser connection whose Connect link did not say who
-START_AGAIN = "Start again from the Connect button in Slack (or open /qbo/connect)."
+START_AGAIN = f"Start again: {CONNECT_HOW[0].lower()}{CONNECT_HOW[1:]}"
 
 
 class ConnectRefused(Exception):
@@ -40,10 +61,22 @@ class WebConnected:
     company: str
     realm_id: str
     actor: str
+    switched: CompanySwitch | None = None
 
 
-def _key(svc: Services) -> str | None:
-    return svc.settings.secret_key.get_secret_value() if svc.settings.secret_key else None
+@dataclass(frozen=True)
+class Started:
+    authorize_url: str
+    browser: str  # the cookie value that binds the connection to this browser
+
+
+def may_connect(svc: Services, actor: str | None) -> bool:
+    """The CLI, or a Slack administrator (``QBSYNC_ADMINS``, read now: a removed admin cannot)."""
+    if is_cli(actor):
+        return True
+    if not actor or not actor.startswith("slack:"):
+        return False
+    return Access.from_settings(svc.settings).is_admin(actor.rsplit(":", 1)[-1])
 
 
 def _redirect_uri(svc: Services) -> str:
@@ -75,18 +108,26 @@ def _configured(svc: Services) -> None:
         )
 
 
-def start(svc: Services, signed_by: str | None = None) -> str:
-    """Intuit's authorize URL (accounting scope) with a fresh stored state."""
+def start(svc: Services, ticket: str | None) -> Started:
+    """Spend ``ticket``; Intuit's authorize URL (accounting scope) with a fresh state bound to the
+    browser that gets ``Started.browser`` as its cookie."""
     _configured(svc)
     redirect_uri = _redirect_uri(svc)
-    actor = verify_actor(_key(svc), signed_by)
-    if signed_by and actor is None:
-        log.warning("a Connect link carried a 'by' that is not signed by this app; ignored")
-    state = issue(svc.engine, actor)
     try:
-        return svc.auth.authorization_url(state, redirect_uri=redirect_uri)
+        spent = spend_ticket(svc.engine, ticket)
+    except TicketRefused as exc:
+        log.warning("GET /qbo/connect refused: %s ticket", "no" if not ticket else exc.why)
+        raise ConnectRefused("Not connected", f"{CONNECT_TICKET_WORDS[exc.why]} {CONNECT_HOW}", 403) from None
+    if not may_connect(svc, spent.actor):
+        log.warning("GET /qbo/connect refused: the ticket's %s is not an administrator", spent.actor)
+        raise ConnectRefused("Not connected", f"{CONNECT_NOT_ADMIN} {CONNECT_HOW}", 403)
+    browser = browser_secret()
+    state = issue(svc.engine, spent.actor, browser=browser, switch_company=spent.switch_company)
+    try:
+        url = svc.auth.authorization_url(state, redirect_uri=redirect_uri)
     except (QboError, ConfigurationError) as exc:
         raise ConnectRefused("Intuit could not be reached", f"{exc}. Try again in a moment.", 502) from None
+    return Started(url, browser)
 
 
 STATE_WORDS = {
@@ -96,13 +137,21 @@ STATE_WORDS = {
 }
 
 
-def finish(svc: Services, params: dict[str, str]) -> WebConnected:
-    """Check Intuit's answer, exchange the code, confirm the company, store the tokens."""
+def finish(svc: Services, params: dict[str, str], browser: str | None) -> WebConnected:
+    """Check the state, the browser (``browser``: its cookie value) and who started it, then Intuit's
+    answer and the company; exchange the code, confirm the company, store the tokens."""
     try:
         spent = spend(svc.engine, params.get("state"))
     except StateRefused as exc:
         log.warning("QuickBooks callback refused: %s state", exc.why)
         raise ConnectRefused("Not connected", f"{STATE_WORDS[exc.why]} {START_AGAIN}") from None
+    if not spent.same_browser(browser):
+        log.warning("QuickBooks callback refused: started in another browser")
+        raise ConnectRefused("Not connected", f"{CONNECT_OTHER_BROWSER} {START_AGAIN}", 403)
+    actor = spent.requested_by
+    if not may_connect(svc, actor):
+        log.warning("QuickBooks callback refused: %s is not an administrator", actor)
+        raise ConnectRefused("Not connected", f"{CONNECT_NOT_ADMIN} {START_AGAIN}", 403)
     error = params.get("error")
     if error:
         words = (
@@ -120,7 +169,11 @@ def finish(svc: Services, params: dict[str, str]) -> WebConnected:
     code = params.get("code") or ""
     if not code or len(code) > 1000:
         raise ConnectRefused("Not connected", f"Intuit's answer has no authorization code. {START_AGAIN}")
-    actor = spent.requested_by or WEB_ACTOR
+    try:
+        svc.connection.check_company(realm_id, switch=spent.switch_company)
+    except CompanyOffered as exc:
+        log.warning("QuickBooks callback refused: company %s offered, %s kept", realm_id, exc.known_realm)
+        raise ConnectRefused("Not connected", str(exc), 409) from None
     try:
         tokens = svc.auth.exchange_code(code, realm_id, redirect_uri=redirect_uri)
         name = company_name(svc, realm_id, tokens.access_token)
@@ -140,9 +193,16 @@ def finish(svc: Services, params: dict[str, str]) -> WebConnected:
         raise ConnectRefused(
             "Intuit could not be reached", f"{exc.message}. Nothing was stored; try again.", 502
         ) from None
-    svc.connection.store(tokens, realm_id, actor)
+    switched = None
+    try:
+        if spent.switch_company:
+            _status, switched = svc.connection.switch(tokens, realm_id, actor)
+        else:
+            svc.connection.store(tokens, realm_id, actor)
+    except CompanyOffered as exc:  # another connection was stored meanwhile
+        raise ConnectRefused("Not connected", str(exc), 409) from None
     log.info("QuickBooks connected in the browser to realm %s by %s", realm_id, actor)
-    return WebConnected(name or f"company {realm_id}", realm_id, actor)
+    return WebConnected(name or f"company {realm_id}", realm_id, actor, switched)
 
 
 def blocked_by_connection(svc: Services) -> list[str]:

@@ -14,14 +14,15 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from sqlmodel import Session
 
 from cli.main import qbsync
-from services.models import ConnectionState, QboConnection
+from services.models import ConnectionState, FixAudit, Load, QboConnection
 from services.quickbooks import NotConnected
 from tests.builders import load as a_load
-from tests.builders import qb_company, tms
+from tests.builders import qb_company, qb_invoices, tms
 
 COMPANY_NAME = "Emulated Trucking Co"
 
@@ -181,7 +182,99 @@ def test_a_token_of_another_company_is_refused_and_nothing_is_stored(env, connec
     message = refused(
         run("connect", "--realm-id", "934145305029855", "--refresh-token", typo["refresh_token"]), 2
     )
-    assert "does not open QuickBooks company 934145305029855" in message
+    assert message == (
+        f"qbsync: qbsync is connected to QuickBooks company {emu.realm_id}; company 934145305029855 was "
+        "offered. Nothing was changed. To switch companies, an administrator runs "
+        "`qbsync connect --switch-company`."
+    ), "another company than the connected one: refused before the token is used"
+    switching = run(
+        "connect",
+        "--switch-company",
+        "--realm-id",
+        "934145305029855",
+        "--refresh-token",
+        typo["refresh_token"],
+    )
+    assert switching.exit_code == 2 and "does not open QuickBooks company 934145305029855" in switching.stderr
+    assert connected.connection.status() == before
+
+
+NEW_COMPANY = "4620816365256711"
+
+
+def test_another_company_is_refused_while_disconnected_and_the_token_is_not_spent(env, connected, emu):
+    ok(run("disconnect"))
+    before = connected.connection.status()
+    other = emu.issue_tokens(realm_id=NEW_COMPANY)
+    message = refused(run("connect", "--realm-id", NEW_COMPANY, "--refresh-token", other["refresh_token"]), 2)
+    assert f"syncs to QuickBooks company {emu.realm_id} (disconnected now)" in message
+    assert f"company {NEW_COMPANY} was offered" in message and "--switch-company" in message
+    assert connected.connection.status() == before
+    assert still_usable(connected, other["refresh_token"]), "refused before the token was used"
+
+
+def test_switch_company_says_what_happens_then_forgets_the_old_company_and_syncs_into_the_new(
+    env, connected, emu, engine
+):
+    qb_company(connected.api)
+    tms(engine, [a_load("S-1"), a_load("S-2")])
+    assert [r.state for r in connected.sync.sync_many(["S-1", "S-2"], trigger="test")] == ["synced"] * 2
+    held = connected.connection.footprint()
+    assert (held.loads, held.customers, held.items) == (2, 1, 2)
+    other = emu.issue_tokens(realm_id=NEW_COMPANY)
+
+    out = ok(
+        run(
+            "connect",
+            "--switch-company",
+            "--realm-id",
+            NEW_COMPANY,
+            "--refresh-token",
+            other["refresh_token"],
+        )
+    ).splitlines()
+    assert out[0].startswith(
+        f"Switching from QuickBooks company {emu.realm_id}: if another company is chosen"
+    )
+    assert "the invoice ids of 2 loads, 1 linked customer and 2 mapped charge codes" in out[0]
+    assert out[1].startswith("Connected to QuickBooks company") and NEW_COMPANY in out[1]
+    assert out[2] == (
+        f"Switched from QuickBooks company {emu.realm_id} to {NEW_COMPANY}: forgot the QuickBooks ids of "
+        "2 loads, 1 customer and 2 charge codes; those loads are sent to the new company on the next sync."
+    )
+    with engine.connect() as conn:
+        loads = conn.execute(sa.select(Load.qb_invoice_id, Load.state).order_by(Load.load_number)).all()
+        audit = conn.execute(sa.select(FixAudit.fix, FixAudit.outcome, FixAudit.changes)).one()
+    assert [tuple(row) for row in loads] == [(None, "pending")] * 2
+    assert audit[:2] == ("switch_company", "applied")
+    assert audit[2]["realm_id"] == {"from": emu.realm_id, "to": NEW_COMPANY} and audit[2]["loads"] == 2
+
+    qb_company(connected.api)  # the new company has the customers and items too
+    synced = json.loads(ok(run("sync", "--all", "--json")))
+    results = synced["results"] if isinstance(synced, dict) else synced
+    assert {r["state"] for r in results} == {"synced"}, "not read as deleted invoices"
+    assert "qb_invoice_deleted" not in json.dumps(synced)
+    assert connected.connection.status().realm_id == NEW_COMPANY
+    assert sorted(i["DocNumber"] for i in qb_invoices(connected.api)) == ["S-1", "S-2"], "in the new company"
+
+
+def test_switch_company_to_the_same_company_forgets_nothing(env, connected, emu, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load("S-1")])
+    connected.sync.sync_load("S-1", trigger="test")
+    same = emu.issue_tokens()
+    out = ok(
+        run(
+            "connect",
+            "--switch-company",
+            "--realm-id",
+            emu.realm_id,
+            "--refresh-token",
+            same["refresh_token"],
+        )
+    )
+    assert "Switched" not in out and "Choosing company" in out
+    assert connected.sync.current_result("S-1").state == "synced"
 
 
 def test_without_a_secret_key_nothing_is_stored_and_the_token_is_not_spent(env, svc, emu, monkeypatch):

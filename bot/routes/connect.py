@@ -1,5 +1,10 @@
 """``GET /qbo/connect`` and ``GET /qbo/callback``: connecting QuickBooks in the browser.
 
+``/qbo/connect`` opens only with a Connect ticket (``?ticket=…``, single-use, made for an
+administrator or ``qbsync connect``); it sets the cookie that binds the connection to this browser
+(``Secure``, ``HttpOnly``, ``SameSite=Lax``, ``Path=/qbo``, ten minutes) and redirects to Intuit. The
+callback accepts Intuit's answer only in the browser holding that cookie, and clears it.
+
 The pages are built from ``bot/templates/page.html`` with autoescaping; they never show a token or a
 code. After a connection the answer leaves first; then a thread posts "QuickBooks connected to … by …"
 to the digest channel (when one is set) and retries every load that only waited for the connection."""
@@ -15,12 +20,15 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.views.connection import connected_message
+from services.oauth_states import LIFETIME
 from services.web_connect import ConnectRefused, WebConnected, finish, retry_blocked, start
 
 log = logging.getLogger(__name__)
 
 _pages = Environment(loader=PackageLoader("bot", "templates"), autoescape=True)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+BROWSER_COOKIE = "qbsync_connect"
+COOKIE_PATH = "/qbo"
 
 
 def page(status: int, *, ok: bool, heading: str, message: str) -> Response:
@@ -36,29 +44,45 @@ def register(web: Flask, slack_app: App, services) -> None:
     @web.get("/qbo/connect")
     def qbo_connect() -> Response:
         try:
-            url = start(services, request.args.get("by"))
+            started = start(services, request.args.get("ticket"))
         except ConnectRefused as exc:
             return refused(exc)
-        answer = redirect(url, 302)
+        answer = redirect(started.authorize_url, 302)
         answer.headers.update(NO_STORE)
+        answer.set_cookie(
+            BROWSER_COOKIE,
+            started.browser,
+            max_age=int(LIFETIME.total_seconds()),
+            path=COOKIE_PATH,
+            secure=True,
+            httponly=True,
+            samesite="Lax",
+        )
         return answer
 
     @web.get("/qbo/callback")
     def qbo_callback() -> Response:
         params = {key: request.args.get(key, "") for key in ("state", "code", "realmId", "error")}
         try:
-            connected = finish(services, params)
+            connected = finish(services, params, request.cookies.get(BROWSER_COOKIE))
         except ConnectRefused as exc:
-            return refused(exc)
+            return _forget_browser(refused(exc))
+        said = "qbsync can now sync invoices to this QuickBooks company."
+        if connected.switched is not None:
+            said = connected.switched.words
         answer = page(
             200,
             ok=True,
             heading=f"Connected to {connected.company}",
-            message="qbsync can now sync invoices to this QuickBooks company. "
-            "Invoices that waited for the connection are being sent now.",
+            message=f"{said} Invoices that waited for the connection are being sent now.",
         )
         answer.call_on_close(lambda: _after_connect(slack_app, services, connected))
-        return answer
+        return _forget_browser(answer)
+
+
+def _forget_browser(answer: Response) -> Response:
+    answer.delete_cookie(BROWSER_COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite="Lax")
+    return answer
 
 
 def _after_connect(slack_app: App, services, connected: WebConnected) -> None:
@@ -75,7 +99,12 @@ def _announce_and_retry(slack_app: App, services, connected: WebConnected) -> No
     if channel:
         try:
             slack_app.client.chat_postMessage(
-                channel=channel, **connected_message(connected.company, connected.actor)
+                channel=channel,
+                **connected_message(
+                    connected.company,
+                    connected.actor,
+                    switched=connected.switched.words if connected.switched else None,
+                ),
             )
         except SlackApiError as exc:
             log.warning("could not post the connection to %s: %s", channel, exc.response.get("error"))

@@ -11,16 +11,14 @@ from bot.views.blocks import Block, actions, button, escape, message, section
 from bot.views.diagnosis import _who, fix_button
 from services.catalogue import DISCONNECT, connection_words
 
-WEB_ACTOR_WORDS = "someone in the browser (the Connect link did not say who)"
 
-
-def who(actor: str | None) -> str:
-    return WEB_ACTOR_WORDS if actor in (None, "", "web") else _who(actor)
-
-
-def connected_message(company: str, actor: str | None) -> dict[str, Any]:
-    text = f"QuickBooks connected to {escape(company)} by {who(actor)}"
-    return message(text, [section(f"🟢 {text}.", block_id="connected")])
+def connected_message(company: str, actor: str, switched: str | None = None) -> dict[str, Any]:
+    """Posted after a connection: the company, and the administrator who connected it (a mention; a
+    connection is only ever started by an administrator or ``qbsync connect``). ``switched`` says what
+    switching companies did, when it did."""
+    text = f"QuickBooks connected to {escape(company)} by {_who(actor)}"
+    said = f"🟢 {text}." + (f" {escape(switched)}" if switched else "")
+    return message(text, [section(said, block_id="connected")])
 
 
 def disconnected_message(realm_id: str | None, actor: str, revoked: bool) -> dict[str, Any]:
@@ -47,8 +45,9 @@ def disconnect_question(realm_id: str | None) -> dict[str, Any]:
     return message(text, blocks, response_type="ephemeral")
 
 
-def not_connected_banner(state: str, connect_url: str | None) -> list[Block]:
-    """A section saying QuickBooks is not connected (or disconnected), with the Connect button."""
+def not_connected_banner(state: str, connect_url: str | None = None) -> list[Block]:
+    """A section saying QuickBooks is not connected (or disconnected), with the Connect button (an
+    action button: the link is made when an administrator presses it)."""
     words = connection_words(state)
     return [
         section(

@@ -31,15 +31,17 @@ ICONS = {"synced": "✅", "problem": "⚠️", "pending": "⏳", "not_found": "�
 
 
 def fix_button(fix: str, load_number: str, *, primary: bool = False, connect_url: str | None = None) -> Block:
+    """A fix's button (``fix.<code>``). Connect QuickBooks is an action button like the others, never a
+    link: its link is made when an administrator presses it, for them only (``connect_url`` is not
+    put in any message)."""
     words = FIX.get(fix)
     style = "danger" if words and words.danger else ("primary" if primary else None)
-    url = connect_url if fix == "connect" else None
+    value = fix if fix == "connect" and not load_number else load_number
     return button(
         fix_label(fix),
         ids.fix_action(fix),
-        load_number,
+        value,
         style=style,
-        url=url,
         confirm=confirm_text(fix, load_number),
     )
 

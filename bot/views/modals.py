@@ -13,6 +13,8 @@ from bot.views.blocks import (
     PRIVATE_METADATA,
     VIEW_BLOCKS,
     Block,
+    actions,
+    button,
     check_surface,
     context,
     cut,
@@ -21,7 +23,7 @@ from bot.views.blocks import (
     plain,
     section,
 )
-from services.catalogue import fix_label
+from services.catalogue import CONNECT_CONTINUE, CONNECT_LINK_WORDS, CONNECT_MODAL_TITLE, fix_label
 
 DOC_NUMBER_MAX = 21
 DISMISS_REASON_MAX = 200
@@ -63,6 +65,25 @@ def loading_modal(fix: str, load_number: str, meta: str) -> dict[str, Any]:
 
 def notice_modal(fix: str, text: str, meta: str) -> dict[str, Any]:
     return _modal(fix, [section(escape(text), block_id=ids.NOTICE)], meta, None)
+
+
+def connect_modal(link: str, user: str) -> dict[str, Any]:
+    """An administrator's Connect link, shown only to them after they pressed Connect QuickBooks: one
+    link button to ``/qbo/connect?ticket=…`` (single-use, ten minutes)."""
+    blocks = [
+        section(CONNECT_LINK_WORDS.format(who=f"<@{escape(user)}>"), block_id=ids.CONNECT_BLOCK),
+        actions(
+            [button(CONNECT_CONTINUE, ids.CONNECT_CONTINUE, "continue", style="primary", url=link)],
+            block_id=ids.CONNECT_CONTINUE,
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.CONNECT_VIEW,
+        "title": plain(CONNECT_MODAL_TITLE, MODAL_TITLE),
+        "close": plain("Close", MODAL_TITLE),
+        "blocks": check_surface(blocks, VIEW_BLOCKS),
+    }
 
 
 def _select(action_id: str, options: list[Any], placeholder: str) -> dict[str, Any]:

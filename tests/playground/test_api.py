@@ -4,6 +4,7 @@ its assets are local; and the playground can reach nothing but its own stand-ins
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -238,3 +239,29 @@ def test_a_diagnose_button_in_the_app_home_opens_the_diagnosis_in_a_modal(playgr
     assert button["value"] in str(modal["blocks"]), "the modal is filled with the load's diagnosis"
     assert post(playground, "api/close", {})["ok"]
     wait_for(lambda: playground.modal() is None, what="the modal to close")
+
+
+def test_connect_quickbooks_opens_a_single_use_link_that_connects_through_the_playground(playground):
+    services = playground.env.services
+    realm = services.connection.status().realm_id
+    services.connection.disconnect()
+    before = len(state(playground)["messages"])
+    post(playground, "api/command", {"text": "status"})
+    message = newest(playground, "qbsync status", before)
+    connect = button(message, "fix.connect")
+    assert connect["value"] and "data-url" not in message["html"], "no link in the message"
+    post(playground, "api/action", {"surface": "message", "ts": message["key"], **connect})
+    modal = wait_for(lambda: (s := state(playground))["modal"] and s["modal"], what="the connect modal")
+    assert "Continue to QuickBooks" in modal["html"] and "works once, for 10 minutes" in modal["html"]
+    link = html.unescape(re.search(r'data-url="([^"]+)"', modal["html"]).group(1))
+    assert link.startswith(playground.url + "qbo/connect?ticket=")
+    opened = requests.get(link, allow_redirects=False, timeout=5)
+    assert opened.status_code == 302, opened.text
+    cookie = opened.headers["Set-Cookie"].split(";", 1)[0].partition("=")[2]
+    consent = requests.get(opened.headers["Location"], allow_redirects=False, timeout=5)
+    done = requests.get(consent.headers["Location"], cookies={"qbsync_connect": cookie}, timeout=10)
+    assert done.status_code == 200 and "Connected to" in done.text, done.text
+    assert requests.get(link, allow_redirects=False, timeout=5).status_code == 403, "used once"
+    post(playground, "api/close", {})
+    status = services.connection.status()
+    assert status.connected and status.realm_id == realm

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -21,7 +22,7 @@ from services.tms_events import signature
 from tests.builders import load as a_load
 from tests.builders import tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, text_of, wait_for
-from tests.slack.test_connect_web import authorize, seed_company
+from tests.slack.test_connect_web import authorize, in_browser, seed_company, start
 from tests.slack.test_serve import QBSYNC, free_port
 
 pytestmark = pytest.mark.reliability
@@ -94,8 +95,8 @@ def test_serve_leaves_no_token_in_the_database_the_logs_or_slack(env, slack, emu
                 return False
 
         wait_for(healthy, timeout=20, what="qbsync serve to start")
-        connect = requests.get(f"{url}/qbo/connect", allow_redirects=False, timeout=5)
-        assert requests.get(authorize(connect.headers["Location"]), timeout=10).status_code == 200
+        web = SimpleNamespace(url=url, services=svc)  # connected as `qbsync connect` does it: a CLI ticket
+        assert in_browser(authorize(start(web, actor="cli"))).status_code == 200
         command("retry K-1")
         said("*K-1* synced")
         emu.expire_tokens()  # the next command refreshes inside serve

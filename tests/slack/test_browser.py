@@ -1,6 +1,8 @@
 """Connecting QuickBooks in a real headless browser: Debian's chromium through chromedriver, driven by
-Selenium, from ``/qbo/connect`` through the emulator's authorize page and back to "Connected to …";
-then the database holds only encrypted tokens. A forged state and a reused code show the error page.
+Selenium, from an administrator's single-use ``/qbo/connect?ticket=…`` link through the emulator's
+authorize page and back to "Connected to …" (the browser keeps the ``Secure`` cookie on 127.0.0.1 and
+sends it with the callback); then the database holds only encrypted tokens. A forged state, a reused
+answer, an answer replayed with a state of another browser and a used link show the error page.
 
 Screenshots go to ``$QBSYNC_SCREENSHOTS`` (the README's are made with
 ``QBSYNC_SCREENSHOTS=docs/screenshots``), else to the test's temporary folder. Without chromium the
@@ -16,9 +18,10 @@ import pytest
 import requests
 
 from services.models import ConnectionState
+from services.oauth_states import issue_ticket
 from tests.builders import load as a_load
 from tests.builders import tms
-from tests.slack.conftest import wait_for
+from tests.slack.conftest import ADMIN, TEAM, wait_for
 from tests.slack.test_connect_web import (
     assert_no_token_in,
     database_bytes,
@@ -72,6 +75,13 @@ def shots(tmp_path) -> Path:
     return folder
 
 
+def ticket_link(web) -> str:
+    """The link the Connect modal shows an administrator (made when they press Connect QuickBooks)."""
+    return f"{web.url}/qbo/connect?" + urlencode(
+        {"ticket": issue_ticket(web.services.engine, f"slack:{TEAM}:{ADMIN}")}
+    )
+
+
 def heading(driver) -> str:
     from selenium.webdriver.common.by import By
 
@@ -84,7 +94,8 @@ def test_connect_in_the_browser(browser, make_web, engine, emu, shots, qbsync_lo
     tms(engine, [a_load("L-1")])
     web.services.sync.sync_load("L-1", trigger="test")
 
-    browser.get(f"{web.url}/qbo/connect")
+    link = ticket_link(web)
+    browser.get(link)
     assert heading(browser) == "Connected to Harbor Line Drayage"
     assert urlparse(browser.current_url).path == "/qbo/callback"
     browser.save_screenshot(str(shots / "connected.png"))
@@ -97,6 +108,10 @@ def test_connect_in_the_browser(browser, make_web, engine, emu, shots, qbsync_lo
     assert_no_token_in(tokens, database_bytes(web), logs, browser.page_source, str(dict(row)))
     wait_for(lambda: web.services.sync.current_result("L-1").state == "synced", what="L-1 retried")
 
+    browser.get(link)  # the link works once
+    assert heading(browser) == "Not connected" and "already used" in browser.page_source
+    assert "Connect QuickBooks in Slack" in browser.page_source
+
 
 def test_a_forged_state_and_a_reused_code_show_the_error_page(browser, make_web, engine, emu, shots):
     web = make_web()
@@ -105,17 +120,17 @@ def test_a_forged_state_and_a_reused_code_show_the_error_page(browser, make_web,
     assert "not one qbsync started" in browser.page_source
     browser.save_screenshot(str(shots / "not-connected.png"))
 
-    browser.get(f"{web.url}/qbo/connect")
+    browser.get(ticket_link(web))
     assert heading(browser).startswith("Connected to")
     callback = browser.current_url
     before = stored(engine)
     browser.refresh()  # the same answer again
     assert heading(browser) == "Not connected" and "already used" in browser.page_source
 
-    answer = requests.get(f"{web.url}/qbo/connect", allow_redirects=False, timeout=5)
+    answer = requests.get(ticket_link(web), allow_redirects=False, timeout=5)  # another browser's state
     fresh = parse_qs(urlparse(answer.headers["Location"]).query)["state"][0]
     query = {k: v[0] for k, v in parse_qs(urlparse(callback).query).items()}
     browser.get(f"{web.url}/qbo/callback?" + urlencode({**query, "state": fresh}))
     assert heading(browser) == "Not connected"
-    assert "already used or has expired" in browser.page_source
+    assert "started in another browser" in browser.page_source
     assert stored(engine) == before, "the stored connection is left as it was"

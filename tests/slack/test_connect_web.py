@@ -1,7 +1,9 @@
-"""Connecting QuickBooks through ``qbsync serve`` without a browser: ``GET /qbo/connect`` and
+"""Connecting QuickBooks through ``qbsync serve`` without a browser: ``GET /qbo/connect?ticket=…`` and
 ``GET /qbo/callback`` driven with requests against the Intuit OAuth emulator — states (unknown, used,
 expired), access denied, a code used twice, the company confirmed, the digest channel told, blocked
-loads retried, and no token anywhere but encrypted in the database."""
+loads retried, and no token anywhere but encrypted in the database. The callback is sent with the
+cookie ``/qbo/connect`` set, as the browser that started it would (``requests`` keeps a ``Secure``
+cookie off http://127.0.0.1; a browser on localhost does not)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import qbsync
-from services.models import ConnectionState, OAuthState, QboConnection, utcnow
-from services.oauth_states import digest, issue, sign_actor
+from services.models import ConnectionState, ConnectTicket, OAuthState, QboConnection, utcnow
+from services.oauth_states import digest, issue, issue_ticket
 from tests.builders import CHARGE_CODES, CUSTOMERS, tms
 from tests.builders import load as a_load
 from tests.slack.conftest import ADMIN, TEAM, wait_for
@@ -31,13 +33,28 @@ def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
 
-def start(web, by: str | None = None) -> str:
-    """``GET /qbo/connect``: the authorize URL it redirects to."""
+COOKIE = "qbsync_connect"
+_browser: dict[str, str] = {}  # state -> the cookie of the browser that started it
+
+
+def start(web, actor: str = f"slack:{TEAM}:{ADMIN}") -> str:
+    """``GET /qbo/connect`` with a fresh ticket made for ``actor`` (an administrator pressed Connect):
+    the authorize URL it redirects to. The browser's cookie is kept for its callback."""
+    ticket = issue_ticket(web.services.engine, actor)
     answer = requests.get(
-        f"{web.url}/qbo/connect", params={"by": by} if by else None, allow_redirects=False, timeout=5
+        f"{web.url}/qbo/connect", params={"ticket": ticket}, allow_redirects=False, timeout=5
     )
     assert answer.status_code == 302, answer.text
+    cookie = answer.headers["Set-Cookie"].split(";", 1)[0].partition("=")
+    assert cookie[0] == COOKIE and cookie[2]
+    _browser[query_of(answer.headers["Location"])["state"]] = cookie[2]
     return answer.headers["Location"]
+
+
+def in_browser(url: str, **kwargs) -> requests.Response:
+    """``GET`` a callback URL in the browser that started it (its cookie sent)."""
+    cookie = _browser.get(query_of(url).get("state", ""))
+    return requests.get(url, cookies={COOKIE: cookie} if cookie else None, timeout=5, **kwargs)
 
 
 def authorize(url: str) -> str:
@@ -109,8 +126,7 @@ def test_the_round_trip_connects_tells_the_channel_and_retries_blocked_loads(
     web.services.sync.sync_many(["L-1", "L-2"], trigger="test")
     assert [r.code for r in web.services.sync.current_result("L-1").reasons] == ["qb_not_connected"]
 
-    by = sign_actor(web.services.settings.secret_key.get_secret_value(), f"slack:{TEAM}:{ADMIN}")
-    answer = requests.get(authorize(start(web, by)), timeout=5)
+    answer = in_browser(authorize(start(web)))
     assert answer.status_code == 200
     assert "Connected to Smith &lt;b&gt;&amp;&lt;/b&gt; Sons Hauling" in answer.text, "escaped"
     assert "<b>&" not in answer.text
@@ -134,11 +150,15 @@ def test_the_round_trip_connects_tells_the_channel_and_retries_blocked_loads(
     assert web.services.cipher.decrypt(row["refresh_token"]) in tokens, "stored, encrypted"
 
 
-def test_a_forged_by_is_ignored(make_web, engine, emu):
+def test_the_old_by_link_and_no_ticket_start_nothing(make_web, engine, emu):
     web = make_web()
-    forged = f"slack:{TEAM}:{ADMIN}~" + "0" * 32
-    assert requests.get(authorize(start(web, forged)), timeout=5).status_code == 200
-    assert stored(engine)["connected_by"] == "web"
+    for query in ("", "?by=" + f"slack:{TEAM}:{ADMIN}~" + "0" * 32):
+        answer = requests.get(f"{web.url}/qbo/connect{query}", allow_redirects=False, timeout=5)
+        assert answer.status_code == 403 and "Connect QuickBooks in Slack" in answer.text
+        assert "qbsync connect" in answer.text and "Set-Cookie" not in answer.headers
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(OAuthState.__table__)).scalar() == 0
+    assert stored_or_none(engine) is None
 
 
 @pytest.mark.parametrize(
@@ -157,15 +177,15 @@ def test_an_unknown_state_is_refused(make_web, engine, state, words):
 def test_a_state_is_single_use_and_a_code_used_twice_changes_nothing(make_web, engine, emu):
     web = make_web()
     callback = authorize(start(web))
-    assert requests.get(callback, timeout=5).status_code == 200
+    assert in_browser(callback).status_code == 200
     before = stored(engine)
 
-    again = requests.get(callback, timeout=5)  # reloaded, or replayed by someone else
+    again = in_browser(callback)  # reloaded, or replayed by someone else
     assert again.status_code == 400 and "already used" in again.text
 
     fresh = query_of(start(web))["state"]  # the same code with a valid state: Intuit refuses it
     code = query_of(callback)
-    replay = requests.get(f"{web.url}/qbo/callback?" + urlencode({**code, "state": fresh}), timeout=5)
+    replay = in_browser(f"{web.url}/qbo/callback?" + urlencode({**code, "state": fresh}))
     assert replay.status_code == 400 and "already used or has expired" in replay.text
     assert code["code"] not in replay.text
     assert stored(engine) == before, "the stored connection is left as it was"
@@ -182,19 +202,20 @@ def test_a_state_expires_after_ten_minutes(make_web, engine, emu):
 def test_access_denied_stores_nothing(make_web, engine, emu):
     web = make_web()
     state = query_of(start(web))["state"]
-    answer = requests.get(
-        f"{web.url}/qbo/callback?" + urlencode({"state": state, "error": "access_denied"}), timeout=5
-    )
+    answer = in_browser(f"{web.url}/qbo/callback?" + urlencode({"state": state, "error": "access_denied"}))
     assert answer.status_code == 400 and "You did not allow qbsync" in answer.text
     assert stored_or_none(engine) is None
 
 
 def test_without_a_secret_key_connect_says_what_is_missing(make_web, engine):
     web = make_web(secret_key=None)
-    answer = requests.get(f"{web.url}/qbo/connect", allow_redirects=False, timeout=5)
+    ticket = issue_ticket(engine, f"slack:{TEAM}:{ADMIN}")
+    answer = requests.get(f"{web.url}/qbo/connect?ticket={ticket}", allow_redirects=False, timeout=5)
     assert answer.status_code == 503 and "QBSYNC_SECRET_KEY" in answer.text
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(OAuthState.__table__)).scalar() == 0
+        unspent = conn.execute(sa.select(ConnectTicket.used_at)).scalar_one()
+    assert unspent is None, "the ticket still works once the setting is fixed"
 
 
 def stored_or_none(engine):
@@ -216,8 +237,14 @@ def test_qbsync_connect_leads_to_the_served_connect_page(make_web, env, engine, 
         while not any("/qbo/connect" in line for line in lines):
             lines.append(cli.stdout.readline())
             assert lines[-1] or cli.poll() is None, "".join(lines)
-        assert lines[-1].strip() == f"{web.url}/qbo/connect"
-        requests.get(authorize(start(web)), timeout=5)
+        link = lines[-1].strip()
+        assert link.startswith(f"{web.url}/qbo/connect?ticket="), link
+        opened = requests.get(link, allow_redirects=False, timeout=5)
+        assert opened.status_code == 302, opened.text
+        cookie = opened.headers["Set-Cookie"].split(";", 1)[0].partition("=")[2]
+        assert (
+            requests.get(authorize(opened.headers["Location"]), cookies={COOKIE: cookie}).status_code == 200
+        )
         output = "".join(lines) + cli.communicate(timeout=20)[0]
     finally:
         cli.kill()
@@ -229,7 +256,7 @@ def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, e
     seed_company(emu)
     web = make_web()
     tms(engine, [a_load("L-1"), a_load("L-2", customer="C-200")])
-    assert requests.get(authorize(start(web)), timeout=5).status_code == 200
+    assert in_browser(authorize(start(web))).status_code == 200
     runner = CliRunner()
     outputs = []
     for args in (
@@ -258,7 +285,7 @@ def test_json_outputs_and_error_messages_carry_no_token(make_web, env, engine, e
 def test_a_realm_id_changed_on_the_way_stores_nothing(make_web, engine, emu):
     web = make_web()
     query = query_of(authorize(start(web)))
-    answer = requests.get(f"{web.url}/qbo/callback?" + urlencode({**query, "realmId": "4620816365000000000"}))
+    answer = in_browser(f"{web.url}/qbo/callback?" + urlencode({**query, "realmId": "4620816365000000000"}))
     assert answer.status_code == 400 and "do not open QuickBooks company 4620816365000000000" in answer.text
     assert stored_or_none(engine) is None
 
@@ -273,6 +300,8 @@ def test_a_realm_id_changed_on_the_way_stores_nothing(make_web, engine, emu):
         "state=x&realmId=abc&code=" + "c" * 5000,
         "by=%FF%FE",
         "by=slack:T1:U1~" + "z" * 500,
+        "ticket=%FF%FE",
+        "ticket=" + "t" * 5000,
     ],
 )
 def test_no_input_makes_a_server_error(make_web, query):

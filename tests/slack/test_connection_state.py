@@ -17,8 +17,7 @@ from bot.views.status import status_message
 from emulator.slack import validate_blocks, validate_view
 from services.connection import ConnectionStatus
 from services.diagnosis import Diagnosis
-from services.models import ConnectionState, FixAudit, QboConnection
-from services.oauth_states import verify_actor
+from services.models import ConnectionState, ConnectTicket, FixAudit, QboConnection
 from services.problems import Problem
 from services.reasons import Reason
 from services.status import Status
@@ -51,7 +50,7 @@ def test_status_and_home_offer_connect_only_when_not_connected(state):
         if state is ConnectionState.CONNECTED:
             assert buttons == []
         else:
-            assert [b["url"] for b in buttons] == [URL]
+            assert [("url" in b, b["value"]) for b in buttons] == [(False, "connect")], "no link in it"
     assert validate_view(home_view(status_of(state), connect_url=URL)) == []
 
 
@@ -65,7 +64,7 @@ def test_the_problem_list_leads_with_connect_only_when_not_connected(state):
         if state is ConnectionState.CONNECTED:
             assert buttons == []
         else:
-            assert [b["url"] for b in buttons] == [URL]
+            assert [("url" in b, b["value"]) for b in buttons] == [(False, "connect")], "no link in it"
             words = (
                 "QuickBooks disconnected"
                 if state is ConnectionState.BROKEN
@@ -86,7 +85,8 @@ def test_a_diagnosis_offers_connect_only_for_qb_not_connected():
     other = Diagnosis(
         "L-2", "problem", None, [Reason("customer_not_synced", "s", {}, ["link_customer"])], 1, NOW
     )
-    assert [b["url"] for b in connect_buttons(diagnosis_message(blocked, connect_url=URL)["blocks"])] == [URL]
+    buttons = connect_buttons(diagnosis_message(blocked, connect_url=URL)["blocks"])
+    assert [("url" in b, b["value"]) for b in buttons] == [(False, "L-1")]
     assert connect_buttons(diagnosis_message(other, connect_url=URL)["blocks"]) == []
 
 
@@ -135,12 +135,10 @@ def test_invalid_grant_breaks_the_connection_and_nothing_is_spent_until_reconnec
     bot = make_bot(connected)
     bot.command("status")
     status = bot.wait_message("Disconnected")
-    assert find_action(status.blocks, "fix.connect")[1]["url"].startswith(
-        "http://localhost:8765/qbo/connect?by="
-    )
+    assert "url" not in find_action(status.blocks, "fix.connect")[1], "the link is made when pressed"
     bot.command("B-3")
     diagnosed = bot.wait_message("QuickBooks disconnected")
-    assert find_action(diagnosed.blocks, "fix.connect")[1]["url"] == "http://localhost:8765/qbo/connect"
+    assert "url" not in find_action(diagnosed.blocks, "fix.connect")[1]
     bot.command("problems")
     listed = bot.wait_message("problem invoice")
     assert "QuickBooks disconnected" in text_of(listed)
@@ -148,13 +146,19 @@ def test_invalid_grant_breaks_the_connection_and_nothing_is_spent_until_reconnec
     assert (tokens.count, emu.stats()["total_requests"]) == (1, spent), "Slack's answers spend nothing either"
 
 
-def test_the_status_link_says_who_connects(make_bot, svc):
+def test_connect_pressed_by_an_administrator_opens_their_own_single_use_link(make_bot, svc, engine):
     bot = make_bot(svc)
     bot.command("status", user=ADMIN)
-    url = find_action(bot.wait_message("Not connected").blocks, "fix.connect")[1]["url"]
-    signed = url.split("?by=", 1)[1].replace("%3A", ":").replace("%7E", "~")
-    assert verify_actor(svc.settings.secret_key.get_secret_value(), signed) == f"slack:{TEAM}:{ADMIN}"
-    assert verify_actor(svc.settings.secret_key.get_secret_value(), signed.replace(ADMIN, CLERK)) is None
+    status = bot.wait_message("Not connected")
+    assert bot.click(status, "fix.connect", user=ADMIN) == 200
+    modal = wait_for(lambda: bot.open_view(ADMIN), what="the connect modal")
+    assert validate_view(modal) == []
+    link = find_action(modal["blocks"], "qbsync.connect_continue")[1]["url"]
+    assert link.startswith("http://localhost:8765/qbo/connect?ticket=")
+    with engine.connect() as conn:
+        tickets = conn.execute(sa.select(ConnectTicket.actor, ConnectTicket.used_at)).all()
+    assert tickets == [(f"slack:{TEAM}:{ADMIN}", None)]
+    assert link.split("ticket=", 1)[1] not in str(tickets), "only its digest is stored"
 
 
 # -- /qbsync disconnect -------------------------------------------------------------------------------

@@ -234,14 +234,17 @@ def test_clear_qb_id_is_refused_to_a_clerk_and_done_for_an_admin(bot, engine):
     assert_synced_once(bot, clicked(bot, still, "fix.clear_qb_id", ADMIN), "L-10")
 
 
-def test_connect_is_a_link_to_the_connect_page(make_bot, svc, engine):
+def test_connect_opens_a_link_made_for_the_administrator_and_leaves_the_message(make_bot, svc, engine):
     bot = make_bot(svc)
     tms(engine, [a_load("L-11")])
     message = diagnosed(bot, "L-11")
     assert "QuickBooks is not connected" in text_of(message)
     _block, button = find_action(message.blocks, "fix.connect")
-    assert button["url"] == "http://localhost:8765/qbo/connect"  # the origin of QBO_REDIRECT_URI
-    assert bot.click(message, "fix.connect") == 200  # Slack reports the click; the browser does the rest
+    assert "url" not in button and button["value"] == "L-11", "no link in the channel's message"
+    assert bot.click(message, "fix.connect", user=ADMIN) == 200
+    modal = wait_for(lambda: bot.open_view(ADMIN), what="the connect modal")
+    link = find_action(modal["blocks"], "qbsync.connect_continue")[1]["url"]
+    assert link.startswith("http://localhost:8765/qbo/connect?ticket=")  # the origin of QBO_REDIRECT_URI
     time.sleep(0.3)
     assert _same(bot, message).replaced == 0
 
