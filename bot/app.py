@@ -5,7 +5,11 @@ built at import time."""
 from __future__ import annotations
 
 import logging
+import re
+import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
@@ -14,7 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 
 import commands
 from commands.common import Deps
-from commands.shape import well_formed
+from commands.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
 from services.access import Access
 
 log = logging.getLogger(__name__)
@@ -32,19 +36,93 @@ LISTENER_THREADS = 32  # acknowledgements and the slow work after them share thi
 
 
 class QbsyncApp(App):
-    """Bolt's App, refusing (400) a body not shaped as Slack sends it before Bolt reads it: Bolt builds
-    every listener argument eagerly and would fail with a 500."""
+    """Bolt's App, checking every request before Bolt reads it. Over HTTP, a request whose signature or
+    timestamp cannot be verified is answered 401 before any middleware, listener or error handler runs
+    (Bolt's own check raises on a timestamp that is not a number, and its error path then trusts the
+    body). A verified body not shaped as Slack sends it, one that nothing listens to, or one whose
+    ``response_url`` is not Slack's is answered 400 with one warning line. Socket Mode requests arrive
+    over the app-level WebSocket and carry no signature."""
 
-    verifier: SignatureVerifier | None = None  # HTTP mode: a malformed body that is not signed is a 401
+    signing_secret: str | None = None  # HTTP mode; None in Socket Mode
+    api_url: str | None = None  # SLACK_API_URL: its origin holds the response URLs of a local stand-in
+
+    def unverified(self, raw: bytes, headers: Mapping[str, Any]) -> str | None:
+        """Why a request over HTTP cannot be verified, or None when Slack signed it just now."""
+        if not self.signing_secret:
+            return "no signing secret is configured"
+        return signature_problem(self.signing_secret, raw, headers)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        if not well_formed(req.body):
-            headers = {name: values[0] for name, values in req.headers.items() if values}
-            if self.verifier is not None and not self.verifier.is_valid_request(req.raw_body, headers):
+        if req.mode != "socket_mode":
+            why = self.unverified(req.raw_body.encode("utf-8", "replace"), req.headers)
+            if why is not None:
+                log.info("a request to the Slack URL was refused (401): %s", why)
                 return BoltResponse(status=401, body="")
-            log.warning("a Slack request of an unexpected shape was refused (400)")
+        why = problem(req.body)
+        if why is None:
+            url = response_url_of(req.body)
+            if url is not None and not slack_response_url(url, self.api_url):
+                why = f"its response_url is not Slack's ({origin_of(url)})"
+        if why is None and _for_listeners(req.body) and not self._listened(req):
+            why = "nothing in the app listens to it"
+        if why is not None:
+            log.warning("a Slack request was refused (400): %s", why)
             return BoltResponse(status=400, body="")
         return super().dispatch(req)
+
+    def _listened(self, req: BoltRequest) -> bool:
+        resp = BoltResponse(status=200, body="")
+        return any(listener.matches(req=req, resp=resp) for listener in self._listeners)
+
+
+def _for_listeners(body: dict[str, Any]) -> bool:
+    """Bolt answers ``url_verification`` and ``ssl_check`` itself; everything else needs a listener."""
+    return body.get("type") != "url_verification" and "ssl_check" not in body
+
+
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+MAX_AGE = 300  # seconds either way, as Slack documents
+
+
+def signature_problem(secret: str, raw: bytes, headers: Mapping[str, Any]) -> str | None:
+    """Why ``raw`` with these headers is not a request Slack signed with ``secret`` in the last five
+    minutes, or None. The headers are checked for their shape first — exactly one
+    ``X-Slack-Request-Timestamp`` of ASCII digits and one ``X-Slack-Signature`` of ``v0=`` and 64 hex
+    digits — because slack_sdk's verifier raises on a timestamp that is not an integer; then slack_sdk
+    checks the age and the HMAC (constant-time) over the body's bytes as received."""
+    timestamp = _one(headers, "x-slack-request-timestamp")
+    signature = _one(headers, "x-slack-signature")
+    if timestamp is None or signature is None:
+        return "the signature headers are missing or repeated"
+    if not TIMESTAMP.fullmatch(timestamp):
+        return "the timestamp is not a number of seconds"
+    if abs(time.time() - int(timestamp)) > MAX_AGE:
+        return "the timestamp is more than five minutes away"
+    if not SIGNATURE.fullmatch(signature):
+        return "the signature is not a v0 signature"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    if not SignatureVerifier(secret).is_valid(body=raw, timestamp=timestamp, signature=signature):
+        return "the signature does not match"
+    return None
+
+
+def _one(headers: Mapping[str, Any], name: str) -> str | None:
+    """The one value of header ``name`` (any case), or None when it is missing or given twice (a WSGI
+    server joins repeated headers with commas)."""
+    if hasattr(headers, "getlist"):  # werkzeug's headers: case-insensitive already
+        values = list(headers.getlist(name))
+    else:  # Bolt's: lower-case names, each with its list of values
+        values = []
+        for key, found in headers.items():
+            if isinstance(key, str) and key.lower() == name:
+                values += [found] if isinstance(found, str) else list(found)
+    if len(values) != 1 or not isinstance(values[0], str) or "," in values[0]:
+        return None
+    return values[0]
 
 
 def web_client(settings, token: str | None = None) -> WebClient:
@@ -74,8 +152,9 @@ def create_app(settings, services, *, socket_mode: bool = False, connect_url: st
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="qbsync-slack"),
         logger=bolt_log,
     )
-    if secret and not socket_mode:
-        app.verifier = SignatureVerifier(secret)
+    app.signing_secret = None if socket_mode else secret
+    app.api_url = settings.slack_api_url
+    allow_api_origin(settings.slack_api_url)
     access = Access.from_settings(settings)
     if access.open_to_everyone:
         log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")

@@ -16,6 +16,7 @@ from bot import ids
 from bot.views import modals
 from bot.views.results import error_message, fix_result_message, notice_message
 from commands.common import Deps, actor_of, fill_view, refuse
+from commands.shape import origin_of, response_url_allowed
 from services import choices
 from services.catalogue import FIX
 from services.errors import QbsyncError
@@ -135,6 +136,9 @@ def register(app: App, deps: Deps) -> None:
 def _answerer(url: str | None):
     def answer(payload: dict[str, Any]) -> None:
         if not url:
+            return
+        if not response_url_allowed(url):
+            log.warning("an answer was not sent: the response_url is not Slack's (%s)", origin_of(url))
             return
         try:
             response = WebhookClient(url).send_dict(payload)

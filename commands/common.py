@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from slack_sdk.errors import SlackApiError
 
 from bot.views.results import error_message, notice_message, refusal_message
+from commands.shape import origin_of, response_url_allowed
 from services.access import Access, audit_refusal
 from services.bootstrap import Services
 from services.errors import QbsyncError, UserInputError
@@ -49,19 +50,32 @@ class Deps:
 
 
 def actor_of(body: dict[str, Any]) -> tuple[str, str]:
-    """(actor for the audit, Slack user id) of a command, click or submission."""
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
-    team = (
-        body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
-    )
-    user = user if SLACK_ID.match(user or "") else "unknown"
-    team = team if SLACK_ID.match(team or "") else "unknown"
+    """(actor for the audit, Slack user id) of a command, click or submission. For an interaction
+    (``block_actions``, ``view_submission``, …) the person is the verified payload's ``user.id`` and
+    the team ``team.id``; ``user_id`` and ``team_id`` are read only from a slash command, the one form
+    in which Slack sends them. Anything not shaped as a Slack id is "unknown"."""
+    if "type" not in body and isinstance(body.get("command"), str):  # a slash command's form
+        user, team = body.get("user_id"), body.get("team_id")
+    else:
+        person = body.get("user") if isinstance(body.get("user"), dict) else {}
+        org = body.get("team") if isinstance(body.get("team"), dict) else {}
+        user, team = person.get("id"), org.get("id") or person.get("team_id")
+    user = user if isinstance(user, str) and SLACK_ID.fullmatch(user) else "unknown"
+    team = team if isinstance(team, str) and SLACK_ID.fullmatch(team) else "unknown"
     return f"slack:{team}:{user}", user
 
 
 def send(respond: Callable[..., Any] | None, payload: dict[str, Any]) -> bool:
-    """Answer through a response_url; Slack's refusals are logged, not raised (respond does not raise)."""
+    """Answer through a response_url, only Slack's (``commands.shape.response_url_allowed``); Slack's
+    refusals are logged, not raised (respond does not raise)."""
     if respond is None:
+        return False
+    url = getattr(respond, "response_url", None)
+    if not url:
+        log.info("no response_url to answer through")
+        return False
+    if not response_url_allowed(url):
+        log.warning("an answer was not sent: the response_url is not Slack's (%s)", origin_of(url))
         return False
     try:
         answer = respond(**payload)

@@ -16,9 +16,11 @@ from slack_sdk import WebClient
 from bot.scheduler import next_digest_at
 from bot.views.home import home_view
 from commands.common import Deps
+from commands.shape import IDS
 from services.dashboard import build_dashboard
 
 log = logging.getLogger(__name__)
+USER_ID = IDS["user"]
 
 
 class SeenEvents:
@@ -46,10 +48,14 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("app_home_opened")
     def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        user = event.get("user")  # checked before dispatch (commands.shape): a user id, never an object
+        if not isinstance(user, str) or not USER_ID.fullmatch(user):
+            log.warning("app_home_opened without a user id was ignored")
+            return
         if event.get("tab", "home") != "home" or not seen.first_time(body.get("event_id")):
             return
-        link = deps.connect_link(f"slack:{body.get('team_id') or 'unknown'}:{event['user']}")
-        client.views_publish(user_id=event["user"], view=home(deps, connect_url=link))
+        link = deps.connect_link(f"slack:{body.get('team_id') or 'unknown'}:{user}")
+        client.views_publish(user_id=user, view=home(deps, connect_url=link))
 
     @app.event("app_uninstalled")
     def uninstalled(body: dict[str, Any]) -> None:

@@ -49,6 +49,15 @@ def test_a_load_number_with_ampersand_and_angle_brackets_is_found_as_typed(bot, 
     assert "A&amp;B&lt;1&gt;" in text_of(message) and "&amp;amp;" not in text_of(message)
 
 
+def test_a_load_number_with_the_word_payload_is_a_load_number(bot, engine):
+    """A form body that contains "payload" anywhere (here the typed text) is still a slash command: Bolt's
+    own parser reads such a body as an interactive ``payload=`` form and finds nothing in it."""
+    qb_company(bot.services.api)
+    tms(engine, [a_load("payload-7")])
+    message = diagnosed(bot, "payload-7")
+    assert "No load" not in text_of(message) and "payload-7" in text_of(message)
+
+
 @pytest.mark.parametrize("text", ["problems abc", "problems -1", "problems 0", "problems 99999"])
 def test_a_problems_page_that_is_no_page_number_is_answered_with_an_example(bot, text):
     status, answer = bot.command(text)
