@@ -494,6 +494,17 @@ def undismiss_hint(load_number: str) -> str:
     return f"Restore it to sync it again (qbsync fix {load_number} undismiss)."
 
 
+def already_done_text(who: str) -> str:
+    """A fix someone applied to the same load while this click waited its turn: it is not run again."""
+    return f"Already done by {who} a moment ago."
+
+
+def fix_busy_text(load_number: str | None) -> str:
+    """A click that waited too long for another fix of the same load (or of the company) to finish."""
+    where = f"load {load_number}" if load_number else "QuickBooks"
+    return f"Another fix of {where} is still running, so nothing was changed. Try again in a moment."
+
+
 def restored_by_import_text(by: str | None, reason: str | None) -> str:
     who = f" (dismissed by {by}: {reason})" if by and reason else ""
     return f"Changed in the TMS after it was dismissed{who}: back in the problem list, to be synced again."

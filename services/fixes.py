@@ -10,9 +10,13 @@ way is really gone from QuickBooks — what the vendor article sends to a suppor
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services import catalogue, invoices
-from services.catalogue import ADMIN_ONLY, FIX_CODES, money
+from services.catalogue import ADMIN_ONLY, FIX, FIX_CODES, money
 from services.company import ALL_STATES, CompanySnapshot
 from services.connection import ConnectionService
 from services.diagnosis import Diagnoser, Diagnosis
@@ -30,6 +34,7 @@ from services.docnumbers import DOC_NUMBER_MAX, clean_doc_number, used_by_other_
 from services.errors import UserInputError
 from services.importer import clean_email
 from services.loadnumbers import clean_load_number, find_forbidden_character
+from services.locks import Claim
 from services.matching import (
     customer_brief,
     is_active,
@@ -38,7 +43,16 @@ from services.matching import (
     match_item,
     normalize_email,
 )
-from services.models import ChargeCode, ChargeCodeState, Customer, FixAudit, Load, LoadState, utcnow
+from services.models import (
+    ChargeCode,
+    ChargeCodeState,
+    Customer,
+    FixAudit,
+    Load,
+    LoadState,
+    SyncAttempt,
+    utcnow,
+)
 from services.oauth_flow import new_state
 from services.problems import list_problems
 from services.quickbooks import IntuitAuth, Kind, QboError, QuickBooksApi
@@ -51,6 +65,10 @@ log = logging.getLogger(__name__)
 
 # Fixes that act on a dismissed load (every other fix asks to restore it first).
 ON_DISMISSED = frozenset({"connect", "dismiss", "undismiss"})
+# Fixes that change the whole QuickBooks company: done once for every load, and one at a time.
+COMPANY_WIDE = frozenset({"enable_custom_txn_numbers"})
+CLAIM_LEASE = dt.timedelta(seconds=30)  # renewed every third of it while the fix runs
+CLAIM_WAIT = 30.0  # seconds a click waits for the fix before it on the same load
 FIX_NAMESPACE = uuid.UUID("0c3f7a5e-52a4-4d8e-9a0b-6f9a2e1d7c44")
 
 
@@ -64,6 +82,7 @@ class FixResult:
     choices: list[dict[str, Any]] = field(default_factory=list)
     sync: SyncResult | None = None
     diagnosis: Diagnosis | None = None
+    done_by: str | None = None  # "already done": who applied this fix while this click waited its turn
 
     @property
     def state(self) -> str:
@@ -99,6 +118,7 @@ class _Options:
     doc_number: str | None = None
     reason: str | None = None
     actor: str = ""
+    attempt: int = 0  # fix runs recorded for this load before this one (keys QuickBooks request ids)
 
 
 class _Done(Exception):
@@ -127,6 +147,7 @@ class Fixer:
         self.connection = connection
         self.sync = sync
         self.diagnoser = diagnoser
+        self.claim_wait = CLAIM_WAIT
 
     # -- entry point ----------------------------------------------------------------------------
 
@@ -147,29 +168,63 @@ class Fixer:
         """Apply ``fix`` to the load. The options carry a person's choice: ``customer_id``
         (link_customer), ``email`` (update_customer_email), ``code`` and ``item_id``
         (map_charge_code), ``doc_number`` (set_doc_number), ``reason`` (dismiss: why, ≤ 200
-        characters). ``admin`` allows the administrators' fixes (``catalogue.ADMIN_ONLY``)."""
+        characters). ``admin`` allows the administrators' fixes (``catalogue.ADMIN_ONLY``).
+
+        Fixes of one load run one at a time, across processes: a click that finds another fix of the
+        load running waits its turn (up to ``CLAIM_WAIT`` seconds). If meanwhile someone applied this
+        same fix, it is not run again: the answer says who did it, with the fresh diagnosis."""
         if fix not in FIX_CODES:
             raise UserInputError(f"unknown fix {fix!r}; fixes are: {', '.join(FIX_CODES)}")
         number = clean_load_number(load_number)
+        started = utcnow()
         if fix in ADMIN_ONLY and not admin:
             result = FixResult(number, fix, "refused", f"{fix} is for administrators only (QBSYNC_ADMINS)")
             self._audit(actor, result)
             return result
+        options = _Options(customer_id, email, code, item_id, doc_number, reason, actor)
+        with ExitStack() as claims:
+            for name in _claim_names(fix, number):
+                if not claims.enter_context(Claim(self.engine, name, CLAIM_LEASE, wait=self.claim_wait)).held:
+                    busy = catalogue.fix_busy_text(number if FIX[fix].per_load else None)
+                    result = FixResult(number, fix, "refused", busy)
+                    self._audit(actor, result)
+                    log.warning("fix %s on %s by %s: %s", fix, number, actor, busy)
+                    return result
+            result, view = self._apply_in_turn(number, fix, actor, options, started)
+        if view is not None:  # the diagnosis only reads: the next click need not wait for it
+            self._diagnose(result, view)
+        return result
+
+    def _apply_in_turn(
+        self, number: str, fix: str, actor: str, options: _Options, started: dt.datetime
+    ) -> tuple[FixResult, LoadView | None]:
+        """``apply`` once this click holds the load's fixes (nobody else is fixing it now), up to the
+        audit; the load's view when a diagnosis is to follow."""
         view = self.sync.read_view(number)
         if view is None and fix != "connect":
             missing = self.sync.not_found(number)
             result = FixResult(number, fix, "refused", missing.reasons[0].summary)
             self._audit(actor, result)
-            return result
+            return result, None
         if view is not None and view.dismissed and fix not in ON_DISMISSED:
             words = catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)
             result = FixResult(number, fix, "refused", f"{words}. {catalogue.undismiss_hint(number)}")
             self._audit(actor, result)
-            return result
-        options = _Options(customer_id, email, code, item_id, doc_number, reason, actor)
+            return result, None
+        done_by = self._applied_since(fix, number, started)
+        options.attempt = self._attempts(fix, number)
         try:
-            outcome, message, changes = getattr(self, f"_{fix}")(view, options)
-            result = FixResult(number, fix, outcome, message, changes)
+            if done_by is not None and not FIX[fix].choice:
+                result = FixResult(
+                    number, fix, "unchanged", catalogue.already_done_text(done_by), done_by=done_by
+                )
+            else:
+                outcome, message, changes = getattr(self, f"_{fix}")(view, options)
+                result = FixResult(number, fix, outcome, message, changes)
+                if done_by is not None and outcome == "unchanged":  # the same choice, made a moment ago
+                    result = FixResult(
+                        number, fix, "unchanged", catalogue.already_done_text(done_by), done_by=done_by
+                    )
         except _Done as done:
             result = FixResult(number, fix, done.outcome, done.message, **done.extra)
         except QboError as exc:
@@ -181,10 +236,11 @@ class Fixer:
             self._follow_up(result, view, actor)
         self._audit(actor, result)
         log.info("fix %s on %s by %s: %s (%s)", fix, number, actor, result.outcome, result.message)
-        return result
+        return result, view
 
     def _follow_up(self, result: FixResult, view: LoadView, actor: str) -> None:
-        """Retry the sync when the fix changed something (or the load still waits), then re-diagnose."""
+        """Retry the sync when the fix changed something (or the load still waits); ``_diagnose`` then
+        says how the load is now."""
         current = self.sync.current_result(view.load_number)
         wants_sync = result.fix not in ("connect", "dismiss") and (
             result.outcome == "applied" or (result.outcome == "unchanged" and current.state != "synced")
@@ -193,10 +249,33 @@ class Fixer:
             wants_sync = False  # the retry itself was the sync; a dismissed load is not synced
         if wants_sync:
             result.sync = self.sync.sync_load(view.load_number, trigger=f"fix:{result.fix}:{actor}")
+
+    def _diagnose(self, result: FixResult, view: LoadView) -> None:
         try:
             result.diagnosis = self.diagnoser.diagnose(view.load_number)
         except QboError as exc:  # the diagnosis is a courtesy; the fix has already been recorded
             log.warning("diagnosis after fix failed: %s", exc)
+
+    def _applied_since(self, fix: str, number: str, since: dt.datetime) -> str | None:
+        """Who applied ``fix`` to the load (any load, for a company-wide fix) at or after ``since``."""
+        query = sa.select(FixAudit.actor).where(
+            FixAudit.fix == fix, FixAudit.outcome == "applied", FixAudit.at >= since
+        )
+        if fix not in COMPANY_WIDE:
+            query = query.where(FixAudit.load_number == number)
+        with Session(self.engine) as session:
+            return session.execute(query.order_by(FixAudit.id.desc()).limit(1)).scalar()
+
+    def _attempts(self, fix: str, number: str) -> int:
+        """Runs of ``fix`` recorded so far (on the load, or anywhere for a company-wide fix). A run that
+        ended, however it ended, counts; one that stopped half-way (its process died) does not — so its
+        next run sends the same QuickBooks request ids, and QuickBooks answers a write it already made
+        with that first answer instead of making it again."""
+        query = sa.select(sa.func.count()).select_from(FixAudit).where(FixAudit.fix == fix)
+        if fix not in COMPANY_WIDE:
+            query = query.where(FixAudit.load_number == number)
+        with Session(self.engine) as session:
+            return int(session.execute(query).scalar() or 0)
 
     def _audit(self, actor: str, result: FixResult) -> None:
         with write_session(self.engine) as session:
@@ -227,10 +306,18 @@ class Fixer:
         )
 
     def _retry(self, view: LoadView, options: _Options):
+        confirmed = view.was_synced and self._last_push_synced(view)  # e.g. retried by someone just now
         synced = self.sync.sync_load(view.load_number, trigger="fix:retry")
         if synced.state == "synced" and synced.note:  # synced before; QuickBooks could not check it now
             invoice = synced.qb_invoice_id
             return "unchanged", f"Load {view.load_number} is synced (invoice {invoice}); {synced.note}.", {}
+        if synced.state == "synced" and confirmed and synced.qb_invoice_id == view.qb_invoice_id:
+            return (
+                "unchanged",
+                f"Load {view.load_number} is synced (QuickBooks invoice {synced.qb_invoice_id}): nothing to "
+                "retry.",
+                {},
+            )
         if synced.state == "synced":
             return (
                 "applied",
@@ -241,6 +328,17 @@ class Fixer:
             return "unchanged", f"Load {view.load_number} is being pushed right now: {synced.note}.", {}
         titles = "; ".join(catalogue.reason_title(r.code) for r in synced.reasons) or synced.state
         return "failed", f"Retried; load {view.load_number} still does not sync: {titles}.", {}
+
+    def _last_push_synced(self, view: LoadView) -> bool:
+        """Whether the load's last push ended synced (QuickBooks answered it)."""
+        with Session(self.engine) as session:
+            last = session.execute(
+                sa.select(SyncAttempt.outcome)
+                .where(SyncAttempt.load_id == view.id)
+                .order_by(SyncAttempt.id.desc())
+                .limit(1)
+            ).scalar()
+        return last == "synced"
 
     # -- customers ------------------------------------------------------------------------------
 
@@ -373,7 +471,9 @@ class Fixer:
                 choices.append({"code": code, "name": charge.name, "qb_items": match.candidates})
                 self._set_code_state(code, ChargeCodeState.DUPLICATE)
             elif match.problem == "inactive" and len(match.candidates) == 1:
-                item = self._reactivate(match.candidates[0]["id"])
+                item = self._reactivate(
+                    match.candidates[0]["id"], _scope("resync_charge_codes", view, options)
+                )
                 self._link_code(code, item["Id"])
                 changes[code] = {"reactivated": item["Id"]}
             elif match.problem == "inactive":
@@ -427,9 +527,9 @@ class Fixer:
         body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": account["Id"]}}
         return self.api.create("Item", body, request_id=_request_id("create_item", self._realm(), code))
 
-    def _reactivate(self, item_id: str) -> dict[str, Any]:
+    def _reactivate(self, item_id: str, scope: str) -> dict[str, Any]:
         item = self.api.read("Item", item_id)
-        return self._sparse_update("Item", item, {"Active": True})
+        return self._sparse_update("Item", item, {"Active": True}, scope=scope)
 
     def _income_account(self) -> dict[str, Any]:
         accounts = self.api.query("SELECT * FROM Account WHERE AccountType = 'Income'").get("Account", [])
@@ -534,6 +634,7 @@ class Fixer:
                 current,
                 {"SalesFormsPrefs": {"CustomTxnNumbers": True}},
                 reread=self._preferences,
+                scope=_scope("enable_custom_txn_numbers", view, options),
             )
         except QboError as exc:
             if exc.kind in (Kind.NOT_CONNECTED, Kind.AUTH, Kind.THROTTLED, Kind.UNAVAILABLE):
@@ -635,7 +736,9 @@ class Fixer:
         if not tms.qb_customer_id:  # first: a sync after a crash below knows the invoice is up to date
             self._set_customer(tms.id, qb_customer_id=wanted)
         if current != wanted:
-            invoice = self._sparse_update("Invoice", invoice, changes_to_send)
+            invoice = self._sparse_update(
+                "Invoice", invoice, changes_to_send, scope=_scope("push_customer_change", view, options)
+            )
         self._update_load(
             view, qb_customer_id=wanted, synced_customer_id=tms.id, qb_sync_token=invoice["SyncToken"]
         )
@@ -666,7 +769,9 @@ class Fixer:
             item_ids[code] = match.item["Id"]
             self._link_code(code, match.item["Id"])
         body = invoices.invoice_body(view, (invoice.get("CustomerRef") or {}).get("value"), item_ids)
-        updated = self._sparse_update("Invoice", invoice, {"Line": body["Line"]})
+        updated = self._sparse_update(
+            "Invoice", invoice, {"Line": body["Line"]}, scope=_scope("push_invoice_update", view, options)
+        )
         self._update_load(view, synced_total=view.total, qb_sync_token=updated["SyncToken"])
         return (
             "applied",
@@ -704,7 +809,9 @@ class Fixer:
             raise _Done("refused", f"Cannot adopt invoice {invoice['Id']}: " + "; ".join(differences) + ".")
         note = "\n".join(filter(None, [invoice.get("PrivateNote"), invoices.marker(view.load_number)]))
         if not invoices.is_ours(invoice, view.load_number):
-            invoice = self._sparse_update("Invoice", invoice, {"PrivateNote": note})
+            invoice = self._sparse_update(
+                "Invoice", invoice, {"PrivateNote": note}, scope=_scope("adopt_qb_invoice", view, options)
+            )
         now = utcnow()
         self._update_load(
             view,
@@ -792,13 +899,21 @@ class Fixer:
         current: dict[str, Any],
         values: dict[str, Any],
         reread: Callable[[], dict[str, Any] | None] | None = None,
+        *,
+        scope: str,
     ) -> dict[str, Any]:
-        """A sparse update with the current SyncToken; on a stale token (5010) re-read and retry once."""
+        """A sparse update with the current SyncToken; on a stale token (5010) re-read and retry once.
+
+        Each request carries a ``requestid`` made of ``scope`` (the fix, its load and its run), the record,
+        the SyncToken it was read at and the values sent: a request repeated (a timeout, a lost answer,
+        a run that died half-way) gets QuickBooks' first answer instead of a second write."""
         for attempt in range(2):
             body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True, **values}
+            key = f"{entity}|{current['Id']}|{current['SyncToken']}|{_digest(values)}"
+            request_id = _request_id(f"update|{scope}", self._realm(), key)
             try:
                 with sending("fix_sent"):
-                    return self.api.update(entity, body)
+                    return self.api.update(entity, body, request_id=request_id)
             except QboError as exc:
                 if exc.kind is not Kind.STALE or attempt:
                     raise
@@ -851,6 +966,26 @@ def _retried_words(retried: dict[str, str]) -> str:
 
 def _request_id(kind: str, realm: str, key: str) -> str:
     return str(uuid.uuid5(FIX_NAMESPACE, f"{kind}|{realm}|{key}"))
+
+
+def _scope(fix: str, view: LoadView, options: _Options) -> str:
+    """What a fix's QuickBooks requests are keyed by: the fix, its load (none for a company-wide fix)
+    and how many runs of it came before this one."""
+    load = "*" if fix in COMPANY_WIDE else view.load_number
+    return f"{fix}|{load}|{options.attempt}"
+
+
+def _digest(values: dict[str, Any]) -> str:
+    text = json.dumps(_jsonable(values), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _claim_names(fix: str, number: str) -> list[str]:
+    """The locks a fix holds while it runs: its load's (every fix of one load in turn), and the fix's own
+    for a fix of the company (``connect``; ``enable_custom_txn_numbers`` after its load's)."""
+    if not FIX[fix].per_load:
+        return [f"fix-all:{fix}"]
+    return [f"fix:{number}", *([f"fix-all:{fix}"] if fix in COMPANY_WIDE else [])]
 
 
 def _describe_code_changes(changes: dict[str, Any]) -> str:

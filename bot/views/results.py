@@ -8,7 +8,7 @@ from typing import Any
 from bot import ids
 from bot.views.blocks import Block, context, escape, message, section
 from bot.views.diagnosis import _who, diagnosis_blocks
-from services.catalogue import OUTCOME_WORDS, fix_label, money, plural, reason_title
+from services.catalogue import OUTCOME_WORDS, already_done_text, fix_label, money, plural, reason_title
 
 OUTCOME_ICONS = {
     "applied": "✅",
@@ -25,7 +25,8 @@ def fix_result_message(result: Any, actor: str, *, connect_url: str | None = Non
     icon = OUTCOME_ICONS.get(result.outcome, "")
     label = fix_label(result.fix)
     outcome = OUTCOME_WORDS.get(result.outcome, result.outcome)
-    lines = [f"{icon} *{escape(label)}*: {escape(outcome)}. {escape(result.message)}".strip()]
+    said = _said(result)
+    lines = [f"{icon} *{escape(label)}*: {escape(outcome)}. {said}".strip()]
     for choice in (result.choices or [])[:10]:
         lines.append(f"• {escape(_choice_text(choice))}")
     authorize = (result.changes or {}).get("authorize_url") if result.outcome == "action" else None
@@ -35,7 +36,16 @@ def fix_result_message(result: Any, actor: str, *, connect_url: str | None = Non
     blocks.append(context(f"{escape(label)} by {_who(actor)}", block_id=ids.FIX_BY))
     if result.diagnosis is not None:
         blocks.extend(diagnosis_blocks(result.diagnosis, connect_url=connect_url))
-    return message(escape(f"{label} on {result.load_number}: {outcome}. {result.message}"), blocks)
+    return message(f"{escape(f'{label} on {result.load_number}: {outcome}.')} {said}", blocks)
+
+
+def _said(result: Any) -> str:
+    """The fix's message as Slack text; "already done by" names the person as a mention."""
+    done_by = getattr(result, "done_by", None)
+    if done_by:
+        marker = "\x00"
+        return escape(already_done_text(marker)).replace(marker, _who(done_by))
+    return escape(result.message)
 
 
 def _choice_text(choice: dict[str, Any]) -> str:
