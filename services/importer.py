@@ -15,6 +15,14 @@ Only the TMS-side columns are written; QuickBooks ids, the sync columns and a lo
 number override are left alone. A dismissed load that the TMS changes comes back (restored, audited).
 A row whose values are already those of the file is not rewritten, so importing the same file twice
 changes nothing the second time.
+
+A TMS event (``POST /tms/events``, ``event_at`` given: its signed timestamp) is imported the same way,
+with two differences. Its top-level ``"event_id"`` (optional; a file may not carry one) is accepted
+once: it is stored in the same transaction as the write, so a second delivery, even a concurrent one,
+fails on the unique key and writes nothing (``DuplicateEventError``); ids are kept ``EVENT_IDS_KEPT``.
+And each customer, charge code and load keeps the timestamp of the newest event applied to it: a
+record of an older event is skipped (``ImportSummary.skipped_older``), the event's other records are
+written. An import of a file is not an event: it overwrites whatever the events wrote, as always.
 """
 
 from __future__ import annotations
@@ -49,12 +57,24 @@ from services.loadnumbers import (
     find_forbidden_character,
     show,
 )
-from services.models import ChargeCode, ChargeLine, Customer, FixAudit, Load, utcnow
+from services.models import (
+    ChargeCode,
+    ChargeLine,
+    Customer,
+    FixAudit,
+    Load,
+    TmsEvent,
+    TmsRecordEvent,
+    utcnow,
+)
 from services.storage import immediate_transaction
 
 log = logging.getLogger(__name__)
 
 SECTIONS = ("customers", "charge_codes", "loads")
+EVENT_ID = "event_id"  # a TMS event's own top-level field (not a section)
+MAX_EVENT_ID_LENGTH = 200
+EVENT_IDS_KEPT = dt.timedelta(hours=24)  # far past the ±5 minutes a signed event is valid
 MAX_KEY_LENGTH = 64
 MAX_EMAIL_LENGTH = 254
 MAX_DESCRIPTION_LENGTH = 4000
@@ -90,6 +110,14 @@ class ImportFileError(UserInputError):
         self.problems = list(problems)
         self.source = source
         super().__init__(_problems_message(self.problems, source))
+
+
+class DuplicateEventError(QbsyncError):
+    """A TMS event whose ``event_id`` was applied before; nothing was written."""
+
+    def __init__(self, event_id: str) -> None:
+        self.event_id = event_id
+        super().__init__(f"event_id {show(event_id)} was received before; nothing was written")
 
 
 def _problems_message(problems: Sequence[ImportProblem], source: str) -> str:
@@ -151,6 +179,8 @@ class ImportSummary:
     customer_changed: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)  # dismissed loads changed by this import
     written: list[str] = field(default_factory=list)  # loads created or changed (not in the JSON)
+    # TMS events: per section, the keys left alone because a newer event was applied to them
+    skipped_older: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -166,6 +196,8 @@ class ImportSummary:
         result["customer_changed"] = list(self.customer_changed)
         if self.restored:
             result["restored"] = list(self.restored)
+        if self.skipped_older:
+            result["skipped_older"] = {name: list(keys) for name, keys in self.skipped_older.items()}
         return result
 
 
@@ -412,18 +444,26 @@ class _Checked:
     keys: dict[str, set[str]] = field(default_factory=dict)
     wanted: dict[str, set[str]] = field(default_factory=lambda: {"customers": set(), "charge_codes": set()})
     repeated_sections: list[str] = field(default_factory=list)
+    event_id: str | None = None
 
 
-def _check_document(document: _Sections) -> _Checked:
-    """Validate the shape, every record and duplicate keys (no database needed)."""
+def _check_document(document: _Sections, *, event: bool = False) -> _Checked:
+    """Validate the shape, every record and duplicate keys (no database needed). A TMS ``event`` may
+    carry an ``event_id``."""
     checked = _Checked()
     seen: set[str] = set()
     for position, (name, records, value) in enumerate(document.sections()):
         if name in seen:
             checked.repeated_sections.append(name)
         seen.add(name)
+        if event and name == EVENT_ID:
+            try:
+                checked.event_id = _event_id(value if records is None else [])
+            except PydanticCustomError as exc:
+                checked.problems.add("", EVENT_ID, exc.message(), order=(-2, position))
+            continue
         if name not in _SPECS:
-            checked.problems.add("", None, _unknown_section_message(name), order=(-2, position))
+            checked.problems.add("", None, _unknown_section_message(name, event), order=(-2, position))
             continue
         rank = SECTIONS.index(name)
         if records is None:
@@ -462,9 +502,28 @@ def _check_section(spec: _SectionSpec, rank: int, records: Iterator[Any], checke
     return set(first_seen)
 
 
-def _unknown_section_message(name: object) -> str:
+def _event_id(value: object) -> str:
+    """A TMS event's id: a string of 1 to ``MAX_EVENT_ID_LENGTH`` characters, kept as sent (no
+    control characters)."""
+    if not isinstance(value, str):
+        _reject(f"must be a string of 1 to {MAX_EVENT_ID_LENGTH} characters, got {describe_value(value)}")
+    if not value:
+        _reject("must not be empty")
+    if len(value) > MAX_EVENT_ID_LENGTH:
+        _reject(f"is too long: {len(value)} characters, at most {MAX_EVENT_ID_LENGTH}: {show(value)}")
+    bad = find_forbidden_character(value)
+    if bad is not None:
+        _reject(f"contains {bad[1]} at position {bad[0] + 1}: {show(value)}")
+    return value
+
+
+def _unknown_section_message(name: object, event: bool = False) -> str:
     message = f"unknown section {show(str(name))}"
-    guess = _closest(str(name), SECTIONS)
+    if name == EVENT_ID:
+        sections = ", ".join(SECTIONS)
+        where = "an event_id belongs to TMS events sent to POST /tms/events"
+        return f"{message} ({where}; the sections are {sections})"
+    guess = _closest(str(name), (*SECTIONS, EVENT_ID) if event else SECTIONS)
     hint = f"did you mean {guess!r}? " if guess else ""
     return f"{message} ({hint}the sections are {', '.join(SECTIONS)})"
 
@@ -549,45 +608,57 @@ def _closest(name: str, choices: Iterable[str]) -> str | None:
 # --------------------------------------------------------------------------- import
 
 
-def import_data(engine: Engine, data: Any, *, source: str = "import") -> ImportSummary:
+def import_data(
+    engine: Engine, data: Any, *, source: str = "import", event_at: dt.datetime | None = None
+) -> ImportSummary:
     """Validate ``data`` (a parsed JSON document) completely, then upsert it in one transaction.
 
     Raises ``ImportFileError`` listing every problem, with nothing written, when anything is wrong.
+    ``event_at`` makes it a TMS event signed at that time (``event_id``, older records skipped).
     """
     if not isinstance(data, dict):
         sections = ", ".join(f'"{name}": [...]' for name in SECTIONS)
         message = f"the data must be a JSON object like {{{sections}}}, got {describe_value(data)}"
         raise ImportFileError([ImportProblem("", None, message)], source)
     document = _ParsedSections(data)
-    return _import(engine, document, _check_document(document), source)
+    return _import(engine, document, _check_document(document, event=event_at is not None), source, event_at)
 
 
-def import_stream(engine: Engine, stream: BinaryIO, *, source: str = "import") -> ImportSummary:
+def import_stream(
+    engine: Engine, stream: BinaryIO, *, source: str = "import", event_at: dt.datetime | None = None
+) -> ImportSummary:
     """Import the JSON document read from ``stream`` (binary, seekable), one record at a time: the
     memory used does not grow with the number of records (beyond their keys). Checked and written
     exactly as ``import_data`` does it; a file that is not well-formed JSON is read whole to say why."""
     duplicates: list[str] = []
     try:
-        checked = _check_document(StreamedDocument(stream, lambda: _strict_decoder(duplicates)))
+        checked = _check_document(
+            StreamedDocument(stream, lambda: _strict_decoder(duplicates)), event=event_at is not None
+        )
     except NotStreamable:
         stream.seek(0)
-        return import_data(engine, parse_json(stream.read(), source), source=source)
+        return import_data(engine, parse_json(stream.read(), source), source=source, event_at=event_at)
     for name in checked.repeated_sections:  # the outer object is the last one the parser completes
         if len(duplicates) < MAX_PROBLEMS_SHOWN:
             duplicates.append(name)
     if duplicates:
         raise ImportFileError(_duplicate_problems(duplicates), source)
-    return _import(engine, StreamedDocument(stream, lambda: _strict_decoder([])), checked, source)
+    return _import(engine, StreamedDocument(stream, lambda: _strict_decoder([])), checked, source, event_at)
 
 
-def _import(engine: Engine, document: _Sections, checked: _Checked, source: str) -> ImportSummary:
-    """Check the references in the database, then write, all in one transaction."""
+def _import(
+    engine: Engine, document: _Sections, checked: _Checked, source: str, event_at: dt.datetime | None = None
+) -> ImportSummary:
+    """Check the references in the database, then write, all in one transaction (with a TMS event's
+    id, so that a second delivery of it fails on the unique key)."""
     try:
         with immediate_transaction(engine) as conn:
+            if event_at is not None:
+                _record_event(conn, checked.event_id, event_at)
             _check_references(conn, document, checked)
             if checked.problems:
                 raise ImportFileError(checked.problems.sorted(), source)
-            summary = _write(conn, document, checked, source)
+            summary = _write(conn, document, checked, source, event_at)
     except sa.exc.IntegrityError as exc:
         raise QbsyncError(
             f"the import from {source} conflicted with a concurrent change and was rolled back; "
@@ -595,6 +666,19 @@ def _import(engine: Engine, document: _Sections, checked: _Checked, source: str)
         ) from exc
     log.info("imported from %s: %s", source, summary.as_dict())
     return summary
+
+
+def _record_event(conn: Connection, event_id: str | None, event_at: dt.datetime) -> None:
+    """Forget the event ids older than ``EVENT_IDS_KEPT``, then store this one: an id stored already
+    (or being stored by a concurrent delivery, which this insert waits for) is refused."""
+    now = utcnow()
+    conn.execute(TMS_EVENTS.delete().where(TMS_EVENTS.c.received_at < now - EVENT_IDS_KEPT))
+    if event_id is None:
+        return
+    try:
+        conn.execute(TMS_EVENTS.insert().values(event_id=event_id, event_at=event_at, received_at=now))
+    except sa.exc.IntegrityError as exc:
+        raise DuplicateEventError(event_id) from exc
 
 
 def import_file(engine: Engine, path_or_dash: str | Path, *, stdin: BinaryIO | None = None) -> ImportSummary:
@@ -730,6 +814,8 @@ CHARGE_CODES: sa.Table = ChargeCode.__table__  # type: ignore[attr-defined]
 LOADS: sa.Table = Load.__table__  # type: ignore[attr-defined]
 CHARGE_LINES: sa.Table = ChargeLine.__table__  # type: ignore[attr-defined]
 FIX_AUDIT: sa.Table = FixAudit.__table__  # type: ignore[attr-defined]
+TMS_EVENTS: sa.Table = TmsEvent.__table__  # type: ignore[attr-defined]
+RECORD_EVENTS: sa.Table = TmsRecordEvent.__table__  # type: ignore[attr-defined]
 
 
 def _chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
@@ -839,10 +925,13 @@ def _check_references(conn: Connection, document: _Sections, checked: _Checked) 
                     checked.problems.add(ref.record, ref.field, message, order=ref.order)
 
 
-def _write(conn: Connection, document: _Sections, checked: _Checked, source: str) -> ImportSummary:
+def _write(
+    conn: Connection, document: _Sections, checked: _Checked, source: str, event_at: dt.datetime | None = None
+) -> ImportSummary:
     """Upsert the validated document: customers and charge codes first, then loads, each section in
     chunks of ``WRITE_CHUNK`` records read again from the document. Sections the document holds in
-    another order are written in a further pass, so that a load never comes before its customer."""
+    another order are written in a further pass, so that a load never comes before its customer.
+    For a TMS event (``event_at``), the records a newer event was applied to are left alone."""
     summary = ImportSummary(source=source)
     pending = [name for name in SECTIONS if name in checked.keys]
     while pending:
@@ -853,7 +942,10 @@ def _write(conn: Connection, document: _Sections, checked: _Checked, source: str
             pending.pop(0)
             spec = _SPECS[name]
             for chunk in _batched(records, WRITE_CHUNK):
-                _write_chunk(conn, spec, [spec.model.model_validate(raw) for raw in chunk], summary, source)
+                validated = [spec.model.model_validate(raw) for raw in chunk]
+                if event_at is not None:
+                    validated = _not_older(conn, spec, validated, event_at, summary)
+                _write_chunk(conn, spec, validated, summary, source)
         if len(pending) == left:
             raise QbsyncError(f"the import from {source} changed while it was read; nothing was written")
     _refresh_statistics(conn, summary)
@@ -886,6 +978,38 @@ def _write_chunk(
         loads = _Stored.fetch_loads(conn, records)
         summary.customer_changed += _write_loads(conn, records, loads, summary.loads, summary.written)
         summary.restored += _restore_changed_dismissed(conn, records, loads, source)
+
+
+def _not_older(
+    conn: Connection, spec: _SectionSpec, records: list[Any], event_at: dt.datetime, summary: ImportSummary
+) -> list[Any]:
+    """The records of a TMS event signed at ``event_at`` that no newer event was applied to; their
+    timestamps move to ``event_at`` (one upsert per chunk, which also locks them until the commit, so
+    two concurrent events on one record apply in order). The others are added to
+    ``summary.skipped_older``."""
+    applied: set[str] = set()
+    insert = _upsert_insert(conn)
+    statement = insert.on_conflict_do_update(
+        index_elements=[RECORD_EVENTS.c.kind, RECORD_EVENTS.c.key],
+        set_={"event_at": insert.excluded.event_at},
+        where=RECORD_EVENTS.c.event_at <= insert.excluded.event_at,
+    ).returning(RECORD_EVENTS.c.key)
+    for chunk in _chunks(getattr(record, spec.key) for record in records):
+        rows = [{"kind": spec.name, "key": key, "event_at": event_at} for key in chunk]
+        applied.update(conn.scalars(statement.values(rows)))
+    skipped = [getattr(record, spec.key) for record in records if getattr(record, spec.key) not in applied]
+    if skipped:
+        summary.skipped_older.setdefault(spec.name, []).extend(skipped)
+    return [record for record in records if getattr(record, spec.key) in applied]
+
+
+def _upsert_insert(conn: Connection) -> Any:
+    """``INSERT … ON CONFLICT`` of the record timestamps in this database's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(RECORD_EVENTS)
 
 
 def _refresh_statistics(conn: Connection, summary: ImportSummary) -> None:

@@ -322,3 +322,25 @@ class LoadRetry(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: dt.datetime = _when(nullable=False)
     last_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class TmsEvent(SQLModel, table=True):
+    """The ``event_id`` of a TMS event already applied (``POST /tms/events``): a second delivery is
+    refused. Kept a day (far longer than the ±5 minutes a signed timestamp is valid), then purged."""
+
+    __tablename__ = "tms_event"
+
+    event_id: str = Field(primary_key=True, max_length=200)
+    event_at: dt.datetime = _when(nullable=False)  # the event's signed timestamp
+    received_at: dt.datetime = _when(nullable=False, default=utcnow, index=True)
+
+
+class TmsRecordEvent(SQLModel, table=True):
+    """The timestamp of the newest TMS event applied to one record (``kind`` customers, charge_codes
+    or loads; ``key`` its id, code or load number): an older event does not overwrite it."""
+
+    __tablename__ = "tms_record_event"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    key: str = Field(primary_key=True, max_length=64)
+    event_at: dt.datetime = _when(nullable=False)

@@ -1,6 +1,6 @@
 """``POST /tms/events``: TMS customers, charge codes and loads in the import format, signed with
-``QBSYNC_TMS_WEBHOOK_SECRET``. Answers at once with the counts; the loads it created or changed are
-synced after the answer has left."""
+``QBSYNC_TMS_WEBHOOK_SECRET`` over a timestamp and the body (``services.tms_events``). Answers at once
+with the counts; the loads it created or changed are synced after the answer has left."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ import threading
 from flask import Flask, Response, jsonify, request
 
 from services.errors import QbsyncError
-from services.importer import ImportFileError
-from services.tms_events import MAX_BODY, SIGNATURE_HEADER, accept, signed, sync_written
+from services.importer import DuplicateEventError, ImportFileError
+from services.tms_events import (
+    MAX_BODY,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureRefused,
+    accept,
+    sync_written,
+    verify,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +35,21 @@ def register(web: Flask, services) -> None:
         raw = request.get_data(cache=False)
         if request.content_length is None and len(raw) >= MAX_BODY:  # chunked: cut at the limit
             return jsonify(error=f"the body is over {MAX_BODY // (1024 * 1024)} MB"), 413
-        if not signed(secret.get_secret_value(), raw, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("POST /tms/events refused: missing or wrong %s", SIGNATURE_HEADER)
-            return jsonify(error=f"missing or wrong {SIGNATURE_HEADER}"), 401
         try:
-            summary = accept(services, raw)
+            event_at = verify(
+                secret.get_secret_value(),
+                raw,
+                request.headers.get(TIMESTAMP_HEADER),
+                request.headers.get(SIGNATURE_HEADER),
+            )
+        except SignatureRefused as exc:
+            log.warning("POST /tms/events refused (401): %s", exc.log_reason)
+            return jsonify(error=str(exc)), 401
+        try:
+            summary = accept(services, raw, event_at)
+        except DuplicateEventError as exc:
+            log.warning("POST /tms/events refused (409): an event_id received before, nothing written")
+            return jsonify(error=str(exc)), 409
         except ImportFileError as exc:
             problems = [
                 {"record": p.record or None, "field": p.field, "message": p.message} for p in exc.problems

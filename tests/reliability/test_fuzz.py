@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
 from emulator.slack import post_to_app, signed_headers, slash_command_body, view_submission_body
+from services import tms_events
 from services.catalogue import FIX_CODES
 from services.errors import QbsyncError
 from services.importer import import_data
 from services.models import ChargeCode, ChargeLine, Customer, FixAudit, Load
-from services.tms_events import signature
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM
@@ -387,7 +387,7 @@ def test_webhook_bodies(tms_web, engine, raw):
     answer = client.post(
         "/tms/events",
         data=raw,
-        headers={"Content-Type": "application/json", "X-Qbsync-Signature": signature("fuzz-secret", raw)},
+        headers=tms_events.signed_headers("fuzz-secret", raw),
     )
     assert answer.status_code in (202, 400, 409), (raw[:200], answer.status_code, answer.data[:300])
     assert b"Traceback" not in answer.data

@@ -5,6 +5,8 @@ no row written."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 
@@ -20,8 +22,8 @@ from emulator.slack import (
     slash_command_body,
     view_submission_body,
 )
+from services import tms_events
 from services.models import FixAudit, Load
-from services.tms_events import signature
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM
@@ -103,19 +105,23 @@ def test_forged_stale_replayed_and_unsigned_slack_requests_run_nothing(bot, engi
 def test_bad_tms_signatures_and_oversized_bodies_write_nothing(make_web, connected, engine):
     web = make_web(tms_webhook_secret=SecretStr(TMS_SECRET))
     raw = json.dumps({"loads": [a_load("X-1")], "customers": [], "charge_codes": []}).encode()
-    good = signature(TMS_SECRET, raw)
+    now = int(time.time())
+    good = tms_events.signature(TMS_SECRET, now, raw)
     bad = {
         "missing": None,
         "empty": "",
-        "wrong secret": signature("another-secret", raw),
-        "another body": signature(TMS_SECRET, raw + b" "),
+        "wrong secret": tms_events.signature("another-secret", now, raw),
+        "another body": tms_events.signature(TMS_SECRET, now, raw + b" "),
+        "another time": tms_events.signature(TMS_SECRET, now - 1, raw),
         "no scheme": good.split("=", 1)[1],
-        "sha1 scheme": good.replace("sha256=", "sha1="),
+        "sha1 scheme": good.replace("v1=", "sha1="),
+        "v0 scheme": good.replace("v1=", "v0="),
+        "body-only sha256": "sha256=" + hmac.new(TMS_SECRET.encode(), raw, hashlib.sha256).hexdigest(),
         "truncated": good[:-2],
-        "upper case scheme": good.replace("sha256=", "SHA256=") + "0",
+        "upper case scheme": good.replace("v1=", "V1=") + "0",
     }
     for what, sig in bad.items():
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "X-Qbsync-Timestamp": str(now)}
         if sig is not None:
             headers["X-Qbsync-Signature"] = sig
         answer = requests.post(f"{web.url}/tms/events", data=raw, headers=headers, timeout=5)
@@ -136,7 +142,7 @@ def test_oversized_bodies_are_refused_with_413_with_or_without_a_length(make_web
         for start in range(0, len(data), 64 * 1024):
             yield data[start : start + 64 * 1024]
 
-    tms_headers = {"Content-Type": "application/json", "X-Qbsync-Signature": signature(TMS_SECRET, big_tms)}
+    tms_headers = tms_events.signed_headers(TMS_SECRET, big_tms)
     slack_headers = signed_headers(SECRET, big_slack.decode())
     cases = {
         "slack, with length": (f"{web.url}/slack/events", big_slack, slack_headers),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from emulator.slack import post_to_app, slash_command_body
-from services.tms_events import signature
+from services import tms_events
 from tests.builders import load as a_load
 from tests.builders import tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, text_of, wait_for
@@ -108,7 +108,7 @@ def test_serve_leaves_no_token_in_the_database_the_logs_or_slack(env, slack, emu
         answer = requests.post(
             f"{url}/tms/events",
             data=raw,
-            headers={"Content-Type": "application/json", "X-Qbsync-Signature": signature(TMS_SECRET, raw)},
+            headers=tms_events.signed_headers(TMS_SECRET, raw),
             timeout=10,
         )
         assert answer.status_code == 202, answer.text

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import subprocess
 import threading
+import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,9 +18,9 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from services.errors import QbsyncError
-from services.importer import ImportFileError, import_data
+from services.importer import ImportFileError, import_data, import_file
 from services.models import ChargeLine, Load
-from services.tms_events import MAX_BODY, signature
+from services.tms_events import MAX_BODY, signed_headers
 from tests.builders import CHARGE_CODES, CUSTOMERS, qb_company, qb_invoices
 from tests.builders import load as a_load
 from tests.slack.conftest import wait_for
@@ -30,10 +35,10 @@ def event(loads, **sections) -> bytes:
 
 
 def post(web, raw: bytes, sig: str | None = "sign", secret: str = SECRET) -> requests.Response:
-    headers = {"Content-Type": "application/json"}
-    if sig == "sign":
-        headers["X-Qbsync-Signature"] = signature(secret, raw)
-    elif sig is not None:
+    headers = signed_headers(secret, raw)
+    if sig is None:
+        del headers["X-Qbsync-Signature"]
+    elif sig != "sign":
         headers["X-Qbsync-Signature"] = sig
     return requests.post(f"{web.url}/tms/events", data=raw, headers=headers, timeout=10)
 
@@ -84,7 +89,13 @@ def test_a_changed_customer_or_amount_is_reported_as_sync_all_reports_it(tms_web
 
 @pytest.mark.parametrize(
     ("sig", "why"),
-    [(None, "missing"), ("sha256=" + "0" * 64, "wrong"), ("sha1=abc", "wrong scheme"), ("é" * 300, "junk")],
+    [
+        (None, "missing"),
+        ("v1=" + "0" * 64, "wrong"),
+        ("sha256=" + "0" * 64, "the body-only form"),
+        ("sha1=abc", "wrong scheme"),
+        ("é" * 300, "junk"),
+    ],
 )
 def test_an_unsigned_or_wrongly_signed_event_is_refused(tms_web, engine, sig, why):
     answer = post(tms_web, event([a_load("W-5")]), sig=sig)
@@ -153,10 +164,7 @@ def test_other_methods_and_content_types_are_plain_answers(tms_web):
     answer = requests.post(
         f"{tms_web.url}/tms/events",
         data=raw,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Qbsync-Signature": signature(SECRET, raw),
-        },
+        headers={**signed_headers(SECRET, raw), "Content-Type": "application/x-www-form-urlencoded"},
         timeout=5,
     )
     assert answer.status_code == 400
@@ -209,3 +217,60 @@ def test_a_webhook_and_an_import_racing_on_one_load_leave_one_whole_version(tms_
         assert len(load_ids) == 1
         got = [(code, f"{amount:.2f}") for code, amount in lines]
         assert got in (versions["webhook"], versions["import"]), f"a mix of both: {got}"
+
+
+def readme_example() -> str:
+    """The shell example of the README's "TMS events" section."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### TMS events", 1)[1].split("\n## ", 1)[0]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("curl")), reason="needs openssl and curl")
+def test_the_readme_signing_example_is_accepted_by_the_server(tms_web, engine):
+    script = readme_example().replace("https://qbsync.example.com", tms_web.url)
+    environment = {"PATH": os.environ["PATH"], "QBSYNC_TMS_WEBHOOK_SECRET": SECRET}
+
+    def run() -> dict:
+        done = subprocess.run(
+            ["bash", "-c", script], env=environment, capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    answer = run()
+    assert answer["loads"] == {"created": 1, "updated": 0, "unchanged": 0}, answer
+    assert "was received before" in run()["error"], "its event_id is accepted once"
+    assert loads_in(engine) == 1
+
+
+def test_a_file_import_refuses_an_event_id_and_says_where_it_belongs(engine, tmp_path):
+    path = tmp_path / "tms.json"
+    path.write_text(json.dumps({"event_id": "evt-1", "loads": []}))
+    with pytest.raises(ImportFileError) as refused:
+        import_file(engine, path)
+    assert "unknown section 'event_id'" in str(refused.value)
+    assert "POST /tms/events" in str(refused.value)
+
+
+def test_a_file_import_overwrites_what_a_newer_event_wrote(tms_web, engine, tmp_path):
+    now = int(time.time())
+    raw = event([a_load("W-9", charges=[("BASE", "500.00")])])
+    headers = signed_headers(SECRET, raw, timestamp=now + 60)  # an event signed a minute ahead
+    answer = requests.post(f"{tms_web.url}/tms/events", data=raw, headers=headers, timeout=10)
+    assert answer.status_code == 202, answer.text
+    path = tmp_path / "tms.json"
+    path.write_text(event([a_load("W-9", charges=[("BASE", "600.00")])]).decode())
+    summary = import_file(engine, path)
+    assert summary.loads.updated == 1 and not summary.skipped_older
+    with engine.connect() as conn:
+        amounts = conn.scalars(sa.select(ChargeLine.amount).join(Load).where(Load.load_number == "W-9")).all()
+    assert [f"{a:.2f}" for a in amounts] == ["600.00"]
+
+
+def test_a_misspelled_event_id_is_refused_with_a_hint(tms_web, engine):
+    raw = json.dumps({"eventId": "evt-1", "loads": [a_load("W-10")]}).encode()
+    answer = post(tms_web, raw)
+    assert answer.status_code == 400
+    assert "did you mean 'event_id'?" in answer.json()["problems"][0]["message"]
+    assert loads_in(engine) == 0
