@@ -15,13 +15,14 @@ in Socket Mode (``apps.connections.open`` with ``slack.app_token``; see :mod:`.s
 
 from emulator.slack.app_requests import (
     block_actions_body,
+    block_suggestion_body,
     event_callback_body,
     post_to_app,
     signed_headers,
     slash_command_body,
     view_submission_body,
 )
-from emulator.slack.blocks import validate_blocks, validate_view
+from emulator.slack.blocks import validate_blocks, validate_options, validate_view
 from emulator.slack.model import Call, Message
 from emulator.slack.server import SlackStandIn
 
@@ -30,11 +31,13 @@ __all__ = [
     "Message",
     "SlackStandIn",
     "block_actions_body",
+    "block_suggestion_body",
     "event_callback_body",
     "post_to_app",
     "signed_headers",
     "slash_command_body",
     "validate_blocks",
+    "validate_options",
     "validate_view",
     "view_submission_body",
 ]

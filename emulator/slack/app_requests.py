@@ -1,8 +1,9 @@
 """What Slack sends to an app's request URL, signed as Slack signs it.
 
-Slash commands are form bodies; interactions are a form body with one ``payload`` field of JSON;
-events are JSON. :func:`signed_headers` adds ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature``
-(``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``), so Bolt's request verification accepts them.
+Slash commands are form bodies; interactions (options requests of an ``external_select`` too) are a
+form body with one ``payload`` field of JSON; events are JSON. :func:`signed_headers` adds
+``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` (``v0=`` + HMAC-SHA256 of
+``v0:{timestamp}:{body}``), so Bolt's request verification accepts them.
 """
 
 from __future__ import annotations
@@ -135,6 +136,58 @@ def block_actions_body(
     return _payload_form(payload)
 
 
+def block_suggestion_body(
+    action_id: str,
+    value: str = "",
+    block_id: str = "",
+    view: dict[str, Any] | None = None,
+    user_id: str = DEFAULT_USER,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    api_app_id: str = DEFAULT_APP,
+    channel_id: str = DEFAULT_CHANNEL,
+    message_ts: str | None = None,
+) -> str:
+    """The form body of an options request: Slack asks the app for an ``external_select``'s options
+    when the menu opens and as the person types (``value`` is what they typed; with
+    ``min_query_length`` 0 the first request carries ``""``). In a view (``view``, as stored by
+    ``views.open``) the payload carries it, state included; otherwise it names the message.
+
+    The app answers HTTP 200 within 3 seconds with ``{"options": […]}`` or ``{"option_groups": […]}``
+    (check it with :func:`emulator.slack.blocks.validate_options`). Slack's reference:
+    https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#external_select
+    """
+    payload: dict[str, Any] = {
+        "type": "block_suggestion",
+        "user": _user(user_id, team_id),
+        "api_app_id": api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    if view is not None:
+        shown = {**view, "state": view.get("state") or {"values": {}}}
+        shown.setdefault("id", "V" + secrets.token_hex(5).upper())
+        shown.setdefault("team_id", team_id)
+        for key in ("callback_id", "private_metadata", "external_id"):
+            shown.setdefault(key, "")
+        payload["container"] = {"type": "view", "view_id": shown["id"]}
+        payload["view"] = shown
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        }
+        payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
+    return _payload_form(payload)
+
+
 def view_submission_body(
     view: dict[str, Any],
     values: dict[str, dict[str, dict[str, Any]]],
@@ -198,6 +251,46 @@ def event_callback_body(
                 }
             ],
             "is_ext_shared_channel": False,
+        }
+    )
+
+
+def app_uninstalled_body(
+    event_id: str | None = None, *, team_id: str = DEFAULT_TEAM, api_app_id: str = DEFAULT_APP
+) -> str:
+    """The JSON body of ``app_uninstalled`` as Slack documents it
+    (https://api.slack.com/events/app_uninstalled): the outer wrapper and ``{"type": "app_uninstalled"}``."""
+    return _bare_event({"type": "app_uninstalled"}, event_id, team_id, api_app_id)
+
+
+def tokens_revoked_body(
+    bot_user_ids: list[str],
+    oauth_user_ids: list[str] | None = None,
+    event_id: str | None = None,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    api_app_id: str = DEFAULT_APP,
+) -> str:
+    """The JSON body of ``tokens_revoked`` as Slack documents it
+    (https://api.slack.com/events/tokens_revoked): user ids (not tokens) per kind of token revoked."""
+    tokens: dict[str, list[str]] = {"bot": list(bot_user_ids)}
+    if oauth_user_ids:
+        tokens["oauth"] = list(oauth_user_ids)
+    return _bare_event({"type": "tokens_revoked", "tokens": tokens}, event_id, team_id, api_app_id)
+
+
+def _bare_event(event: dict[str, Any], event_id: str | None, team_id: str, api_app_id: str) -> str:
+    """An Events API body with only the fields Slack's documented examples carry (no ``authorizations``:
+    the app no longer has any)."""
+    return json.dumps(
+        {
+            "token": VERIFICATION_TOKEN,
+            "team_id": team_id,
+            "api_app_id": api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or "Ev" + secrets.token_hex(5).upper(),
+            "event_time": int(time.time()),
         }
     )
 

@@ -7,6 +7,11 @@ the same lines under ``/view``. :func:`validate_blocks` and :func:`validate_view
 
 Stricter than Slack in one place: interactive elements must carry an ``action_id`` (Slack would make
 one up, and nothing could route the click).
+
+Menus: a ``static_select`` / ``multi_static_select`` holds at most 100 options, as ``options`` or as
+``option_groups`` (100 in all), never both; an ``external_select`` holds none and is answered by the
+app's options request (:func:`validate_options` checks that answer). Ids and values are never empty.
+Slack's references for each rule are cited where it is checked.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ Surface = Literal["message", "modal", "home"]
 
 BLOCK_LIMITS: dict[str, int] = {"message": 50, "modal": 100, "home": 100}
 ID_MAX = 255
+# https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#static_select
+# ("options … Maximum number of options is 100") and
+# https://docs.slack.dev/reference/block-kit/composition-objects/option-group-object/ ("an
+# option_groups array can have a maximum number of 100 option groups with a maximum of 100 options").
+OPTIONS_MAX = 100
 
 _PLAIN = ("plain_text",)
 _ANY_TEXT = ("plain_text", "mrkdwn")
@@ -55,8 +65,16 @@ class _Checker:
         return value
 
     def identifier(self, obj: Mapping[str, Any], key: str, pointer: str, *, required: bool = False) -> None:
+        """An ``action_id`` or ``block_id``: 1 to 255 characters
+        (https://docs.slack.dev/reference/block-kit/blocks — "block_id … Maximum length for this field
+        is 255 characters"; an empty one is refused like any empty string Slack requires)."""
         value = self.string(obj, key, pointer, max_len=ID_MAX, required=required)
         if value == "":
+            self.err(f"{pointer}/{key}", "must be more than 0 characters")
+
+    def value(self, obj: Mapping[str, Any], key: str, pointer: str, *, max_len: int, required: bool) -> None:
+        """A button's or option's ``value``: present when required, never empty, at most ``max_len``."""
+        if self.string(obj, key, pointer, max_len=max_len, required=required) == "":
             self.err(f"{pointer}/{key}", "must be more than 0 characters")
 
     def enum(self, obj: Mapping[str, Any], key: str, pointer: str, allowed: Collection[str]) -> None:
@@ -136,20 +154,30 @@ class _Checker:
         self.enum(value, "style", pointer, {"primary", "danger"})
 
     def options(
-        self, obj: Mapping[str, Any], key: str, pointer: str, *, max_items: int, text_types: Collection[str]
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        pointer: str,
+        *,
+        max_items: int,
+        text_types: Collection[str],
+        min_items: int = 1,
     ) -> list[Any]:
-        items = self.array(obj, key, pointer, max_items=max_items)
+        items = self.array(obj, key, pointer, max_items=max_items, min_items=min_items)
         for i, option in enumerate(items):
             self.option(option, f"{pointer}/{key}/{i}", text_types=text_types)
         return items
 
     def option(self, option: Any, pointer: str, *, text_types: Collection[str] = _PLAIN) -> None:
+        """An option object (https://docs.slack.dev/reference/block-kit/composition-objects/option-object):
+        text at most 75 characters (plain text in menus), a value of 1 to 150 characters, an optional
+        plain-text description of at most 75."""
         if not isinstance(option, dict):
             self.err(pointer, "must provide an object")
             return
         self.keys(option, pointer, {"text", "value", "description", "url"})
         self.text(option, "text", pointer, max_len=75, types=text_types, required=True)
-        self.string(option, "value", pointer, max_len=150, required=True)
+        self.value(option, "value", pointer, max_len=150, required=True)
         self.text(option, "description", pointer, max_len=75, types=_PLAIN)
         self.string(option, "url", pointer, max_len=3000)
 
@@ -176,30 +204,86 @@ def _button(c: _Checker, el: dict[str, Any], p: str) -> None:
     )
     c.text(el, "text", p, max_len=75, types=_PLAIN, required=True)
     c.string(el, "url", p, max_len=3000)
-    c.string(el, "value", p, max_len=2000)
+    # https://docs.slack.dev/reference/block-kit/block-elements/button-element: value at most 2000
+    # characters; an empty one is refused (send none instead)
+    c.value(el, "value", p, max_len=2000, required=False)
     c.enum(el, "style", p, {"primary", "danger"})
     c.string(el, "accessibility_label", p, max_len=75)
+
+
+def _option_groups(c: _Checker, obj: Mapping[str, Any], p: str, *, min_items: int = 1) -> list[Any]:
+    """``option_groups``: up to 100 groups, each a plain-text label of at most 75 characters and its
+    options, 100 options in all (see :data:`OPTIONS_MAX`). Returns every option, in order."""
+    found: list[Any] = []
+    for i, group in enumerate(c.array(obj, "option_groups", p, max_items=OPTIONS_MAX, min_items=min_items)):
+        gp = f"{p}/option_groups/{i}"
+        if not isinstance(group, dict):
+            c.err(gp, "must provide an object")
+            continue
+        c.keys(group, gp, {"label", "options"})
+        c.text(group, "label", gp, max_len=75, types=_PLAIN, required=True)
+        found += c.options(group, "options", gp, max_items=OPTIONS_MAX, text_types=_PLAIN)
+        if "options" not in group:
+            c.err(gp, "missing required field: options")
+    if len(found) > OPTIONS_MAX:
+        c.err(f"{p}/option_groups", f"no more than {OPTIONS_MAX} options allowed in all groups")
+    return found
+
+
+def _initial(c: _Checker, el: dict[str, Any], p: str, multi: bool, among: list[Any] | None) -> None:
+    """``initial_option`` (``initial_options`` for a multi-select): valid options and, for a static
+    menu, ones among its options (https://docs.slack.dev/reference/block-kit/block-elements/
+    select-menu-element: "A single option that exactly matches one of the options")."""
+    key = "initial_options" if multi else "initial_option"
+    if key not in el:
+        return
+    chosen = c.options(el, key, p, max_items=OPTIONS_MAX, text_types=_PLAIN) if multi else [el[key]]
+    if not multi:
+        c.option(el[key], f"{p}/{key}")
+    if among is None:
+        return
+    values = {o.get("value") for o in among if isinstance(o, dict)}
+    for i, option in enumerate(chosen):
+        if isinstance(option, dict) and option.get("value") not in values:
+            c.err(f"{p}/{key}" + (f"/{i}" if multi else ""), "must match one of the options")
 
 
 def _static_select(c: _Checker, el: dict[str, Any], p: str) -> None:
     multi = el.get("type") == "multi_static_select"
     extra = {"options", "option_groups", "initial_option" if not multi else "initial_options"}
     _interactive(c, el, p, (_MULTI_KEYS if multi else _SELECT_KEYS) | extra)
+    if "options" in el and "option_groups" in el:
+        c.err(p, "must provide only one of: options, option_groups")
     if "options" in el:
-        c.options(el, "options", p, max_items=100, text_types=_PLAIN)
+        among = c.options(el, "options", p, max_items=OPTIONS_MAX, text_types=_PLAIN)
     elif "option_groups" in el:
-        for i, group in enumerate(c.array(el, "option_groups", p, max_items=100)):
-            gp = f"{p}/option_groups/{i}"
-            if not isinstance(group, dict):
-                c.err(gp, "must provide an object")
-                continue
-            c.keys(group, gp, {"label", "options"})
-            c.text(group, "label", gp, max_len=75, types=_PLAIN, required=True)
-            c.options(group, "options", gp, max_items=100, text_types=_PLAIN)
-            if "options" not in group:
-                c.err(gp, "missing required field: options")
+        among = _option_groups(c, el, p)
     else:
         c.err(p, "missing required field: options")
+        among = []
+    _initial(c, el, p, multi, among)
+    _max_selected(c, el, p)
+
+
+def _max_selected(c: _Checker, el: dict[str, Any], p: str) -> None:
+    value = el.get("max_selected_items")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        c.err(f"{p}/max_selected_items", "must be an integer of at least 1")
+
+
+def _external_select(c: _Checker, el: dict[str, Any], p: str) -> None:
+    """https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#external_select:
+    an ``action_id`` (required here), an optional ``initial_option`` (``initial_options`` for the
+    multi-select), ``min_query_length`` a whole number (Slack's default is 3; 0 asks when the menu
+    opens). Its options come from the app's answer to each options request, never from the element."""
+    multi = el.get("type") == "multi_external_select"
+    initial = "initial_options" if multi else "initial_option"
+    _interactive(c, el, p, (_MULTI_KEYS if multi else _SELECT_KEYS) | {initial, "min_query_length"})
+    value = el.get("min_query_length")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        c.err(f"{p}/min_query_length", "must be an integer of at least 0")
+    _initial(c, el, p, multi, None)
+    _max_selected(c, el, p)
 
 
 def _select(extra: set[str]) -> ElementCheck:
@@ -287,8 +371,8 @@ ELEMENTS: dict[str, ElementCheck] = {
     "button": _button,
     "static_select": _static_select,
     "multi_static_select": _static_select,
-    "external_select": _select({"initial_option", "min_query_length"}),
-    "multi_external_select": _select({"initial_options", "min_query_length"}),
+    "external_select": _external_select,
+    "multi_external_select": _external_select,
     "users_select": _select({"initial_user"}),
     "multi_users_select": _select({"initial_users"}),
     "conversations_select": _select(
@@ -506,4 +590,23 @@ def validate_view(view: Any, *, pointer: str = "/view") -> list[str]:
         c.err(pointer, "missing required field: blocks")
     else:
         _check_blocks(c, view["blocks"], kind, f"{pointer}/blocks")
+    return c.errors
+
+
+def validate_options(answer: Any, *, pointer: str = "") -> list[str]:
+    """Slack's error lines for an app's answer to an options request (``block_suggestion``): an object
+    with ``options`` or ``option_groups`` (one of them), at most 100 options in all, plain text.
+    https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#external_select"""
+    c = _Checker()
+    if not isinstance(answer, dict):
+        c.err(pointer, "must provide an object")
+        return c.errors
+    c.keys(answer, pointer, {"options", "option_groups"})
+    if ("options" in answer) == ("option_groups" in answer):
+        c.err(pointer, "must provide exactly one of: options, option_groups")
+        return c.errors
+    if "options" in answer:
+        c.options(answer, "options", pointer, max_items=OPTIONS_MAX, text_types=_PLAIN, min_items=0)
+    else:
+        _option_groups(c, answer, pointer, min_items=0)
     return c.errors

@@ -9,17 +9,24 @@ from typing import Any
 
 from emulator.slack.blocks import validate_blocks
 from emulator.slack.common import (
+    KIND_SCOPES,
     USER_ID,
     ApiError,
     Context,
+    add_members,
     bot_message,
     channel_info,
+    check_can_post,
+    check_can_read,
     decode_json_arg,
+    is_member,
     message_blocks,
     message_text,
+    require_scope,
     resolve_channel,
     truthy,
     user_info,
+    visible_channel,
 )
 from emulator.slack.model import ResponseUrl
 
@@ -40,7 +47,11 @@ def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_post_message(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``chat:write``; a public channel the app is not in also ``chat:write.public``
+    (https://docs.slack.dev/reference/methods/chat.postMessage)."""
+    require_scope(ctx, "chat:write")
     channel = resolve_channel(ctx, args)
+    check_can_post(ctx, channel, message=True)
     text, blocks = message_text(args), message_blocks(args)
     if not text and not blocks and not args.get("attachments"):
         raise ApiError("no_text")
@@ -65,8 +76,10 @@ def _metadata(args: dict[str, Any]) -> dict[str, Any] | None:
 
 def conversations_history(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     """The channel's messages, newest first: not deleted, not ephemeral, not thread replies; metadata
-    only with ``include_all_metadata``. ``oldest``/``latest`` bound the ts; ``limit`` at most 999."""
+    only with ``include_all_metadata``. ``oldest``/``latest`` bound the ts; ``limit`` at most 999.
+    Only in a channel the app is in (https://docs.slack.dev/reference/methods/conversations.history)."""
     channel = resolve_channel(ctx, args)
+    check_can_read(ctx, channel)
     try:
         oldest = float(args.get("oldest") or 0)
         latest = float(args.get("latest") or "inf")
@@ -92,7 +105,10 @@ def conversations_history(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_post_ephemeral(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``chat:write`` (https://docs.slack.dev/reference/methods/chat.postEphemeral)."""
+    require_scope(ctx, "chat:write")
     channel = resolve_channel(ctx, args)
+    check_can_post(ctx, channel, message=True)
     user = args.get("user") or ""
     if not USER_ID.fullmatch(user):
         raise ApiError("user_not_found")
@@ -105,6 +121,8 @@ def chat_post_ephemeral(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``chat:write`` (https://docs.slack.dev/reference/methods/chat.update)."""
+    require_scope(ctx, "chat:write")
     channel = resolve_channel(ctx, args)
     message = ctx.ws.find_message(channel, args.get("ts") or "")
     if message is None:
@@ -118,6 +136,8 @@ def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_delete(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``chat:write`` (https://docs.slack.dev/reference/methods/chat.delete)."""
+    require_scope(ctx, "chat:write")
     channel = resolve_channel(ctx, args)
     message = ctx.ws.find_message(channel, args.get("ts") or "")
     if message is None:
@@ -136,10 +156,39 @@ def chat_get_permalink(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def conversations_info(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    return {"channel": channel_info(ctx, resolve_channel(ctx, args))}
+    """``channels:read`` for a public channel, ``groups:read`` for a private one, ``im:read`` for a
+    direct message; a private channel the app is not in is ``channel_not_found``
+    (https://docs.slack.dev/reference/methods/conversations.info)."""
+    channel = resolve_channel(ctx, args)
+    record = visible_channel(ctx, channel)
+    require_scope(ctx, KIND_SCOPES["read"][record["kind"]])
+    return {"channel": channel_info(ctx, channel)}
+
+
+def conversations_join(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """The app joins a public channel (``channels:join``); a private channel or a direct message is
+    ``method_not_supported_for_channel_type``, an archived channel ``is_archived``; already a member:
+    ok with the warning ``already_in_channel`` (https://docs.slack.dev/reference/methods/conversations.join)."""
+    require_scope(ctx, "channels:join")
+    channel = resolve_channel(ctx, args)
+    record = visible_channel(ctx, channel)
+    if record["kind"] != "public":
+        raise ApiError("method_not_supported_for_channel_type")
+    if record["is_archived"]:
+        raise ApiError("is_archived")
+    out: dict[str, Any] = {}
+    if is_member(ctx, record):
+        out = {"warning": "already_in_channel", "response_metadata": {"warnings": ["already_in_channel"]}}
+    else:
+        stored = ctx.ws.channels.setdefault(channel, {"name": record.get("name")})
+        add_members(stored, [ctx.settings.bot_user_id])
+        ctx.ws.emit({"type": "member_joined_channel", "channel": channel, "user": ctx.settings.bot_user_id})
+    return {"channel": channel_info(ctx, channel), **out}
 
 
 def conversations_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``im:write`` (https://docs.slack.dev/reference/methods/conversations.open)."""
+    require_scope(ctx, "im:write")
     users = [u for u in str(args.get("users") or "").split(",") if u]
     if len(users) != 1:
         raise ApiError("users_list_not_supplied" if not users else "not_implemented")
@@ -148,6 +197,8 @@ def conversations_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def users_info(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``users:read`` (https://docs.slack.dev/reference/methods/users.info)."""
+    require_scope(ctx, "users:read")
     return {"user": user_info(ctx, args.get("user") or "")}
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,18 +24,32 @@ MESSAGE_TEXT_MAX = 40_000
 
 
 class ApiError(Exception):
-    """``{"ok": false, "error": error}``, with ``response_metadata.messages`` when there are any."""
+    """``{"ok": false, "error": error}``, with ``response_metadata.messages`` when there are any, and
+    any further top-level fields (``missing_scope`` carries ``needed`` and ``provided``)."""
 
-    def __init__(self, error: str, messages: list[str] | None = None) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None, **fields: Any) -> None:
         super().__init__(error)
         self.error = error
         self.messages = messages or []
+        self.fields = fields
 
     def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"ok": False, "error": self.error}
+        out: dict[str, Any] = {"ok": False, "error": self.error, **self.fields}
         if self.messages:
             out["response_metadata"] = {"messages": self.messages}
         return out
+
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+@lru_cache(maxsize=1)
+def manifest_bot_scopes() -> frozenset[str]:
+    """The bot scopes ``manifest.yml`` asks for: what a token of a correct installation holds."""
+    import yaml
+
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -53,6 +69,15 @@ class Settings:
     response_url_uses: int = 5
     default_tz: str = "America/Chicago"
     base_url: str = ""
+    # The bot token's scopes (``None``: the bot scopes of manifest.yml, as a correct installation has).
+    scopes: frozenset[str] | None = None
+    # A channel id nobody described with ``add_channel`` is a public (C…) or private (G…) channel the app
+    # was invited to. ``False``: such ids are ``channel_not_found``, as in a real workspace.
+    implicit_channels: bool = True
+    granted: frozenset[str] = field(default_factory=frozenset, init=False)
+
+    def __post_init__(self) -> None:
+        self.granted = frozenset(manifest_bot_scopes() if self.scopes is None else self.scopes)
 
 
 @dataclass
@@ -132,24 +157,117 @@ def resolve_channel(ctx: Context, args: dict[str, Any], key: str = "channel") ->
     raise ApiError("channel_not_found")
 
 
+# -- scopes and channel membership ------------------------------------------------------------------------
+#
+# Slack answers a method called without its scope with ``missing_scope``, naming the scope ``needed`` and
+# the token's scopes ``provided`` (https://docs.slack.dev/apis/web-api/#scopes ; each method's page lists
+# its scopes, e.g. https://docs.slack.dev/reference/methods/conversations.info). Channels are public or
+# private, may be archived, and have members; the app's bot user is a member only where it joined
+# (``conversations.join``, public channels only) or was invited.
+
+KIND_SCOPES = {  # the scope a method needs, by the kind of conversation it is used on
+    "read": {"public": "channels:read", "private": "groups:read", "im": "im:read"},
+    "history": {"public": "channels:history", "private": "groups:history", "im": "im:history"},
+}
+
+
+def require_scope(ctx: Context, *needed: str) -> None:
+    """``missing_scope`` unless the bot token holds one of ``needed``."""
+    granted = ctx.settings.granted
+    if needed and not granted.intersection(needed):
+        raise ApiError("missing_scope", needed=",".join(needed), provided=",".join(sorted(granted)))
+
+
+def channel_record(ctx: Context, channel_id: str) -> dict[str, Any]:
+    """The channel as the workspace knows it: kind, archived, members. A direct message is the bot's own.
+    An id nobody described is, with ``implicit_channels``, a channel the app was invited to; without
+    it, ``channel_not_found``."""
+    if channel_id.startswith("D"):
+        return {"name": channel_id.lower(), "kind": "im", "is_archived": False, "members": None}
+    known = ctx.ws.channels.get(channel_id)
+    if known is None:
+        if not ctx.settings.implicit_channels:
+            raise ApiError("channel_not_found")
+        known = {
+            "name": channel_id.lower(),
+            "is_private": channel_id.startswith("G"),
+            "members": [ctx.settings.bot_user_id],
+        }
+    kind = "private" if known.get("is_private") else "public"
+    return {**known, "kind": kind, "is_archived": bool(known.get("is_archived"))}
+
+
+def is_member(ctx: Context, record: dict[str, Any]) -> bool:
+    members = record.get("members")
+    return members is None or ctx.settings.bot_user_id in members
+
+
+def visible_channel(ctx: Context, channel_id: str) -> dict[str, Any]:
+    """The record of a channel the app may see: a private channel it was not invited to is
+    ``channel_not_found`` to every method (https://docs.slack.dev/reference/methods/conversations.info)."""
+    record = channel_record(ctx, channel_id)
+    if record["kind"] == "private" and not is_member(ctx, record):
+        raise ApiError("channel_not_found")
+    return record
+
+
+def check_can_post(ctx: Context, channel_id: str, *, message: bool) -> dict[str, Any]:
+    """Posting in a channel: archived is ``is_archived``; a public channel the app is not in takes a
+    ``message`` only with ``chat:write.public``, anything else (a file) is ``not_in_channel``.
+
+    https://docs.slack.dev/reference/methods/chat.postMessage (errors ``not_in_channel``,
+    ``is_archived``, ``channel_not_found``); https://docs.slack.dev/reference/scopes/chat.write.public
+    ("Send messages to channels your Slack app isn't a member of" — messages only);
+    https://docs.slack.dev/reference/methods/files.completeUploadExternal (``not_in_channel``)."""
+    record = visible_channel(ctx, channel_id)
+    if record["is_archived"]:
+        raise ApiError("is_archived")
+    outside = record["kind"] == "public" and not is_member(ctx, record)
+    if outside and not (message and "chat:write.public" in ctx.settings.granted):
+        raise ApiError("not_in_channel")
+    return record
+
+
+def check_can_read(ctx: Context, channel_id: str) -> dict[str, Any]:
+    """Reading a channel's history needs membership and ``channels:history`` / ``groups:history`` /
+    ``im:history`` by kind (https://docs.slack.dev/reference/methods/conversations.history; "View
+    messages and other content in public channels that your Slack app has been added to":
+    https://docs.slack.dev/reference/scopes/channels.history)."""
+    record = visible_channel(ctx, channel_id)
+    require_scope(ctx, KIND_SCOPES["history"][record["kind"]])
+    if not is_member(ctx, record):
+        raise ApiError("not_in_channel")
+    return record
+
+
 def channel_info(ctx: Context, channel_id: str) -> dict[str, Any]:
-    """The channel object of ``conversations.info``: defaults, then what ``add_channel`` said."""
-    info = {
+    """The channel object of ``conversations.info`` (https://docs.slack.dev/reference/objects/conversation-object)."""
+    record = channel_record(ctx, channel_id)
+    info: dict[str, Any] = {
         "id": channel_id,
-        "name": channel_id.lower(),
-        "is_channel": channel_id.startswith("C"),
-        "is_group": False,
-        "is_im": channel_id.startswith("D"),
-        "is_private": channel_id.startswith("G"),
-        "is_archived": False,
-        "is_member": True,
+        "name": record.get("name") or channel_id.lower(),
+        "is_channel": record["kind"] == "public",
+        "is_group": record["kind"] == "private",
+        "is_im": record["kind"] == "im",
+        "is_private": record["kind"] != "public",
+        "is_archived": record["is_archived"],
+        "is_member": is_member(ctx, record),
         "created": 1700000000,
         "context_team_id": ctx.settings.team_id,
     }
     if channel_id.startswith("D"):
         info["user"] = "U" + channel_id[1:]
-    info.update(ctx.ws.channels.get(channel_id, {}))
+        info.pop("name")
+    skip = {"kind", "members", "name", "is_private", "is_archived"}
+    info.update({k: v for k, v in record.items() if k not in skip})
     return info
+
+
+def add_members(record: dict[str, Any], users: Iterable[str]) -> None:
+    members = record.setdefault("members", [])
+    for user in users:
+        if user not in members:
+            members.append(user)
 
 
 def user_info(ctx: Context, user_id: str) -> dict[str, Any]:

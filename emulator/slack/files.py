@@ -5,13 +5,23 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from emulator.slack.common import ApiError, Context, bot_message, decode_json_arg, resolve_channel
+from emulator.slack.common import (
+    ApiError,
+    Context,
+    bot_message,
+    check_can_post,
+    decode_json_arg,
+    require_scope,
+    resolve_channel,
+)
 from emulator.slack.model import UploadedFile
 
 # -- files ------------------------------------------------------------------------------------------------
 
 
 def files_get_upload_url_external(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``files:write`` (https://docs.slack.dev/reference/methods/files.getUploadURLExternal)."""
+    require_scope(ctx, "files:write")
     filename = args.get("filename") or ""
     try:
         length = int(args.get("length") or 0)
@@ -27,6 +37,10 @@ def files_get_upload_url_external(ctx: Context, args: dict[str, Any]) -> dict[st
 
 
 def files_complete_upload_external(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Needs ``files:write`` and, to share in a channel, membership: ``chat:write.public`` covers
+    messages only, so a public channel the app is not in is ``not_in_channel``
+    (https://docs.slack.dev/reference/methods/files.completeUploadExternal)."""
+    require_scope(ctx, "files:write")
     try:
         wanted = decode_json_arg(args, "files")
     except ValueError as exc:
@@ -39,16 +53,19 @@ def files_complete_upload_external(ctx: Context, args: dict[str, Any]) -> dict[s
         if uploaded is None or uploaded.content is None or uploaded.completed:
             raise ApiError("file_not_found")
         done.append(uploaded)
-    for uploaded, item in zip(done, wanted, strict=True):
-        uploaded.title = item.get("title") or uploaded.filename
-        uploaded.completed = True
     channels = [c for c in str(args.get("channels") or "").split(",") if c]
     if args.get("channel_id"):
         channels.insert(0, args["channel_id"])
+    channels = [resolve_channel(ctx, {"channel": channel}) for channel in channels]
+    for channel in channels:
+        check_can_post(ctx, channel, message=False)
+    for uploaded, item in zip(done, wanted, strict=True):
+        uploaded.title = item.get("title") or uploaded.filename
+        uploaded.completed = True
     for channel in channels:
         message = bot_message(
             ctx,
-            resolve_channel(ctx, {"channel": channel}),
+            channel,
             args.get("initial_comment") or "",
             None,
             thread_ts=args.get("thread_ts") or None,

@@ -16,6 +16,7 @@ METHODS: dict[str, Method] = {
     "chat.getPermalink": chat.chat_get_permalink,
     "conversations.history": chat.conversations_history,
     "conversations.info": chat.conversations_info,
+    "conversations.join": chat.conversations_join,
     "conversations.open": chat.conversations_open,
     "users.info": chat.users_info,
     "views.open": views.views_open,

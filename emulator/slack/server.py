@@ -19,17 +19,28 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from emulator.slack import chat, files, methods
-from emulator.slack.app_requests import DEFAULT_USER, post_to_app
+from emulator.slack.app_requests import (
+    DEFAULT_USER,
+    app_uninstalled_body,
+    post_to_app,
+    tokens_revoked_body,
+)
 from emulator.slack.common import ApiError, Context, Settings, decode_json_arg
 from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
 from emulator.slack.socket_mode import SocketModeServer
+from emulator.slack.tiers import RateTiers
+
+# What Slack answers a bot token of an app removed from its workspace (its bot user is deactivated);
+# see https://github.com/slackapi/bolt-python/issues/1029 and the error lists of each method.
+UNINSTALLED_ERROR = "account_inactive"
 
 
 class SlackStandIn:
     """A local Slack Web API with a small workspace behind it; a context manager.
 
     ``api_url`` (with its trailing slash) is what ``WebClient(base_url=…)`` needs. ``app_token`` opens
-    Socket Mode connections (``apps.connections.open``) to :attr:`socket_mode`.
+    Socket Mode connections (``apps.connections.open``) to :attr:`socket_mode`. ``rate_tiers=True``
+    applies Slack's per-method rate limits (:mod:`.tiers`) over a ``minute`` of that many seconds.
     """
 
     def __init__(
@@ -42,6 +53,8 @@ class SlackStandIn:
         trigger_ttl: float = 3.0,
         response_url_ttl: float = 1800.0,
         response_url_uses: int = 5,
+        rate_tiers: bool = False,
+        minute: float = 60.0,
         **settings: Any,
     ) -> None:
         self.settings = Settings(
@@ -53,6 +66,10 @@ class SlackStandIn:
             **settings,
         )
         self.workspace = Workspace()
+        self._installed_token = bot_token
+        self._revoked: set[str] = set()  # bot tokens of an uninstall: answered UNINSTALLED_ERROR
+        self._tiers_default = (rate_tiers, minute)
+        self.tiers: RateTiers | None = RateTiers(minute) if rate_tiers else None
         self._ctx = Context(self.workspace, self.settings, socket_url=lambda: self.socket_mode.issue_url())
         self._host = host
         self._socket_mode: SocketModeServer | None = None
@@ -128,10 +145,56 @@ class SlackStandIn:
         with self.workspace.lock:
             self.workspace.users[user_id] = known
 
-    def add_channel(self, channel_id: str, *, name: str | None = None, **fields: Any) -> None:
-        """Describe a channel for ``conversations.info`` and name lookups in ``chat.postMessage``."""
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        private: bool = False,
+        archived: bool = False,
+        members: list[str] | tuple[str, ...] | None = None,
+        **fields: Any,
+    ) -> None:
+        """Describe a channel: public or ``private``, ``archived`` or not, and its ``members`` (``None``:
+        the app was invited; a list without :attr:`bot_user_id`: the app is not in it). Used by
+        ``conversations.*``, the membership rules of posting and name lookups in ``chat.postMessage``."""
         with self.workspace.lock:
-            self.workspace.channels[channel_id] = {"name": name or channel_id.lower(), **fields}
+            self.workspace.channels[channel_id] = {
+                "name": name or channel_id.lower(),
+                "is_private": private,
+                "is_archived": archived,
+                "members": [self.settings.bot_user_id] if members is None else list(members),
+                **fields,
+            }
+
+    def invite(self, channel_id: str, user: str | None = None) -> None:
+        """Someone invites the app (or ``user``) to the channel, as ``/invite @qbsync`` does."""
+        from emulator.slack.common import add_members
+
+        with self.workspace.lock:
+            record = self.workspace.channels.setdefault(channel_id, {"name": channel_id.lower()})
+            add_members(record, [user or self.settings.bot_user_id])
+
+    def archive(self, channel_id: str) -> None:
+        with self.workspace.lock:
+            self.workspace.channels.setdefault(channel_id, {"name": channel_id.lower()})["is_archived"] = True
+
+    def remove_channel(self, channel_id: str) -> None:
+        """Forget what ``add_channel`` said (the channel is default again)."""
+        with self.workspace.lock:
+            self.workspace.channels.pop(channel_id, None)
+
+    def set_scopes(self, scopes: Any = None) -> None:
+        """The bot token's scopes from now on (``None``: the bot scopes of manifest.yml)."""
+        from emulator.slack.common import manifest_bot_scopes
+
+        with self.workspace.lock:
+            self.settings.scopes = None if scopes is None else frozenset(scopes)
+            self.settings.granted = frozenset(manifest_bot_scopes() if scopes is None else scopes)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return self.settings.granted
 
     def messages(self, channel: str) -> list[Message]:
         """Copies of the channel's messages in order (deleted ones flagged, ephemeral ones marked)."""
@@ -198,6 +261,43 @@ class SlackStandIn:
         with self.workspace.lock:
             self.workspace.rate_limits[method] = [times, retry_after]
 
+    def use_rate_tiers(self, enabled: bool = True, minute: float = 60.0) -> None:
+        """Apply Slack's rate tiers (:mod:`.tiers`) from now on, over a ``minute`` of that many seconds
+        (counts start afresh), or stop applying them."""
+        with self.workspace.lock:
+            self.tiers = RateTiers(minute) if enabled else None
+
+    # -- installation -------------------------------------------------------------------------------------
+
+    def uninstall(self, app_url: str | None = None, signing_secret: str | None = None) -> list[int]:
+        """Remove the app from the workspace: its bot token is answered ``account_inactive`` from now on
+        and, given the app's request URL and signing secret, the ``tokens_revoked`` and
+        ``app_uninstalled`` events are sent to it, signed (Slack sends both, in no set order). Returns
+        the HTTP statuses of those deliveries."""
+        with self.workspace.lock:
+            self._revoked.add(self.settings.bot_token)
+        if app_url is None or signing_secret is None:
+            return []
+        s = self.settings
+        bodies = [
+            tokens_revoked_body([s.bot_user_id], team_id=s.team_id, api_app_id=s.app_id),
+            app_uninstalled_body(team_id=s.team_id, api_app_id=s.app_id),
+        ]
+        return [post_to_app(app_url, body, signing_secret)[0] for body in bodies]
+
+    def reinstall(self, bot_token: str) -> None:
+        """Install the app again: ``bot_token`` is its new bot token (the old one stays refused)."""
+        with self.workspace.lock:
+            if bot_token in self._revoked:
+                raise ValueError("a revoked token cannot be issued again")
+            self.settings.bot_token = bot_token
+
+    @property
+    def uninstalled(self) -> bool:
+        """Whether the current bot token was revoked by :meth:`uninstall` (and no reinstall since)."""
+        with self.workspace.lock:
+            return self.settings.bot_token in self._revoked
+
     @staticmethod
     def post_to_app(
         url: str, body: str, signing_secret: str, **kwargs: Any
@@ -221,9 +321,15 @@ class SlackStandIn:
             self.workspace.calls.clear()
 
     def reset(self) -> None:
-        """Forget calls, messages, views, files, triggers, response URLs and rate limits, and Socket Mode's
+        """Forget calls, messages, views, files, triggers, response URLs and rate limits (rate tiers back
+        to how the stand-in was built), reinstall the app with its first token, and forget Socket Mode's
         envelopes and acks."""
         self.workspace.clear_all()
+        with self.workspace.lock:
+            self._revoked.clear()
+            self.settings.bot_token = self._installed_token
+            enabled, minute = self._tiers_default
+            self.tiers = RateTiers(minute) if enabled else None
         if self._socket_mode is not None:
             self._socket_mode.reset()
 
@@ -249,11 +355,15 @@ class SlackStandIn:
         with self.workspace.lock:
             status, body = 200, {"ok": False, "error": "unknown_method"}
             retry_after = self._rate_limited(method)
+            if retry_after is None and self.tiers is not None and method in methods.METHODS:
+                retry_after = self.tiers.check(method, args)
             if retry_after is not None:
                 status, body = 429, {"ok": False, "error": "ratelimited"}
                 headers["Retry-After"] = str(retry_after)
             elif method in methods.METHODS:
                 try:
+                    if token is not None and token in self._revoked:
+                        raise ApiError(UNINSTALLED_ERROR)
                     if method in methods.APP_LEVEL:
                         _check_token(token, self.settings.app_token, other=self.settings.bot_token)
                     elif method not in methods.NO_AUTH:
@@ -263,10 +373,8 @@ class SlackStandIn:
                     body = exc.body()
             self._record(method, _decoded(args), token, status, body)
         self.workspace.flush()
-        if method == "auth.test" and body.get("ok"):
-            headers["X-OAuth-Scopes"] = (
-                "commands,chat:write,chat:write.public,users:read,files:write,channels:history,groups:history"
-            )
+        if method == "auth.test" and body.get("ok"):  # https://docs.slack.dev/reference/methods/auth.test
+            headers["X-OAuth-Scopes"] = ",".join(sorted(self.settings.granted))
         return status, body, headers
 
     def handle_response_url(self, key: str, raw: bytes) -> tuple[int, dict[str, Any]]:

@@ -47,6 +47,7 @@ def _standin() -> Iterator[SlackStandIn]:
 @pytest.fixture
 def slack(_standin: SlackStandIn) -> SlackStandIn:
     _standin.reset()
+    _standin.set_scopes(None)  # the manifest's bot scopes
     return _standin
 
 
@@ -181,6 +182,7 @@ def test_delete_flags_the_message(slack: SlackStandIn, client: WebClient) -> Non
 
 
 def test_conversations_and_users_info(slack: SlackStandIn, client: WebClient) -> None:
+    slack.set_scopes(slack.scopes | {"users:read"})  # users.info needs it; qbsync's manifest does not ask
     slack.add_channel(CHANNEL, name="billing")
     slack.add_user("U0DISPATCH", real_name="Dana Dispatcher", tz="America/New_York")
     channel = client.conversations_info(channel=CHANNEL)["channel"]
@@ -494,6 +496,7 @@ def test_files_upload_v2_end_to_end(slack: SlackStandIn, client: WebClient) -> N
 def test_calls_are_recorded_in_order_and_reset_forgets_everything(
     slack: SlackStandIn, client: WebClient
 ) -> None:
+    slack.set_scopes(slack.scopes | {"users:read"})
     client.chat_postMessage(channel=CHANNEL, text="a")
     client.users_info(user=USER)
     assert [c.method for c in slack.calls()] == ["chat.postMessage", "users.info"]
