@@ -13,13 +13,16 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import SQLAlchemyError
 
 import commands
 from commands.common import Deps
 from commands.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
 from services.access import Access
+from services.slack_access import LOST_ERRORS, SlackAccessStore
 
 log = logging.getLogger(__name__)
 
@@ -125,17 +128,53 @@ def _one(headers: Mapping[str, Any], name: str) -> str | None:
     return values[0]
 
 
-def web_client(settings, token: str | None = None) -> WebClient:
+class NoticeLostAccess(RetryHandler):
+    """Never retries: notes every answer of Slack that means the app lost its workspace
+    (``invalid_auth``, ``token_revoked``, ``account_inactive``) in the database, so the scheduler's
+    Slack jobs stop calling Slack with a dead token. Bolt copies it into each request's client."""
+
+    def __init__(self, access: SlackAccessStore, token: str | None) -> None:
+        super().__init__(max_retry_count=0)
+        self.access = access
+        self.token = token
+
+    def __deepcopy__(self, memo: dict) -> NoticeLostAccess:
+        return self  # Bolt copies each request (lazy listeners): the database stays shared, not copied
+
+    def can_retry(self, *, state, request, response=None, error=None) -> bool:
+        body = getattr(response, "body", None)
+        if isinstance(body, dict) and body.get("ok") is False and body.get("error") in LOST_ERRORS:
+            try:
+                self.access.lost(body["error"], self.token)
+            except Exception:  # the database is down: the call's own error still reaches its caller
+                log.warning("could not record that Slack refused the token", exc_info=True)
+        return False
+
+
+def web_client(settings, token: str | None = None, *, access: SlackAccessStore | None = None) -> WebClient:
+    """A Web API client on ``SLACK_API_URL``; with ``access``, Slack's refusals of the token are recorded."""
     token = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=15,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-        ],
-    )
+    handlers: list[RetryHandler] = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+    if access is not None:
+        handlers.insert(0, NoticeLostAccess(access, token))
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=15, retry_handlers=handlers)
+
+
+def checked_client(settings, engine) -> tuple[WebClient, dict[str, Any]]:
+    """The start-up check: ``auth.test`` with ``SLACK_BOT_TOKEN``. Accepted, a recorded loss of Slack
+    access is cleared (logged) and the Slack jobs resume; refused, the loss is recorded and
+    ``SlackApiError`` raised. Returns the client (recording refusals) and Slack's answer."""
+    access = SlackAccessStore(engine)
+    client = web_client(settings, access=access)
+    who = client.auth_test()
+    try:
+        access.restored()
+    except SQLAlchemyError as exc:  # no tables yet (before qbsync db upgrade): nothing was recorded
+        log.info("Slack access not checked in the database (%s)", type(exc).__name__)
+    return client, who.data if isinstance(who.data, dict) else {}
 
 
 def create_app(settings, services, *, socket_mode: bool = False, connect_url: str | None = None) -> App:
@@ -145,7 +184,7 @@ def create_app(settings, services, *, socket_mode: bool = False, connect_url: st
     if not any(isinstance(f, _SameTokenNotice) for f in bolt_log.filters):
         bolt_log.addFilter(_SameTokenNotice())
     app = QbsyncApp(
-        client=web_client(settings),
+        client=web_client(settings, access=SlackAccessStore(services.engine)),
         signing_secret=secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,

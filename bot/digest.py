@@ -9,12 +9,19 @@ A claim that lapsed after the intent was recorded but before the ts was may have
 channel is read (``conversations.history`` with message metadata) and a digest found there is adopted
 instead of posted again. If the channel cannot be read (the app lacks ``channels:history``), the digest
 is posted again and the log says it may be doubled — a lost digest is worse than a repeated one.
+
+The channel is checked first (``conversations.info``): a public channel the app is not in is joined
+(``conversations.join``), since ``chat:write.public`` covers the message but not its chart nor reading
+the channel back. When Slack refuses the channel or the token (:data:`STOPPING`) the day's digest stops
+once — one log line saying what to do, no further reconcile that day — and the next day tries again.
+A message that posted is a posted digest: a chart Slack refuses is logged and noted, never a failure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,16 +33,128 @@ from slack_sdk.errors import SlackApiError
 from bot.views.chart import chart_png
 from bot.views.digest import METADATA_EVENT, digest_message, digest_metadata
 from services import digest_posts
-from services.catalogue import money, plural
+from services.catalogue import TOKEN_REFUSALS, digest_channel_notice, digest_chart_missing, money, plural
 from services.digest import Digest, build_digest
 from services.digest_history import open_history
-from services.digest_posts import ClaimLost, DigestClaim
+from services.digest_posts import ChannelState, ClaimLost, DigestClaim
 from services.errors import QbsyncError
 from services.quickbooks import QboError
 
 log = logging.getLogger(__name__)
 
 HISTORY_SLACK = dt.timedelta(minutes=2)  # read the channel from a little before the intent
+# Slack's answers that no retry today changes: the day's digest stops (once) and the next day tries again.
+STOPPING = frozenset({"not_in_channel", "channel_not_found", "is_archived", "missing_scope", *TOKEN_REFUSALS})
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")  # a direct message (D…) is not checked
+
+
+def slack_error(exc: BaseException) -> tuple[str, str | None]:
+    """Slack's error code of a refused call, and the scope it ``needed`` (for ``missing_scope``)."""
+    response = getattr(exc, "response", None)
+    if isinstance(exc, SlackApiError) and response is not None:
+        return str(response.get("error") or "refused"), response.get("needed")
+    return type(exc).__name__, None
+
+
+@dataclass(frozen=True)
+class ChannelCheck:
+    """What checking the digest channel found. ``blocking``: nothing can be posted there (the day's
+    digest stops); ``joined``: the app joined the (public) channel just now."""
+
+    state: ChannelState
+    blocking: bool = False
+    joined: bool = False
+    bot: str = "qbsync"
+
+    @property
+    def problem(self) -> str | None:
+        return self.state.problem
+
+    def notice(self) -> str:
+        """One line for the log and the terminal: what keeps the digest out, and what to do."""
+        s = self.state
+        return digest_channel_notice(s.problem or "refused", s.label(), bot=self.bot, needed=s.needed)
+
+
+class DigestStopped(Exception):
+    """Slack refused the channel or the token: the day's digest goes no further."""
+
+    def __init__(self, check: ChannelCheck) -> None:
+        super().__init__(check.notice())
+        self.check = check
+
+
+def check_channel(client: WebClient, channel: str, *, join: bool = True) -> ChannelCheck:
+    """``conversations.info`` on the digest channel, and ``conversations.join`` when it is a public
+    channel the app is not in. A channel given by name (not an id) cannot be looked up: unchecked."""
+    if not CHANNEL_ID.fullmatch(channel):
+        return ChannelCheck(ChannelState(channel))
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        error, needed = slack_error(exc)
+        if error not in STOPPING:  # a passing trouble (rate limit, Slack down): try the post anyway
+            return ChannelCheck(ChannelState(channel))
+        blocking = error != "missing_scope"  # without channels:read the post may still go through
+        return _named(client, ChannelCheck(ChannelState(channel, problem=error, needed=needed), blocking))
+    name = info.get("name")
+    if info.get("is_archived"):
+        return _named(client, ChannelCheck(ChannelState(channel, name, "is_archived"), blocking=True))
+    if info.get("is_member") or info.get("is_im") or not join:
+        return ChannelCheck(ChannelState(channel, name))
+    try:
+        client.conversations_join(channel=channel)
+    except SlackApiError as exc:
+        error, needed = slack_error(exc)
+        # chat:write.public still carries the message; the chart and the crash check need membership
+        state = ChannelState(channel, name, error, needed)
+        return _named(client, ChannelCheck(state, blocking=error in STOPPING and error != "missing_scope"))
+    log.info("digest: joined #%s (%s) to post the digest there", name, channel)
+    return ChannelCheck(ChannelState(channel, name), joined=True)
+
+
+def _named(client: WebClient, check: ChannelCheck) -> ChannelCheck:
+    """The check with the bot's name as Slack shows it (``auth.test``), for "invite @qbsync"."""
+    if check.problem in TOKEN_REFUSALS:
+        return check
+    try:
+        name = client.auth_test().get("user") or check.bot
+    except Exception:  # the name only makes the advice nicer
+        return check
+    return ChannelCheck(check.state, check.blocking, check.joined, str(name))
+
+
+def checked_channel(poster: DigestPoster) -> ChannelCheck:
+    """Check the channel, keep what was found (for ``/qbsync status`` and the App Home), and stop the
+    digest when nothing can be posted there."""
+    check = check_channel(poster.client, poster.channel)
+    digest_posts.record_channel(poster.services.engine, check.state)
+    if check.blocking:
+        raise DigestStopped(check)
+    if check.problem:  # the message can still go out (chat:write.public), but say what is missing
+        log.warning("%s", check.notice())
+    return check
+
+
+def check_digest_channel(settings: Any, client: WebClient, engine: Any = None) -> ChannelCheck | None:
+    """The start-up check of ``serve`` and ``clock``: one log line when the digest cannot reach its
+    channel (saying what to do); recorded in the database when ``engine`` is given. Never raises."""
+    channel = getattr(settings, "digest_channel", None)
+    if not channel:
+        return None
+    try:
+        check = check_channel(client, channel)
+    except Exception as exc:
+        log.warning("digest channel %s: not checked (%s)", channel, slack_error(exc)[0])
+        return None
+    if engine is not None:
+        try:
+            digest_posts.record_channel(engine, check.state)
+        except Exception as exc:  # no tables yet (before qbsync db upgrade): the log line still says it
+            log.info("digest channel: not recorded in the database (%s)", type(exc).__name__)
+    if check.problem:
+        log.warning("%s", check.notice())
+    return check
 
 
 def _utcnow() -> dt.datetime:
@@ -78,9 +197,16 @@ def daily_digest(poster: DigestPoster) -> str:
     engine = poster.services.engine
     held = digest_posts.claim(engine, poster.channel, day, now=now)
     if held is None:
+        stopped = digest_posts.stopped_on(engine, poster.channel, day)
+        if stopped:
+            return f"digest of {day} in {poster.channel}: stopped today ({stopped}); tried again tomorrow"
         return f"digest of {day} in {poster.channel}: already posted, or being posted by another process"
     try:
         return _complete(poster, held)
+    except DigestStopped as exc:
+        digest_posts.stop(engine, held, exc.check.problem or "refused")
+        log.warning("digest of %s not posted: %s", day, exc)  # once: the day's digest is over
+        return f"digest of {day} in {poster.channel}: stopped ({exc.check.problem}); tried again tomorrow"
     except ClaimLost as exc:
         log.warning("%s; leaving it to that process", exc)
         return str(exc)
@@ -93,11 +219,18 @@ def post_on_demand(poster: DigestPoster) -> str:
     """``qbsync digest --post``: today's digest now, not counted as the day's (posted whenever asked)."""
     now = poster.now()
     day = now.astimezone(ZoneInfo(poster.tz)).date()
+    check = checked_channel(poster)
     digest = _compose(poster, day, now, since=None)
-    answer = _post_message(poster, digest, day, on_demand=True)
+    answer = _post_message(poster, digest, day, on_demand=True, check=check)
     channel = answer.get("channel") or poster.channel
-    _upload_chart(poster, channel, day, now)
-    return f"posted the digest of {day} to {channel} (ts {answer['ts']})"
+    done = f"posted the digest of {day} to {channel} (ts {answer['ts']})"
+    try:
+        _upload_chart(poster, channel, day, now)
+    except Exception as exc:
+        missing = digest_chart_missing(slack_error(exc)[0])
+        log.warning("digest of %s in %s: posted, but %s", day, channel, missing)
+        return f"{done}; {missing}"
+    return done
 
 
 def _complete(poster: DigestPoster, held: DigestClaim) -> str:
@@ -105,13 +238,16 @@ def _complete(poster: DigestPoster, held: DigestClaim) -> str:
     now = poster.now()
     channel = poster.channel
     done = []
+    check = checked_channel(poster)  # before the reconcile: a refused channel costs QuickBooks nothing
+    if check.joined:
+        done.append(f"joined {check.state.label()}")
     if held.ts is None:
         ts = _find_digest(poster, held) if held.posting_at else None
         if ts is None:
             since = digest_posts.previous_digest_at(engine, channel, held.day) or now - dt.timedelta(days=1)
             digest = _compose(poster, held.day, now, since=since)
             digest_posts.mark_posting(engine, held, _counts(digest))
-            answer = _post_message(poster, digest, held.day)
+            answer = _post_message(poster, digest, held.day, check=check)
             ts, channel = answer["ts"], answer.get("channel") or channel
             done.append(f"posted ({_headline(digest)})")
         else:
@@ -121,9 +257,19 @@ def _complete(poster: DigestPoster, held: DigestClaim) -> str:
         file_id = _find_chart(poster, held) if held.chart_posting_at else None
         if file_id is None:
             digest_posts.mark_chart_posting(engine, held)
-            file_id = _upload_chart(poster, channel, held.day, now)
-            done.append("chart uploaded")
-        digest_posts.record_chart(engine, held, file_id)
+            try:
+                file_id = _upload_chart(poster, channel, held.day, now)
+            except Exception as exc:  # the message is out: the digest is posted, without its chart
+                error = slack_error(exc)[0]
+                log.warning(
+                    "digest of %s in %s: posted, but %s", held.day, channel, digest_chart_missing(error)
+                )
+                digest_posts.record_chart_error(engine, held, error)
+                done.append(digest_chart_missing(error))
+            else:
+                done.append("chart uploaded")
+        if file_id is not None:
+            digest_posts.record_chart(engine, held, file_id)
     digest_posts.finish(engine, held)
     return f"digest of {held.day} in {poster.channel}: " + ", ".join(done or ["finished"])
 
@@ -140,18 +286,35 @@ def _compose(poster: DigestPoster, day: dt.date, now: dt.datetime, *, since: dt.
     return build_digest(services.engine, today=day, tz=poster.tz, since=since, until=now)
 
 
-def _post_message(poster: DigestPoster, digest: Digest, day: dt.date, *, on_demand: bool = False) -> Any:
+def _post_message(
+    poster: DigestPoster,
+    digest: Digest,
+    day: dt.date,
+    *,
+    on_demand: bool = False,
+    check: ChannelCheck | None = None,
+) -> Any:
     connection = poster.services.connection.status()
     body = digest_message(
         digest, connection, tz=poster.tz, connect_url=poster.connect_url, on_demand=on_demand
     )
-    return poster.client.chat_postMessage(
-        channel=poster.channel,
-        text=body["text"],
-        blocks=body["blocks"],
-        metadata=digest_metadata(poster.channel, day, on_demand=on_demand),
-        unfurl_links=False,
-    )
+    try:
+        return poster.client.chat_postMessage(
+            channel=poster.channel,
+            text=body["text"],
+            blocks=body["blocks"],
+            metadata=digest_metadata(poster.channel, day, on_demand=on_demand),
+            unfurl_links=False,
+        )
+    except SlackApiError as exc:
+        error, needed = slack_error(exc)
+        if error not in STOPPING:
+            raise
+        name = check.state.name if check is not None else None
+        state = digest_posts.record_channel(
+            poster.services.engine, ChannelState(poster.channel, name, error, needed)
+        )
+        raise DigestStopped(_named(poster.client, ChannelCheck(state, blocking=True))) from None
 
 
 def _upload_chart(poster: DigestPoster, channel: str, day: dt.date, now: dt.datetime) -> str:

@@ -4,7 +4,7 @@
 | id | when | does |
 |---|---|---|
 | ``daily_digest`` | every day at ``QBSYNC_DIGEST_TIME`` | the digest, once per channel and day |
-| ``digest_catchup`` | at start, then every ``QBSYNC_SYNC_EVERY`` | the same job: a digest missed while down or left half done is completed (a no-op once posted, or before its time) |
+| ``digest_catchup`` | at start, then every ``QBSYNC_SYNC_EVERY`` | the same job: a digest missed while down or left half done is completed (a no-op once posted, once Slack refused the channel or token that day, or before its time) |
 | ``sync`` | at start, then every ``QBSYNC_SYNC_EVERY`` | ready loads pushed, transient reasons retried with back-off |
 
 Every job coalesces missed runs into one and never runs twice at once in a process; across processes
@@ -29,7 +29,7 @@ log = logging.getLogger("qbsync.clock")
 DIGEST_JOB = "daily_digest"
 CATCHUP_JOB = "digest_catchup"
 SYNC_JOB = "sync"
-DIGEST_FUNC = "bot.digest:daily_digest"
+DIGEST_FUNC = "bot.scheduler:slack_digest"  # bot.digest:daily_digest, unless Slack access is lost
 SYNC_FUNC = "services.autosync:sync_and_retry"
 DIGEST_GRACE = 12 * 3600  # a late digest still goes out the same day (the job itself checks the day)
 
@@ -90,6 +90,17 @@ def build_scheduler(
     every_few_minutes(SYNC_FUNC, SYNC_JOB, "automatic sync and retry", args=[services], kwargs={"stop": stop})
     scheduler.add_listener(_log_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
+
+
+def slack_digest(poster: Any) -> str:
+    """The digest jobs (daily and catch-up): skipped, without a call to Slack, while the app is
+    uninstalled or its token revoked (logged once a day; ``services.slack_access``)."""
+    from bot.digest import daily_digest
+    from services.slack_access import SlackAccessStore
+
+    if SlackAccessStore(poster.services.engine).skip("digest", getattr(poster.client, "token", None)):
+        return "skipped: Slack no longer accepts the app"
+    return daily_digest(poster)
 
 
 def _log_run(event: JobExecutionEvent) -> None:

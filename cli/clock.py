@@ -18,17 +18,22 @@ from services.settings import load_settings
 PARENT_ENV = "QBSYNC_CLOCK_PARENT"  # set by qbsync serve: the clock stops when that process is gone
 
 
-def slack_client(settings):
-    """A checked Slack client, or None without SLACK_BOT_TOKEN (then no digest)."""
+def slack_client(settings, engine=None):
+    """A checked Slack client, or None without SLACK_BOT_TOKEN (then no digest). Given the database
+    ``engine``, Slack accepting the token clears a recorded uninstall or revocation, and the client
+    records Slack's refusals (``services.slack_access``)."""
     if not settings.slack_bot_token:
         return None
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import web_client
+    from bot.app import checked_client, web_client
 
-    client = web_client(settings)
     try:
-        client.auth_test()
+        if engine is not None:
+            client, _who = checked_client(settings, engine)
+        else:
+            client = web_client(settings)
+            client.auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "refused"
         raise ConfigurationError(f"Slack refused SLACK_BOT_TOKEN ({error})") from None
@@ -46,7 +51,12 @@ def run_clock(settings, *, stop: threading.Event, parent: int | None = None) -> 
     services = bootstrap(settings)
     if current_revision(services.engine) is None:
         raise QbsyncError("the database has no qbsync tables; run qbsync db upgrade")
-    scheduler = build_scheduler(services, client=slack_client(settings), stop=stop)
+    client = slack_client(settings, services.engine)
+    if client is not None and parent is None:  # under qbsync serve, serve has checked the channel
+        from bot.digest import check_digest_channel
+
+        check_digest_channel(settings, client, services.engine)  # one line if it cannot be reached
+    scheduler = build_scheduler(services, client=client, stop=stop)
     scheduler.start()
     log = logging.getLogger("qbsync.clock")
     for line in describe(scheduler):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.render import problem_line
+from cli.render import problem_line, shown_time
 from cli.runtime import services
 from services.catalogue import money, reason_title
 from services.digest import Digest, build_digest
@@ -33,10 +33,9 @@ def render_digest(digest: Digest, tz: str = "UTC") -> str:
     if digest.oldest:
         lines.append("")
         lines.append("  Oldest open problems:")
-        zone = ZoneInfo(tz)
 
         def since(when: dt.datetime | None) -> str:
-            return when.astimezone(zone).strftime("%Y-%m-%d %H:%M") if when else "unknown"
+            return shown_time(when, tz)
 
         lines.extend(problem_line(problem, "    ", since=since, codes=True) for problem in digest.oldest)
     return "\n".join(lines)
@@ -59,11 +58,13 @@ def _post(svc) -> str:
         )
     from slack_sdk.errors import SlackApiError
 
-    from bot.digest import DigestPoster, post_on_demand
+    from bot.digest import DigestPoster, DigestStopped, post_on_demand
     from cli.clock import slack_client
 
     try:
         return post_on_demand(DigestPoster.from_settings(svc, slack_client(svc.settings)))
+    except DigestStopped as exc:  # the channel or the token refused: what to do, in one line
+        raise QbsyncError(f"the digest was not posted. {exc}") from None
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "refused"
         raise QbsyncError(f"Slack refused the digest ({error})") from None
@@ -77,7 +78,7 @@ def _post(svc) -> str:
 def digest_command(as_json: bool, post: bool) -> None:
     """Today's digest (in QBSYNC_TIMEZONE): open problem invoices, new and resolved today, by reason."""
     svc = services()
-    if post:  # a missing setting exits 2; Slack refusing or out of reach, 1
+    if post:  # a missing setting exits 2; Slack refusing or out of reach, 1; a chart refused, 0
         click.echo(_post(svc))
         return
     tz = svc.settings.timezone

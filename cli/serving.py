@@ -1,6 +1,7 @@
 """``qbsync serve``: the Slack app. HTTP under gunicorn (threads), or Socket Mode when SLACK_APP_TOKEN
 is set; and the scheduler in one child process (``qbsync clock``) unless ``QBSYNC_SCHEDULER=off``.
-Start-up checks the settings, the database and the bot token, and says in one line what is missing."""
+Start-up checks the settings, the database and the bot token, and says in one line what is missing;
+then, one line each and without stopping, the scopes the token lacks and a digest channel out of reach."""
 
 from __future__ import annotations
 
@@ -32,16 +33,39 @@ def check_startup(settings, *, socket_mode: bool) -> None:
         )
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import web_client
+    from bot.app import checked_client
+    from services.storage import make_engine
 
+    engine = make_engine(settings.database_url)
     try:
-        who = web_client(settings).auth_test()
+        client, who = checked_client(settings, engine)  # accepted: a recorded uninstall is cleared
+        log.info("Slack: bot %s in team %s", who.get("user"), who.get("team"))
+        report_setup(settings, client, engine)
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "refused"
         raise ConfigurationError(f"Slack refused SLACK_BOT_TOKEN ({error})") from None
     except Exception as exc:
         raise QbsyncError(f"cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__})") from None
-    log.info("Slack: bot %s in team %s", who.get("user"), who.get("team"))
+    finally:
+        engine.dispose()
+
+
+def report_setup(settings, client, engine=None) -> None:
+    """What the installation lacks, one warning line each — the start goes on: the bot scopes of
+    manifest.yml the token does not hold (``auth.test``'s ``x-oauth-scopes``), and a digest channel the
+    digest cannot reach (checked, and joined when public; see ``bot.digest.check_digest_channel``)."""
+    from bot.digest import check_digest_channel
+    from bot.scopes import granted_scopes, missing_scopes
+    from services.catalogue import missing_scopes_notice
+
+    try:
+        granted = granted_scopes(client.auth_test().headers or {})
+    except Exception as exc:  # said by the check above if it matters; the scopes are only advice
+        log.info("Slack: scopes not checked (%s)", type(exc).__name__)
+        granted = None
+    if granted is not None and missing_scopes(granted):
+        log.warning("%s", missing_scopes_notice(missing_scopes(granted)))
+    check_digest_channel(settings, client, engine)
 
 
 def build_wsgi(settings=None):

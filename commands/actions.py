@@ -11,15 +11,17 @@ link for them and shows it in a modal only they see; anyone else is refused (aud
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import ids
-from bot.views.blocks import section
+from bot.views.blocks import escape, section
 from bot.views.connection import disconnected_message
 from bot.views.diagnosis import diagnosis_message
 from bot.views.home import diagnosis_modal
@@ -35,6 +37,7 @@ from services.catalogue import (
     CONNECT_NO_ADMINS,
     CONNECT_NOT_SERVED,
     FIX,
+    STALE_BUTTON,
     fix_label,
 )
 from services.loadnumbers import clean_load_number
@@ -43,7 +46,9 @@ from services.problems import list_problems
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 1.0  # seconds between progress updates of "Retry all"
+PROGRESS_EVERY = 3.0  # seconds at least between progress updates of "Retry all" (chat.update: Tier 3)
+FINAL_ATTEMPTS = 10  # tries of the final summary when Slack asks to wait
+MAX_RETRY_AFTER = 60.0  # seconds: Slack's longest wait for a Tier 3 method
 
 
 def register(app: App, deps: Deps) -> None:
@@ -58,7 +63,7 @@ def register(app: App, deps: Deps) -> None:
             _connect(deps, body, respond, client)
             return
         if fix not in FIX:
-            send(respond, notice_message(f"This button is out of date ({fix!r} is no fix qbsync knows)."))
+            send(respond, notice_message(STALE_BUTTON))
             return
         load = clean_load_number(text_value(action)) if FIX[fix].per_load else text_value(action)
         if refuse(deps, actor, user, fix, lambda m: send(respond, m), load):
@@ -174,7 +179,9 @@ def _tell(client: WebClient, body: dict[str, Any], respond: Respond, payload: di
 
 
 def _running(fix: str, load: str, user: str) -> dict[str, Any]:
-    text = f"⏳ {fix_label(fix)} on {load or 'QuickBooks'}, started by <@{user}>…"
+    """What the clicked message shows while the fix runs (no button left to press twice). The load
+    number came from the TMS: escaped, so it can mention no one and link nowhere."""
+    text = f"⏳ {escape(fix_label(fix))} on {escape(load) if load else 'QuickBooks'}, started by <@{user}>…"
     return {"text": text, "blocks": [section(text)], "replace_original": True}
 
 
@@ -208,37 +215,117 @@ def _open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any], re
 
 
 def _retry_all(deps, client, respond, body, code, numbers, actor) -> None:
-    """Retry every load of one reason, showing progress in a channel message updated as it goes."""
+    """Retry every load of one reason, showing progress in a channel message. The sync only counts its
+    results (under its own lock, no I/O); a ticker thread shows the latest counts at most every
+    ``PROGRESS_EVERY`` seconds, skipping an update Slack rate-limits; the final summary is sent once
+    the sync is done, again after ``Retry-After`` when Slack asks to wait."""
     channel = (body.get("channel") or {}).get("id")
     _, user = actor_of(body)
-    total, counts = len(numbers), {"done": 0, "synced": 0, "still": 0}
+    progress = _Progress(len(numbers))
+    slack = _progress_client(client)
     posted = None
     if channel:
         try:
-            posted = client.chat_postMessage(channel=channel, **progress_message(code, 0, total, 0, 0, actor))
+            posted = slack.chat_postMessage(channel=channel, **progress.message(code, actor))
         except SlackApiError as exc:  # not in the channel: show progress in the clicked message instead
             log.info("retry all: progress in the original message (%s)", exc.response.get("error"))
-    last = 0.0
-
-    def show(finished: bool = False) -> None:
-        payload = progress_message(
-            code, counts["done"], total, counts["synced"], counts["still"], actor, finished
+    ticker = None
+    if posted is not None:
+        ticker = threading.Thread(
+            target=_tick, args=(slack, posted, progress, code, actor), name="qbsync-progress", daemon=True
         )
-        if posted is not None:
-            try:
-                client.chat_update(channel=posted["channel"], ts=posted["ts"], **payload)
-            except SlackApiError:
-                log.warning("retry all: could not update progress", exc_info=True)
-        elif finished:  # a response_url takes 5 answers: only the summary goes through it
-            send(respond, {**payload, "replace_original": False, "response_type": "ephemeral"})
+        ticker.start()
+    try:
+        deps.services.sync.sync_many(numbers, trigger=f"slack:retry_all:{user}", progress=progress.record)
+    finally:
+        progress.finished.set()
+        if ticker is not None:
+            ticker.join()
+    summary = progress.message(code, actor, finished=True)
+    if posted is not None:
+        _final_update(slack, posted, summary)
+    else:  # a response_url takes 5 answers: only the summary goes through it
+        send(respond, {**summary, "replace_original": False, "response_type": "ephemeral"})
 
-    def progress(result: Any) -> None:
-        nonlocal last
-        counts["done"] += 1
-        counts["synced" if result.state == "synced" else "still"] += 1
-        if time.monotonic() - last >= PROGRESS_EVERY:
-            last = time.monotonic()
-            show()
 
-    deps.services.sync.sync_many(numbers, trigger=f"slack:retry_all:{user}", progress=progress)
-    show(finished=True)
+class _Progress:
+    """The counts of a Retry all, recorded by the sync (cheap) and read by the ticker."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.lock = threading.Lock()
+        self.done = self.synced = self.still = 0
+        self.finished = threading.Event()
+
+    def record(self, result: Any) -> None:
+        with self.lock:
+            self.done += 1
+            if result.state == "synced":
+                self.synced += 1
+            else:
+                self.still += 1
+
+    def counts(self) -> tuple[int, int, int]:
+        with self.lock:
+            return self.done, self.synced, self.still
+
+    def message(self, code: str, actor: str, finished: bool = False) -> dict[str, Any]:
+        done, synced, still = self.counts()
+        return progress_message(code, done, self.total, synced, still, actor, finished)
+
+
+def _progress_client(client: WebClient) -> WebClient:
+    """The click's client without its rate-limit retries: a progress update Slack refuses for now is
+    skipped, never waited for."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)],
+    )
+
+
+def _tick(slack: WebClient, posted: Any, progress: _Progress, code: str, actor: str) -> None:
+    """Show the latest counts every ``PROGRESS_EVERY`` seconds until the sync is finished."""
+    shown = progress.counts()
+    while not progress.finished.wait(PROGRESS_EVERY):
+        counts = progress.counts()
+        if counts == shown:
+            continue
+        try:
+            slack.chat_update(channel=posted["channel"], ts=posted["ts"], **progress.message(code, actor))
+            shown = counts
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "ratelimited":
+                log.info("retry all: Slack asked to slow down; this progress update is skipped")
+                continue
+            log.warning("retry all: progress updates stop (%s)", error)
+            return
+
+
+def _final_update(slack: WebClient, posted: Any, summary: dict[str, Any]) -> None:
+    """The summary replaces the progress message, after Slack's ``Retry-After`` when it asks to wait."""
+    for _attempt in range(FINAL_ATTEMPTS):
+        try:
+            slack.chat_update(channel=posted["channel"], ts=posted["ts"], **summary)
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") != "ratelimited":
+                log.warning("retry all: the summary could not be shown (%s)", exc.response.get("error"))
+                return
+            wait = _retry_after(exc)
+            log.info("retry all: Slack asked to wait %s s before the summary", wait)
+            time.sleep(wait)
+    log.warning("retry all: the summary could not be shown (Slack kept asking to wait)")
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    headers = exc.response.headers or {}
+    for name in ("Retry-After", "retry-after"):
+        value = headers.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None and str(value).strip().isdigit():
+            return min(float(value), MAX_RETRY_AFTER)
+    return 1.0

@@ -1,7 +1,8 @@
 """Events: the App Home shows the sync's state (connection, problems by reason with dollars, the oldest
-with Diagnose buttons, the last automatic sync, the next digest); uninstalls and revoked tokens are
-logged. Slack retries an event it did not see answered within 3 s (``X-Slack-Retry-Num``): events are
-keyed on ``event_id`` so a retry does nothing twice."""
+with Diagnose buttons, the last automatic sync, the next digest). An uninstall or revoked tokens are
+recorded (``services.slack_access``): the scheduler's Slack jobs stop calling Slack until a valid token
+is back; QuickBooks syncs go on. Slack retries an event it did not see answered within 3 s
+(``X-Slack-Retry-Num``): events are keyed on ``event_id`` so a retry does nothing twice."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.views.home import home_view
 from commands.common import Deps
 from commands.shape import IDS
 from services.dashboard import build_dashboard
+from services.slack_access import SlackAccessStore
 
 log = logging.getLogger(__name__)
 USER_ID = IDS["user"]
@@ -57,13 +59,17 @@ def register(app: App, deps: Deps) -> None:
         link = deps.connect_link(f"slack:{body.get('team_id') or 'unknown'}:{user}")
         client.views_publish(user_id=user, view=home(deps, connect_url=link))
 
+    access = SlackAccessStore(deps.services.engine)
+
     @app.event("app_uninstalled")
-    def uninstalled(body: dict[str, Any]) -> None:
+    def uninstalled(body: dict[str, Any], client: WebClient) -> None:
         log.warning("the Slack app was uninstalled from team %s", body.get("team_id"))
+        access.lost("app_uninstalled", client.token)
 
     @app.event("tokens_revoked")
-    def revoked(body: dict[str, Any]) -> None:
+    def revoked(body: dict[str, Any], client: WebClient) -> None:
         log.warning("Slack tokens were revoked in team %s", body.get("team_id"))
+        access.lost("tokens_revoked", client.token)
 
 
 def home(deps: Deps, connect_url: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,11 @@ The steps, each written before the next one starts:
 2. ``mark_posting`` just before the message is sent (and the counts it shows);
 3. ``record_ts`` with the message's ts once Slack answered;
 4. ``mark_chart_posting`` / ``record_chart`` around the chart's upload;
-5. ``finish``.
+5. ``finish`` — or ``stop`` when Slack refused the channel or the token (the day's digest is not tried
+   again: no reconcile every few minutes until midnight; the next day tries again).
+
+``record_channel`` keeps what the last check of the channel found (its name, what keeps the digest out),
+for the log, ``/qbsync status`` and the App Home.
 
 A claim taken over after a crash tells the poster what is left: no ``posting_at`` — the message was
 never sent; ``posting_at`` without ``ts`` — it may have been, so the channel is read first (the poster
@@ -27,13 +31,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.locks import write_transaction
-from services.models import DigestPost, utcnow
+from services.models import DigestChannel, DigestPost, utcnow
 from services.sync import _holder_is_dead, worker_id
 
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=15)  # a digest takes seconds; a reconcile of a big company, minutes
 _POST = DigestPost.__table__  # type: ignore[attr-defined]
+_CHANNEL = DigestChannel.__table__  # type: ignore[attr-defined]
 
 
 class ClaimLost(RuntimeError):
@@ -130,6 +135,86 @@ def record_chart(engine: Engine, held: DigestClaim, file_id: str) -> None:
 
 def finish(engine: Engine, held: DigestClaim) -> None:
     _update(engine, held, finished_at=utcnow(), claimed_by=None, claimed_until=None)
+
+
+def stop(engine: Engine, held: DigestClaim, error: str) -> None:
+    """The day's digest ends here: Slack refused (``error``). Not tried again this day."""
+    _update(engine, held, finished_at=utcnow(), stopped=error[:64], claimed_by=None, claimed_until=None)
+
+
+def record_chart_error(engine: Engine, held: DigestClaim, error: str) -> None:
+    """The message went out, its chart did not: noted, and the digest is done."""
+    _update(engine, held, chart_error=error[:64])
+
+
+def stopped_on(engine: Engine, channel: str, day: dt.date) -> str | None:
+    """Slack's refusal that stopped the digest of ``day`` in ``channel``, if one did."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(_POST.c.stopped).where(_POST.c.channel == channel, _POST.c.day == day)
+        ).scalar()
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """The last check of the digest channel: its name when Slack told it, and what keeps the digest
+    out (Slack's error; ``needed``: the missing scope), or no problem."""
+
+    channel: str
+    name: str | None = None
+    problem: str | None = None
+    needed: str | None = None
+    checked_at: dt.datetime | None = None
+
+    def label(self, *, slack: bool = False) -> str:
+        """``#billing``; without a name, a channel mention Slack shows by name (``<#C0…>``) or, in a log,
+        the id."""
+        if self.name:
+            return f"#{self.name}"
+        if slack and self.channel[:1] in ("C", "G") and self.channel.isalnum():
+            return f"<#{self.channel}>"
+        return self.channel if self.channel.startswith("#") else f"channel {self.channel}"
+
+
+def record_channel(engine: Engine, state: ChannelState) -> ChannelState:
+    """Keep what a check of the channel found (a name seen before is kept when Slack no longer shows
+    it, e.g. after the app was removed from the channel). Returns the state as stored."""
+    now = utcnow()
+    with write_transaction(engine) as conn:
+        row = conn.execute(sa.select(_CHANNEL).where(_CHANNEL.c.channel == state.channel)).first()
+        name = state.name or (row.name if row is not None else None)
+        values = {"name": name, "problem": state.problem, "needed": state.needed, "checked_at": now}
+        if row is None:
+            conn.execute(sa.insert(_CHANNEL).values(channel=state.channel, **values))
+        else:
+            conn.execute(sa.update(_CHANNEL).where(_CHANNEL.c.channel == state.channel).values(**values))
+    return ChannelState(state.channel, name, state.problem, state.needed, now)
+
+
+def channel_state(engine: Engine, channel: str | None) -> ChannelState | None:
+    """What the last check of ``channel`` found (None: never checked, or no channel)."""
+    if not channel:
+        return None
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(_CHANNEL).where(_CHANNEL.c.channel == channel)).first()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # a database not yet upgraded to it
+        return None
+    if row is None:
+        return None
+    return ChannelState(row.channel, row.name, row.problem, row.needed, _aware(row.checked_at))
+
+
+def latest_channel_state(engine: Engine) -> ChannelState | None:
+    """The most recent check of a digest channel (the one ``QBSYNC_DIGEST_CHANNEL`` names now)."""
+    try:
+        with engine.connect() as conn:
+            channel = conn.execute(
+                sa.select(_CHANNEL.c.channel).order_by(_CHANNEL.c.checked_at.desc()).limit(1)
+            ).scalar()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return None
+    return channel_state(engine, channel)
 
 
 def release(engine: Engine, held: DigestClaim) -> None:

@@ -298,6 +298,8 @@ class DigestPost(SQLModel, table=True):
     finished_at: dt.datetime | None = _when(nullable=True)  # message and chart both done
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime = _when(nullable=False, default=utcnow)
+    stopped: str | None = Field(default=None, max_length=64)  # Slack's refusal that ended the day's try
+    chart_error: str | None = Field(default=None, max_length=64)  # the chart was not attached: why
 
 
 class JobLock(SQLModel, table=True):
@@ -344,3 +346,33 @@ class TmsRecordEvent(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=16)
     key: str = Field(primary_key=True, max_length=64)
     event_at: dt.datetime = _when(nullable=False)
+
+
+class SlackAccess(SQLModel, table=True):
+    """Whether Slack still accepts the app: set when the app is uninstalled or its token revoked
+    (``reason`` is Slack's event or error, ``lost_at`` when), cleared when a valid token is back.
+    ``token_fingerprint`` is a hash of the token Slack refused; ``skips_logged`` holds per Slack job
+    the day its skip was last logged (one line a day)."""
+
+    __tablename__ = "slack_access"
+
+    name: str = Field(primary_key=True, max_length=32)
+    lost_at: dt.datetime | None = _when(nullable=True)
+    reason: str | None = Field(default=None, max_length=64)
+    token_fingerprint: str | None = Field(default=None, max_length=64)
+    skips_logged: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = _when(nullable=False, default=utcnow)
+
+
+class DigestChannel(SQLModel, table=True):
+    """What the last check of the digest channel (``QBSYNC_DIGEST_CHANNEL``) found: its name, and the
+    problem that keeps the digest out of it (Slack's error, e.g. ``channel_not_found`` for a private
+    channel the app was not invited to; ``missing_scope`` with the scope ``needed``), or none."""
+
+    __tablename__ = "digest_channel"
+
+    channel: str = Field(primary_key=True, max_length=80)
+    name: str | None = Field(default=None, max_length=80)
+    problem: str | None = Field(default=None, max_length=64)
+    needed: str | None = Field(default=None, max_length=200)
+    checked_at: dt.datetime = _when(nullable=False, default=utcnow)

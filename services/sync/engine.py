@@ -104,8 +104,10 @@ class SyncEngine:
     ) -> list[SyncResult]:
         """Sync the named loads, or every load not yet synced, ``batch_size`` to a QuickBooks batch
         request, ``workers`` batches at a time; one company snapshot for the run. ``progress`` is
-        called with each result as it is recorded (from one thread at a time), in no fixed order;
-        the results are returned in the order of the load numbers."""
+        called with each result as it is recorded (from one thread at a time, under a lock every batch
+        waits for), in no fixed order: it must only count, never wait or call a network (a Slack
+        message is updated from another thread; see ``commands.actions``). The results are returned in
+        the order of the load numbers."""
         numbers = list(load_numbers) if load_numbers is not None else self.unsynced_load_numbers()
         numbers = list(dict.fromkeys(clean_load_number(n) for n in numbers))
         snapshot = snapshot or CompanySnapshot(self.api)
