@@ -39,6 +39,8 @@ LOADING = "loading"
 NOTICE = "notice"
 
 # -- modal inputs (block_id, action_id) --------------------------------------------------------------
+# The customer and item pickers are external selects: their action ids are also what Slack's options
+# requests (block_suggestion) name, answered by commands.choices.
 CUSTOMER_INPUT = ("customer", "customer_id")
 EMAIL_INPUT = ("email", "email")
 DOC_NUMBER_INPUT = ("doc_number", "doc_number")

@@ -1,10 +1,15 @@
 """Modals that carry a fix's human choice: filled once QuickBooks has answered, checked when
 submitted (errors shown on the field, nothing run), then the fix runs as the user and the original
-message is replaced by its outcome and the load's fresh diagnosis."""
+message is replaced by its outcome and the load's fresh diagnosis.
+
+The customer and item pickers are searched as the person types: Slack asks for their options
+(``block_suggestion``, answered within 3 s by :func:`register`'s options listener) and each answer
+comes from the company's list kept for that modal (:mod:`services.choices`), not from QuickBooks."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -28,22 +33,31 @@ log = logging.getLogger(__name__)
 def fill_choice_modal(client: WebClient, deps: Deps, view_id: str, fix: str, load: str, meta: str) -> None:
     sync = deps.services.sync
     try:
-        view = _choice_view(sync, fix, load, meta)
+        view = _choice_view(sync, fix, load, meta, view_id)
     except QbsyncError as exc:
         view = modals.notice_modal(fix, f"Could not look that up: {exc}", meta)
     fill_view(client, view_id, view)
 
 
-def _choice_view(sync, fix: str, load: str, meta: str) -> dict[str, Any]:
+def _choice_view(sync, fix: str, load: str, meta: str, view_id: str | None = None) -> dict[str, Any]:
     if fix == "link_customer":
+        customers = choices.customer_list(sync, load)
+        if not customers.has_active():
+            return modals.notice_modal(
+                fix, "QuickBooks has no active customer to link. Create the customer instead.", meta
+            )
+        choices.remember(view_id, customers)  # before the modal shows its menu: it asks at once
         customer = sync.read_view(load).customer
-        return modals.customer_modal(load, customer.name, choices.customer_options(sync, load), meta)
+        likely, _ = customers.answer()
+        return modals.customer_modal(load, customer.name, likely, meta)
     if fix == "update_customer_email":
         customer = sync.read_view(load).customer
         current, options = choices.email_options(sync, load)
         return modals.email_modal(load, customer.name, current, options, meta)
     if fix == "map_charge_code":
-        return modals.item_modal(load, choices.item_choices(sync, load), meta)
+        items, questions = choices.item_list(sync, load)
+        choices.remember(view_id, items)
+        return modals.item_modal(load, questions, meta)
     if fix == "set_doc_number":
         return modals.doc_number_modal(load, choices.suggested_doc_number(sync, load), meta)
     if fix == "dismiss":
@@ -95,11 +109,38 @@ def register(app: App, deps: Deps) -> None:
         if fix not in FIX or not FIX[fix].choice:
             ack()
             return
-        _, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
+        runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
+        errors = errors or _inactive_choices(view.get("id"), fix, runs)
         if errors:
             ack(response_action="errors", errors=errors)
         else:
             ack()
+
+    def suggest(ack: Ack, body: dict[str, Any]) -> None:
+        """An options request of a picker: the likely ones, then what matches the typed text, from the
+        modal's kept list. Anything unexpected answers no options (the menu says so), never an error."""
+        started = time.monotonic()
+        view = body.get("view") or {}
+        meta = modals.read_metadata(view)
+        fix, load = meta.get("fix"), meta.get("load")
+        key = _question(fix, body.get("action_id"), body.get("block_id"))
+        user = (body.get("user") or {}).get("id") or ""
+        if key is None or not isinstance(load, str) or deps.access.check(user, fix) is not None:
+            ack(options=[])
+            return
+        try:
+            found = choices.list_for(deps.services.sync, view.get("id"), fix, load)
+            likely, others = found.answer(key, body.get("value") or "")
+        except QbsyncError as exc:
+            log.info("options for %s of %s: %s", fix, load, exc)
+            ack(options=[])
+            return
+        except Exception:
+            log.exception("options for %s of %s failed", fix, load)
+            ack(options=[])
+            return
+        ack(**modals.options_answer(likely, others))
+        log.debug("options for %s of %s in %.0f ms", fix, load, (time.monotonic() - started) * 1000)
 
     def apply(body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = modals.read_metadata(view)
@@ -109,7 +150,7 @@ def register(app: App, deps: Deps) -> None:
             if fix not in FIX or not FIX[fix].choice or not load:
                 return
             runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
-            if errors:
+            if errors or _inactive_choices(view.get("id"), fix, runs):
                 return  # refused in the acknowledgement; the modal still shows why
             actor, user = actor_of(body)
             if refuse(deps, actor, user, fix, answer, load):
@@ -131,6 +172,43 @@ def register(app: App, deps: Deps) -> None:
             answer(error_message(error_id))
 
     app.view(ids.CHOICE_VIEW)(ack=check, lazy=[apply])
+    app.options(ids.CUSTOMER_INPUT[1])(suggest)
+    app.options(ids.ITEM_ACTION)(suggest)
+
+
+def _question(fix: Any, action_id: Any, block_id: Any) -> str | None:
+    """Which question of a choice modal an options request is for: ``""`` for the customer, the charge
+    code for an item; None when the request fits no picker of that modal."""
+    if fix == "link_customer" and action_id == ids.CUSTOMER_INPUT[1]:
+        return ""
+    prefix = ids.ITEM_INPUT_PREFIX
+    if (
+        fix == "map_charge_code"
+        and action_id == ids.ITEM_ACTION
+        and isinstance(block_id, str)
+        and block_id.startswith(prefix)
+        and len(block_id) > len(prefix)
+    ):
+        return block_id[len(prefix) :]
+    return None
+
+
+def _inactive_choices(view_id: Any, fix: str, runs: list[dict[str, str]]) -> dict[str, str]:
+    """Errors for chosen customers or items that the modal's list shows as inactive (QuickBooks
+    refuses them on an invoice); nothing when the list is not kept in this process."""
+    errors = {}
+    for run in runs:
+        if fix == "link_customer":
+            block_id, value = ids.CUSTOMER_INPUT[0], run.get("customer_id")
+        elif fix == "map_charge_code":
+            block_id, value = f"{ids.ITEM_INPUT_PREFIX}{run.get('code')}", run.get("item_id")
+        else:
+            continue
+        entry = choices.kept_entry(view_id if isinstance(view_id, str) else None, value)
+        if entry is not None and not entry.active:
+            text = f"{entry.label} is inactive in QuickBooks: make it active there, or choose another."
+            errors[block_id] = text[:150]
+    return errors
 
 
 def _answerer(url: str | None):

@@ -22,7 +22,15 @@ from playground.mrkdwn import mrkdwn_html, plain_html
 Block = dict[str, Any]
 
 BLOCK_TYPES = ("header", "section", "context", "divider", "image", "actions", "input")
-ELEMENT_TYPES = ("button", "static_select", "plain_text_input", "email_text_input", "image")
+# an external_select is drawn with the options the app answered when it opened (playground.runtime)
+ELEMENT_TYPES = (
+    "button",
+    "static_select",
+    "external_select",
+    "plain_text_input",
+    "email_text_input",
+    "image",
+)
 TEXT_TYPES = ("mrkdwn", "plain_text")
 SURFACE_TYPES = ("modal", "home")
 
@@ -157,7 +165,7 @@ def element_html(element: Any, block_id: str, value: Any = None) -> str:
     kind = element.get("type") if isinstance(element, dict) else None
     if kind == "button":
         return button_html(element, block_id)
-    if kind == "static_select":
+    if kind in ("static_select", "external_select"):
         return select_html(element, block_id, value)
     if kind in ("plain_text_input", "email_text_input"):
         return text_input_html(element, block_id, value)

@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from emulator.slack import (
     SlackStandIn,
     block_actions_body,
+    block_suggestion_body,
     event_callback_body,
     post_to_app,
     slash_command_body,
@@ -78,6 +79,7 @@ class Playground:
         self._stack = contextlib.ExitStack()
         self._local: list[render.Shown] = []  # the person's own lines and acknowledgements
         self._inputs: dict[str, ModalInputs] = {}
+        self._menus: dict[str, dict[str, Any]] = {}  # searched menus as shown, by view id and hash
         self._digest_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -335,6 +337,7 @@ class Playground:
         modal = self.modal()
         modal_out = None
         if modal is not None:
+            modal = self._menus_shown(modal)
             inputs = self._inputs.get(modal["id"], ModalInputs())
             state = render.InputState(inputs.values, inputs.errors)
             key = f"{modal['id']}:{modal.get('hash')}:{json.dumps(inputs.errors, sort_keys=True)}"
@@ -344,6 +347,40 @@ class Playground:
         return {"version": version, "messages": messages, "modal": modal_out, "home": home_out}
 
     # -- helpers --------------------------------------------------------------------------------------
+
+    def _menus_shown(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The view with each searched menu (``external_select``) shown as the list Slack shows when it
+        opens: the app's answer to an options request with nothing typed (asked once per view)."""
+        key = f"{view.get('id')}:{view.get('hash')}"
+        with self.changed:
+            kept = self._menus.get(key)
+        if kept is not None:
+            return kept
+        blocks = []
+        for block in view.get("blocks") or []:
+            element = block.get("element") if isinstance(block, dict) else None
+            if isinstance(element, dict) and element.get("type") == "external_select":
+                body = block_suggestion_body(
+                    str(element.get("action_id") or ""),
+                    "",
+                    str(block.get("block_id") or ""),
+                    view,
+                    USER,
+                    team_id=TEAM,
+                )
+                answer = _json(self._post(body).body)
+                menu = {k: v for k, v in element.items() if k not in ("min_query_length", "initial_option")}
+                menu["type"] = "static_select"
+                if answer.get("option_groups"):
+                    menu["option_groups"] = answer["option_groups"]
+                else:
+                    menu["options"] = answer.get("options") or []
+                block = {**block, "element": menu}
+            blocks.append(block)
+        shown = {**view, "blocks": blocks}
+        with self.changed:
+            self._menus[key] = shown
+        return shown
 
     def _post(self, body: str) -> Answer:
         status, _headers, text = post_to_app(self.events_url, body, self.secret, timeout=15)

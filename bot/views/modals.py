@@ -10,6 +10,7 @@ from typing import Any
 from bot import ids
 from bot.views.blocks import (
     MODAL_TITLE,
+    OPTION_TEXT,
     PRIVATE_METADATA,
     VIEW_BLOCKS,
     Block,
@@ -26,6 +27,7 @@ from bot.views.blocks import (
 from services.catalogue import CONNECT_CONTINUE, CONNECT_LINK_WORDS, CONNECT_MODAL_TITLE, fix_label
 
 DOC_NUMBER_MAX = 21
+OPTIONS_MAX = 100  # options in a menu, or in an answer to its options request
 DISMISS_REASON_MAX = 200
 
 
@@ -86,28 +88,39 @@ def connect_modal(link: str, user: str) -> dict[str, Any]:
     }
 
 
-def _select(action_id: str, options: list[Any], placeholder: str) -> dict[str, Any]:
-    suggested = [o for o in options if o.suggested]
-    others = [o for o in options if not o.suggested]
+INACTIVE = " (inactive)"
+LIKELY_LABEL = "Likely"
+OTHERS_LABEL = "Others"
 
-    def entry(o: Any) -> dict[str, Any]:
-        return option(o.label, o.value, o.detail)
 
-    element: dict[str, Any] = {
-        "type": "static_select",
+def picker(action_id: str, placeholder: str) -> dict[str, Any]:
+    """A menu searched as the person types (``external_select``): Slack asks the app for its options
+    (``block_suggestion``) when it opens (``min_query_length`` 0: the likely ones show at once) and
+    at each keystroke; see :func:`options_answer`. Nothing is chosen in advance."""
+    return {
+        "type": "external_select",
         "action_id": action_id,
         "placeholder": plain(placeholder, 150),
+        "min_query_length": 0,
     }
-    if suggested and others:
-        element["option_groups"] = [
-            {"label": plain("Likely", 75), "options": [entry(o) for o in suggested]},
-            {"label": plain("All", 75), "options": [entry(o) for o in others]},
-        ]
-    else:
-        element["options"] = [entry(o) for o in options]
-    if len(suggested) == 1:
-        element["initial_option"] = entry(suggested[0])
-    return element
+
+
+def _entry(o: Any) -> dict[str, Any]:
+    label = o.label if getattr(o, "active", True) else cut(o.label, OPTION_TEXT - len(INACTIVE)) + INACTIVE
+    return option(label, o.value, o.detail)
+
+
+def options_answer(likely: list[Any], others: list[Any]) -> dict[str, Any]:
+    """The answer to an options request: a "Likely" group first when there are likely ones, then the
+    others (at most 100 options in all); inactive ones are marked."""
+    likely = likely[:OPTIONS_MAX]
+    others = others[: OPTIONS_MAX - len(likely)]
+    if not likely:
+        return {"options": [_entry(o) for o in others]}
+    groups = [{"label": plain(LIKELY_LABEL, OPTION_TEXT), "options": [_entry(o) for o in likely]}]
+    if others:
+        groups.append({"label": plain(OTHERS_LABEL, OPTION_TEXT), "options": [_entry(o) for o in others]})
+    return {"option_groups": groups}
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], hint: str | None = None) -> Block:
@@ -117,20 +130,19 @@ def _input(block_id: str, label: str, element: dict[str, Any], hint: str | None 
     return block
 
 
-def customer_modal(load_number: str, customer_name: str, options: list[Any], meta: str) -> dict[str, Any]:
-    if not options:
-        return notice_modal(
-            "link_customer", "QuickBooks has no active customer to link. Create the customer instead.", meta
-        )
+def customer_modal(load_number: str, customer_name: str, likely: list[Any], meta: str) -> dict[str, Any]:
+    """Which QuickBooks customer the TMS customer is: a searched menu (:func:`picker`) over every
+    customer; ``likely`` are the look-alikes it lists first (none is chosen in advance)."""
     block_id, action_id = ids.CUSTOMER_INPUT
+    hint = (
+        "Customers whose name or email look like the TMS's are listed first (Likely); "
+        "type a name or email to search them all."
+        if likely
+        else "No QuickBooks customer looks like this one: type a name or email to search them all."
+    )
     blocks = [
         section(f"Which QuickBooks customer is *{escape(customer_name)}* (load *{escape(load_number)}*)?"),
-        _input(
-            block_id,
-            "QuickBooks customer",
-            _select(action_id, options, "Type a name or email"),
-            "The customers whose name or email match the TMS come first.",
-        ),
+        _input(block_id, "QuickBooks customer", picker(action_id, "Type a name or email"), hint),
     ]
     return _modal("link_customer", blocks, meta, "Link")
 
@@ -174,8 +186,10 @@ def item_modal(load_number: str, choices: list[Any], meta: str) -> dict[str, Any
             _input(
                 f"{ids.ITEM_INPUT_PREFIX}{choice.code}",
                 f"{choice.code} ({choice.name})",
-                _select(ids.ITEM_ACTION, choice.options, "Choose a QuickBooks item"),
-                f"{problem.capitalize()}. Items: Products and Services.",
+                picker(ids.ITEM_ACTION, "Type an item's name"),
+                f"{problem.capitalize()}. "
+                + ("Likely items are listed first. " if choice.options else "")
+                + "Items: Products and Services.",
             )
         )
         blocks[-1]["optional"] = len(choices) > 1

@@ -4,10 +4,12 @@ is replaced by the outcome and the fresh diagnosis, with no button left that wou
 
 from __future__ import annotations
 
+import json
 import time
 
 from sqlmodel import Session, select
 
+from emulator.slack import block_suggestion_body, post_to_app
 from services.models import FixAudit
 from tests.builders import (
     CUSTOMERS,
@@ -19,7 +21,17 @@ from tests.builders import (
     tms,
 )
 from tests.builders import load as a_load
-from tests.slack.conftest import ADMIN, CHANNEL, CLERK, action_ids, find_action, text_of, wait_for
+from tests.slack.conftest import (
+    ADMIN,
+    CHANNEL,
+    CLERK,
+    SECRET,
+    TEAM,
+    action_ids,
+    find_action,
+    text_of,
+    wait_for,
+)
 from tests.test_fixes import manual_invoice
 
 NOBODY = {"id": "C-999", "name": "Nobody Inc", "qb_email": "nobody@nowhere.example"}
@@ -106,10 +118,12 @@ def test_link_customer_through_the_modal(bot, engine):
     view, outcome = chose(
         bot, message, "fix.link_customer", {"customer": {"customer_id": select_value(chosen)}}
     )
-    options = view["blocks"][1]["element"].get("option_groups") or [
-        {"options": view["blocks"][1]["element"]["options"]}
-    ]
-    assert options[0]["options"][0]["value"] == chosen, "the likely customer comes first"
+    asked = block_suggestion_body(
+        "customer_id", "", block_id="customer", view=view, user_id=CLERK, team_id=TEAM
+    )
+    status, _headers, answer = post_to_app(f"{bot.url}/slack/events", asked, SECRET)
+    [likely, *_] = json.loads(answer)["option_groups"]
+    assert likely["options"][0]["value"] == chosen, "the likely customer comes first"
     assert_synced_once(bot, outcome, "L-2")
 
 
