@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from services.catalogue import (
     REASON,
@@ -94,8 +95,20 @@ def render_choice(choice: dict) -> str:
 # -- problem lists (problems, digest, demo) ----------------------------------------------------------
 
 
+def shown_time(value: dt.datetime | str | None, tz: str | None = None) -> str:
+    """The one way the CLI shows a time: ``2026-11-27 14:03 UTC`` (or in ``tz``, named:
+    ``2026-11-27 08:03 America/Chicago``); nothing as ``unknown``."""
+    if tz is None or tz == "UTC" or value is None or value == "":
+        return when(value)
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return f"{value.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} {tz}"
+
+
 def utc(value: dt.datetime | None) -> str:
-    return when(value)
+    return shown_time(value)
 
 
 def problem_line(

@@ -13,17 +13,17 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
-from bot.views.blocks import unescape
+from bot.views.blocks import escape, unescape
 from bot.views.connection import disconnect_question
 from bot.views.diagnosis import diagnosis_message
-from bot.views.problems import problems_message
+from bot.views.problems import DISMISSED_SHOWN, problems_message
 from bot.views.results import fix_result_message, notice_message
 from bot.views.status import help_message, status_message
 from commands.common import Deps, actor_of, guarded, refuse, send
 from services.errors import UserInputError
 from services.loadnumbers import clean_load_number
 from services.models import ConnectionState
-from services.problems import list_problems
+from services.problems import list_dismissed, list_problems, summarize
 from services.status import build_status
 
 SUBCOMMANDS = {"help", "diagnose", "retry", "problems", "status", "disconnect"}
@@ -121,8 +121,19 @@ def register(app: App, deps: Deps) -> None:
 def problems_page(deps: Deps, page: int) -> dict[str, Any]:
     """The problem list, with the Connect banner while QuickBooks is not connected."""
     state = deps.services.connection.status().state.value
-    problems = list_problems(deps.services.engine)
-    return problems_message(problems, page, connection=state, connect_url=deps.connect_url)
+    engine = deps.services.engine
+    problems = list_problems(engine)
+    summary = summarize(engine)
+    latest = list_dismissed(engine, limit=DISMISSED_SHOWN) if summary.dismissed else []
+    return problems_message(
+        problems,
+        page,
+        dismissed=summary.dismissed,
+        dismissed_amount=summary.dismissed_amount,
+        dismissed_loads=latest,
+        connection=state,
+        connect_url=deps.connect_url,
+    )
 
 
 def ask_disconnect(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
@@ -147,7 +158,7 @@ class _checking:
 
     def __init__(self, respond: Respond, load: str | None, verb: str = "Checking") -> None:
         self.respond = respond
-        self.text = f"⏳ {verb} {load}…"
+        self.text = f"⏳ {verb} {escape(load)}…"
         self.lock = threading.Lock()
         self.done = False
         self.timer = threading.Timer(SLOW_AFTER, self._show)

@@ -442,6 +442,50 @@ CONNECT_OTHER_BROWSER = (
 CONNECT_NOT_ADMIN = "The person who started this connection is not an administrator (QBSYNC_ADMINS)."
 SWITCH_HOW = "To switch companies, an administrator runs `qbsync connect --switch-company`."
 
+# -- the digest channel ------------------------------------------------------------------------------
+
+TOKEN_REFUSALS = ("invalid_auth", "token_revoked", "account_inactive", "not_authed")
+
+
+def digest_channel_fix(problem: str, channel: str, *, bot: str = "qbsync", needed: str | None = None) -> str:
+    """What a person does so the digest reaches ``channel`` (a label: ``#billing``), given Slack's
+    refusal ``problem``; ``needed``: the missing scope when ``problem`` is ``missing_scope``."""
+    if problem in ("channel_not_found", "not_in_channel"):
+        return f"invite @{bot} to {channel} (type `/invite @{bot}` in that channel)"
+    if problem == "is_archived":
+        return f"{channel} is archived: unarchive it, or set QBSYNC_DIGEST_CHANNEL to another channel"
+    if problem == "missing_scope":
+        scope = needed or "a scope"
+        also = f", or invite @{bot} to {channel}" if scope == "channels:join" else ""
+        return (
+            f"add the {scope} scope to the app (manifest.yml, OAuth & Permissions), reinstall it and "
+            f"set the new SLACK_BOT_TOKEN{also}"
+        )
+    if problem in TOKEN_REFUSALS:
+        return f"Slack refused SLACK_BOT_TOKEN ({problem}): reinstall the app and set the new SLACK_BOT_TOKEN"
+    return f"Slack refused ({problem})"
+
+
+def digest_channel_notice(
+    problem: str, channel: str, *, bot: str = "qbsync", needed: str | None = None
+) -> str:
+    """One sentence: why the daily digest does not reach ``channel``, and what to do."""
+    fix = digest_channel_fix(problem, channel, bot=bot, needed=needed)
+    return f"The daily digest cannot reach {channel} ({problem}): {fix}."
+
+
+def digest_chart_missing(error: str) -> str:
+    return f"the chart was not attached (Slack answered {error})"
+
+
+def missing_scopes_notice(missing: list[str]) -> str:
+    """One line: the bot token lacks scopes of manifest.yml, and how to grant them."""
+    return (
+        f"SLACK_BOT_TOKEN lacks the scope{'s' if len(missing) > 1 else ''} {', '.join(missing)}: add "
+        "them to the app (OAuth & Permissions, or paste manifest.yml again), reinstall it and set the "
+        "new SLACK_BOT_TOKEN"
+    )
+
 
 def company_offered_words(known_realm: str, offered_realm: str, connected: bool) -> str:
     """Why a connection to another QuickBooks company than qbsync's changed nothing."""
@@ -492,6 +536,102 @@ def unchecked_note(reason_code: str) -> str:
 
 def undismiss_hint(load_number: str) -> str:
     return f"Restore it to sync it again (qbsync fix {load_number} undismiss)."
+
+
+def dismissed_count(count: int, amount: Any) -> str:
+    """``2 dismissed ($1,250.00)``: loads a person took out of syncing, counted apart from problems."""
+    return f"{count} dismissed ({money(amount)})"
+
+
+DISMISSED_NOT_SYNCED = "Dismissed loads are not synced and are not counted as problems."
+
+
+def dismissed_refusal(label: str) -> str:
+    """A fix button pressed on a load that was dismissed meanwhile (an older copy of the message)."""
+    return f"{label} was not run: this load is dismissed, so qbsync leaves it alone. Restore it first."
+
+
+def restored_text(load_number: str, state: str, titles: list[str], qb_invoice_id: str | None = None) -> str:
+    """What is true once a dismissed load is restored: synced, back in the problem list, or waiting."""
+    if state == "synced":
+        invoice = f" (QuickBooks invoice {qb_invoice_id})" if qb_invoice_id else ""
+        return f"Restored load {load_number}: it is synced{invoice}."
+    if state == "problem" and titles:
+        return f"Restored load {load_number}: back in the problem list — {'; '.join(titles)}."
+    return f"Restored load {load_number}: it syncs with the next automatic sync."
+
+
+def dismissed_done_text(load_number: str) -> str:
+    """What Dismiss did, for a reader in Slack (the Restore button is in the message)."""
+    return (
+        f"Dismissed load {load_number}: qbsync no longer syncs it, and it leaves the problem list and the "
+        "digest (counted apart as dismissed). Restore brings it back."
+    )
+
+
+def digest_posted_text(day: Any, channel: str) -> str:
+    """What posting the digest on request did (``qbsync digest --post``, the playground): the day and
+    the channel, never the message's ts."""
+    return f"Posted the digest of {day} to {channel}."
+
+
+STALE_BUTTON = "This button is out of date. Type `/qbsync` and the load number for the current buttons."
+
+
+def waiting_words(failed: str | None, retry: str | None) -> list[tuple[str, str]]:
+    """A transient failure's times, already formatted: when the last attempt failed and when qbsync
+    tries again by itself (the automatic sync's back-off)."""
+    lines = []
+    if failed:
+        lines.append(("Last attempt failed", failed))
+    lines.append(("qbsync retries it by itself", retry or "with the next automatic sync"))
+    return lines
+
+
+def charge_codes_resynced(entries: list[tuple[str, str, str]]) -> str:
+    """What Resync charge codes did, by name: ``Created Detention (item 42) in QuickBooks; linked
+    Chassis to item 17``. ``entries``: (created | linked | reactivated, charge code name, item id)."""
+    words = {
+        "created": "Created {name} (item {item}) in QuickBooks",
+        "linked": "linked {name} to item {item}",
+        "reactivated": "reactivated item {item} for {name}",
+    }
+    order = {"created": 0, "reactivated": 1, "linked": 2}  # what changed QuickBooks first
+    ranked = sorted(entries, key=lambda entry: order[entry[0]])
+    parts = [words[kind].format(name=name, item=item) for kind, name, item in ranked]
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def charge_codes_to_choose(entries: list[tuple[str, int]]) -> str:
+    """Resync found several QuickBooks items for some charge codes: the person chooses."""
+    names = ", ".join(f"{name} ({count} items)" for name, count in entries)
+    return (
+        f"Several QuickBooks items could be meant for {names}: choose one with "
+        f"{FIX['map_charge_code'].label}, or merge the duplicates in QuickBooks > Products and Services."
+    )
+
+
+def email_invalid(said: str) -> str:
+    """A QuickBooks email a person typed that is not one (``said``: why, from the import's rules)."""
+    return said.replace("qb_email ", "The QuickBooks email ", 1)
+
+
+def actor_words(actor: str | None) -> str:
+    """Who did something, for a reader, when it was not a Slack user (those are shown as mentions):
+    ``cli:maria`` is "maria (qbsync command line)"; the automatic sync and the TMS by name."""
+    if not actor:
+        return "someone"
+    kind, _, name = actor.partition(":")
+    if kind == "cli":
+        return f"{name or 'someone'} (qbsync command line)"
+    if kind in ("scheduler", "auto"):
+        return "the automatic sync"
+    if kind in ("tms", "webhook"):
+        return "the TMS"
+    if kind == "slack":
+        return "a Slack user"
+    return actor if ":" not in actor else "someone"
 
 
 def already_done_text(who: str) -> str:
@@ -566,8 +706,10 @@ _CODE_PROBLEMS = {
 }
 
 
-def evidence_lines(code: str, evidence: dict[str, Any]) -> list[tuple[str, str]]:
-    """The evidence of one reason as (label, text) lines, in plain words; empty values are left out."""
+def evidence_lines(code: str, evidence: dict[str, Any], *, dates: bool = True) -> list[tuple[str, str]]:
+    """The evidence of one reason as (label, text) lines, in plain words; empty values are left out.
+    ``dates=False`` leaves out the lines made of times (a renderer that shows times its own way adds
+    them: ``waiting_words``)."""
     ev = evidence or {}
     lines: list[tuple[str, str]] = []
 
@@ -623,6 +765,12 @@ def evidence_lines(code: str, evidence: dict[str, Any]) -> list[tuple[str, str]]
     elif code == "qb_not_connected" and "connection" in ev:
         add("Connection", str(ev["connection"]))
         add("Detail", ev.get("detail"))
+    elif code in TRANSIENT and ev.get("from_last_attempt"):
+        if dates:
+            failed, retry = ev.get("failed_at"), ev.get("retry_at")
+            shown = waiting_words(when(failed) if failed else None, when(retry) if retry else None)
+            for label, text in shown:
+                add(label, text)
     elif code == "load_not_found":
         near = ev.get("near_matches") or []
         add("Near matches", ", ".join(near) if near else None)

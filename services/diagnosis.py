@@ -19,7 +19,7 @@ from services.company import ALL_STATES, CompanySnapshot
 from services.docnumbers import DOC_NUMBER_MAX, candidates
 from services.invoices import doc_number_select, numbered
 from services.loadnumbers import clean_load_number
-from services.models import FixAudit, utcnow
+from services.models import FixAudit, LoadRetry, SyncAttempt, utcnow
 from services.quickbooks import Kind, QboError
 from services.quickbooks.escape import in_list
 from services.reasons import Reason, ordered
@@ -159,7 +159,32 @@ class Diagnoser:
                 reason = Reason.from_dict(data)
                 reason.evidence = {**reason.evidence, "from_last_attempt": True}
                 kept.append(reason)
+            elif data.get("code") in catalogue.TRANSIENT:  # throttled or down: when, and when again
+                reason = Reason.from_dict(data)
+                failed_at, retry_at = self._retry_times(view.id)
+                reason.evidence = {
+                    **reason.evidence,
+                    "from_last_attempt": True,
+                    "failed_at": failed_at,
+                    "retry_at": retry_at,
+                }
+                kept.append(reason)
         return kept
+
+    def _retry_times(self, load_id: int) -> tuple[str | None, str | None]:
+        """When the load's last attempt ended, and when the automatic sync tries it again (its back-off;
+        None: with the next automatic sync), as ISO times."""
+        with Session(self.sync.engine) as session:
+            failed = session.exec(
+                select(SyncAttempt.finished_at, SyncAttempt.started_at)
+                .where(SyncAttempt.load_id == load_id)
+                .order_by(SyncAttempt.id.desc())
+                .limit(1)
+            ).first()
+            retry = session.get(LoadRetry, load_id)
+            retry_at = retry.next_attempt_at if retry is not None else None
+        failed_at = (failed[0] or failed[1]) if failed else None
+        return _iso(failed_at), _iso(retry_at)
 
 
 def _rows(answer: dict[str, Any], bid: str) -> list[dict[str, Any]]:
@@ -174,6 +199,12 @@ def _rows(answer: dict[str, Any], bid: str) -> list[dict[str, Any]]:
         )
     response = answer.get("QueryResponse") or {}
     return next((value for value in response.values() if isinstance(value, list)), [])
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).isoformat()
 
 
 def _digits(value: str) -> str:

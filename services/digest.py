@@ -42,6 +42,7 @@ class Digest:
     dismissed: int = 0  # loads a person dismissed: in none of the counts above (not in the JSON contract)
     amount_by_reason: dict[str, Decimal] = field(default_factory=dict)  # dollars per reason (not in JSON)
     since: dt.datetime | None = None  # new and resolved were counted from here (the previous digest)
+    dismissed_amount: Decimal = Decimal("0.00")  # what the dismissed loads total (not in the JSON)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +90,7 @@ def build_digest(
         dismissed=summary.dismissed,
         amount_by_reason=summary.amount_by_reason,
         since=since,
+        dismissed_amount=summary.dismissed_amount,
     )
 
 

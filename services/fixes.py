@@ -210,7 +210,7 @@ class Fixer:
             words = catalogue.dismissed_text(view.dismissed_by, view.dismissed_at, view.dismissed_reason)
             result = FixResult(number, fix, "refused", f"{words}. {catalogue.undismiss_hint(number)}")
             self._audit(actor, result)
-            return result, None
+            return result, view  # with the load's diagnosis: it shows the dismissal and Restore
         done_by = self._applied_since(fix, number, started)
         options.attempt = self._attempts(fix, number)
         try:
@@ -484,17 +484,15 @@ class Fixer:
                 self._link_code(code, item["Id"])
                 changes[code] = {"created": item_brief(item)}
         if choices:
-            names = ", ".join(f"{c['code']} ({len(c['qb_items'])} items)" for c in choices)
             raise _Done(
                 "choice",
-                f"Several QuickBooks items could be meant for {names}: choose one with map_charge_code, "
-                "or merge the duplicates in QuickBooks > Products and Services.",
+                catalogue.charge_codes_to_choose([(c["name"], len(c["qb_items"])) for c in choices]),
                 changes=changes,
                 choices=choices,
             )
         if not changes:
             return "unchanged", "Every charge code of this load is linked to one active QuickBooks item.", {}
-        return "applied", "Charge codes resynced: " + _describe_code_changes(changes), changes
+        return "applied", _describe_code_changes(changes, view), changes
 
     def _map_charge_code(self, view: LoadView, options: _Options):
         code = (options.code or "").strip()
@@ -699,7 +697,8 @@ class Fixer:
         self._update_load(view, dismissed_by=None, dismissed_at=None, dismissed_reason=None)
         return (
             "applied",
-            f"Restored load {view.load_number} ({words[0].lower()}{words[1:]}): it is synced again.",
+            f"Restored load {view.load_number} ({words[0].lower()}{words[1:]}): it is back among the loads "
+            "qbsync syncs.",
             {
                 "dismissed": {
                     "from": {
@@ -988,16 +987,19 @@ def _claim_names(fix: str, number: str) -> list[str]:
     return [f"fix:{number}", *([f"fix-all:{fix}"] if fix in COMPANY_WIDE else [])]
 
 
-def _describe_code_changes(changes: dict[str, Any]) -> str:
-    parts = []
+def _describe_code_changes(changes: dict[str, Any], view: LoadView) -> str:
+    """What Resync charge codes did, naming each charge code as the TMS names it."""
+    entries = []
     for code, change in changes.items():
+        charge = view.codes.get(code)
+        name = charge.name if charge is not None and charge.name else code
         if "created" in change:
-            parts.append(f"{code} created as item {change['created']['id']}")
+            entries.append(("created", name, change["created"]["id"]))
         elif "reactivated" in change:
-            parts.append(f"{code} reactivated item {change['reactivated']}")
+            entries.append(("reactivated", name, change["reactivated"]))
         else:
-            parts.append(f"{code} linked to item {change['linked']}")
-    return "; ".join(parts) + "."
+            entries.append(("linked", name, change["linked"]))
+    return catalogue.charge_codes_resynced(entries)
 
 
 def _jsonable(value: Any) -> Any:

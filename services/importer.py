@@ -47,7 +47,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
-from services.catalogue import restored_by_import_text
+from services.catalogue import email_invalid, restored_by_import_text
 from services.errors import QbsyncError, UserInputError
 from services.import_stream import NotStreamable, StreamedDocument
 from services.loadnumbers import (
@@ -1207,7 +1207,7 @@ def clean_email(value: object) -> str:
     try:
         email = _email(value)
     except PydanticCustomError as exc:
-        raise UserInputError(exc.message()) from None
+        raise UserInputError(email_invalid(exc.message())) from None
     if email is None:
         raise UserInputError("the email is empty")
     return email

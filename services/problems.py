@@ -68,6 +68,7 @@ class Summary:
     new: int = 0  # problems that started within the window asked for
     dismissed: int = 0
     amount_by_reason: dict[str, Decimal] = field(default_factory=dict)
+    dismissed_amount: Decimal = Decimal("0.00")  # what the dismissed loads total
 
 
 def summarize(engine: Engine, *, new_since: Any = None, new_until: Any = None) -> Summary:
@@ -87,11 +88,17 @@ def summarize(engine: Engine, *, new_since: Any = None, new_until: Any = None) -
         .select_from(_LINES.join(_LOAD, _LINES.c.load_id == _LOAD.c.id))
         .where(open_problem)
     )
+    dismissed_amount = (
+        sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(_LINES.c.amount, sa.BigInteger)), 0))
+        .select_from(_LINES.join(_LOAD, _LINES.c.load_id == _LOAD.c.id))
+        .where(_LOAD.c.dismissed_at.is_not(None))
+    )
     tally: dict[str, int] = {}
     held: dict[str, int] = {}  # cents per reason
     with engine.connect() as conn:
         opened, started, gone = conn.execute(counts).one()
         total = conn.execute(amount).scalar()
+        set_aside = conn.execute(dismissed_amount).scalar() if gone else 0
         rows = conn.execution_options(stream_results=True, yield_per=2000).execute(
             sa.select(_LOAD.c.reasons, total_cents()).where(open_problem)
         )
@@ -107,6 +114,7 @@ def summarize(engine: Engine, *, new_since: Any = None, new_until: Any = None) -
         int(started or 0),
         int(gone or 0),
         {code: cents(held[code]) for code in order},
+        cents(set_aside),
     )
 
 
@@ -129,8 +137,8 @@ def list_problems(engine: Engine, *, limit: int | None = None, offset: int = 0) 
         ]
 
 
-def list_dismissed(engine: Engine) -> list[Dismissed]:
-    """Every dismissed load, most recently dismissed first (one statement)."""
+def list_dismissed(engine: Engine, *, limit: int | None = None) -> list[Dismissed]:
+    """Every dismissed load (the ``limit`` latest), most recently dismissed first (one statement)."""
     query = (
         sa.select(
             _LOAD.c.load_number,
@@ -142,6 +150,7 @@ def list_dismissed(engine: Engine) -> list[Dismissed]:
         )
         .where(_LOAD.c.dismissed_at.is_not(None))
         .order_by(_LOAD.c.dismissed_at.desc(), _LOAD.c.id)
+        .limit(limit)
     )
     with engine.connect() as conn:
         return [

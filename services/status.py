@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from services.connection import ConnectionStatus
+from services.digest_posts import ChannelState, latest_channel_state
 from services.models import Load, LoadState, SyncAttempt
 from services.problems import summarize
 
@@ -25,6 +26,9 @@ class Status:
     open_problems: int
     total_amount: Decimal
     by_reason: dict[str, int] = field(default_factory=dict)
+    dismissed: int = 0  # loads a person dismissed: not synced, not counted as problems
+    dismissed_amount: Decimal = Decimal("0.00")
+    digest_channel: ChannelState | None = None  # the last check of the digest channel
 
 
 def build_status(engine: Engine, connection: ConnectionStatus) -> Status:
@@ -51,6 +55,9 @@ def build_status(engine: Engine, connection: ConnectionStatus) -> Status:
         open_problems=summary.open,
         total_amount=summary.total_amount,
         by_reason=summary.by_reason,
+        dismissed=summary.dismissed,
+        dismissed_amount=summary.dismissed_amount,
+        digest_channel=latest_channel_state(engine),
     )
 
 

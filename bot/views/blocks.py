@@ -5,9 +5,11 @@ unique block ids, unique action ids within a block). The SDK checks none of this
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from services.catalogue import Confirm
+from services.catalogue import when as utc_words
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -24,6 +26,7 @@ MODAL_TITLE = 24
 PRIVATE_METADATA = 3000
 
 Block = dict[str, Any]
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 class SurfaceTooLarge(ValueError):
@@ -128,10 +131,21 @@ def option(text: str, value: str, description: str = "") -> Block:
     return entry
 
 
-def slack_date(when: dt.datetime, fmt: str = "{date_short_pretty} {time}") -> str:
-    """A time each reader sees in their own zone, with a UTC fallback."""
-    fallback = when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+def slack_date(when: dt.datetime | str) -> str:
+    """The one way a time is shown in Slack: in each reader's own zone ("Nov 27, 2026 at 2:03 PM",
+    "Yesterday at 9:00 AM"), with the UTC time as the fallback where Slack cannot format it."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{utc_words(when)}>"
+
+
+def channel_mention(channel: str) -> str:
+    """A channel as Slack shows it (``<#C0123>``: its name, a link); a name that is no id as ``#name``."""
+    if CHANNEL_ID.fullmatch(channel):
+        return f"<#{channel}>"
+    return "#" + escape(channel.lstrip("#"))
 
 
 def check_surface(blocks: list[Block], limit: int) -> list[Block]:

@@ -20,7 +20,18 @@ from bot.views.blocks import (
     section,
     slack_date,
 )
-from services.catalogue import FIX, REASON, STATE_WORDS, confirm_text, fix_label, plural
+from services.catalogue import (
+    DISMISSED_NOT_SYNCED,
+    FIX,
+    REASON,
+    STATE_WORDS,
+    TRANSIENT,
+    actor_words,
+    confirm_text,
+    fix_label,
+    plural,
+    waiting_words,
+)
 from services.catalogue import evidence_lines as catalogue_evidence
 
 SUMMARY_MAX = 600  # a section holds 3,000 characters: long QuickBooks messages are cut, the steps kept
@@ -47,14 +58,22 @@ def fix_button(fix: str, load_number: str, *, primary: bool = False, connect_url
 
 
 def reason_blocks(
-    reason: Any, position: int, load_number: str, connect_url: str | None = None
+    reason: Any,
+    position: int,
+    load_number: str,
+    connect_url: str | None = None,
+    *,
+    fixable: bool = True,
 ) -> list[Block]:
-    """One reason: a section with its words and evidence, then its fix buttons (if any)."""
+    """One reason: a section with its words and evidence, then its fix buttons (if any; none when
+    ``fixable`` is False: a dismissed load offers Restore only)."""
     words = REASON[reason.code]
     lines = [f"*{position}. {escape(words.title)}*", escape(cut(reason.summary, SUMMARY_MAX))]
-    evidence = catalogue_evidence(reason.code, reason.evidence)
+    evidence = catalogue_evidence(reason.code, reason.evidence, dates=False)
+    evidence += _waiting(reason)
     for label, text in evidence[:EVIDENCE_LINES]:
-        lines.append(f"• {escape(label)}: {escape(cut(text, EVIDENCE_MAX))}")
+        shown = text if isinstance(text, Dated) else escape(cut(text, EVIDENCE_MAX))
+        lines.append(f"• {escape(label)}: {shown}")
     if len(evidence) > EVIDENCE_LINES:
         lines.append(
             f"• …and {len(evidence) - EVIDENCE_LINES} more (`qbsync diagnose {escape(load_number)}`)"
@@ -69,14 +88,36 @@ def reason_blocks(
             ]
             blocks.append(actions(buttons, block_id=ids.NEAR))
         return blocks
-    fixes = [f for f in (reason.fixes or []) if f in FIX]
+    fixes = [f for f in (reason.fixes or []) if f in FIX] if fixable else []
     if fixes:
         buttons = [
-            fix_button(fix, load_number, primary=index == 0, connect_url=connect_url)
+            fix_button(fix, load_number, primary=index == 0 and _sure(fix, reason), connect_url=connect_url)
             for index, fix in enumerate(fixes)
         ]
         blocks.append(actions(buttons, block_id=ids.actions_block(reason.code)))
     return blocks
+
+
+class Dated(str):
+    """Evidence text that is already Slack markup (a ``slack_date``): shown as it is."""
+
+
+def _waiting(reason: Any) -> list[tuple[str, str]]:
+    """A throttled or unavailable load's times: when it failed, when qbsync retries it by itself."""
+    ev = reason.evidence or {}
+    if reason.code not in TRANSIENT or not ev.get("from_last_attempt"):
+        return []
+    failed = Dated(slack_date(ev["failed_at"])) if ev.get("failed_at") else None
+    retry = Dated(slack_date(ev["retry_at"])) if ev.get("retry_at") else None
+    return [(label, text) for label, text in waiting_words(failed, retry)]
+
+
+def _sure(fix: str, reason: Any) -> bool:
+    """Whether a fix may be the primary button. Linking a customer is a guess unless QuickBooks has a
+    customer with the TMS's very email: a look-alike name never makes the green button."""
+    if fix == "link_customer":
+        return bool((reason.evidence or {}).get("qb_customers_with_this_email"))
+    return True
 
 
 def _dismissed(diagnosis: Any) -> dict[str, Any] | None:
@@ -102,6 +143,7 @@ def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[
         when = slack_date(dismissed["at"]) if dismissed.get("at") else "earlier"
         head += (
             f"\nDismissed by {_who(dismissed.get('by'))} {when}: _{escape(dismissed.get('reason') or '')}_"
+            f"\n{escape(DISMISSED_NOT_SYNCED)}"
         )
     elif diagnosis.state == "problem":
         head += f"\n{plural(len(diagnosis.reasons), 'reason')} in the order to fix them:"
@@ -110,7 +152,7 @@ def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[
     blocks.append(section(head, block_id=ids.STATE))
     for position, reason in enumerate(diagnosis.reasons, start=1):
         blocks.append(divider())
-        blocks.extend(reason_blocks(reason, position, number, connect_url))
+        blocks.extend(reason_blocks(reason, position, number, connect_url, fixable=not dismissed))
     more = _more_buttons(diagnosis, dismissed)
     if more:
         blocks.append(actions(more, block_id=ids.MORE))
@@ -145,9 +187,11 @@ def _more_buttons(diagnosis: Any, dismissed: dict[str, Any] | None) -> list[Bloc
 
 
 def diagnosis_message(diagnosis: Any, *, connect_url: str | None = None, **extra: Any) -> dict[str, Any]:
-    state = STATE_WORDS.get(diagnosis.state, diagnosis.state)
+    dismissed = _dismissed(diagnosis) is not None
+    shown = "dismissed" if dismissed else diagnosis.state
+    state = STATE_WORDS.get(shown, shown)
     text = f"Load {escape(diagnosis.load_number)}: {state}"
-    if diagnosis.reasons and diagnosis.state == "problem":
+    if diagnosis.reasons and diagnosis.state == "problem" and not dismissed:
         text += " — " + "; ".join(REASON[r.code].title for r in diagnosis.reasons)
     return message(text, diagnosis_blocks(diagnosis, connect_url=connect_url), **extra)
 
@@ -156,4 +200,4 @@ def _who(actor: str | None) -> str:
     """A Slack actor (``slack:T…:U…``) as a mention; anything else as plain text."""
     if actor and actor.startswith("slack:"):
         return f"<@{actor.rsplit(':', 1)[-1]}>"
-    return escape(actor or "someone")
+    return escape(actor_words(actor))

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.views.blocks import Block, actions, button, context, escape, fields, header, message, section
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    fields,
+    header,
+    message,
+    section,
+    slack_date,
+)
 from bot.views.diagnosis import fix_button
 from bot.views.status import STATE_LINES
-from services.catalogue import money, person_fix, plural, reason_title
+from services.catalogue import DISMISSED_NOT_SYNCED, dismissed_count, money, person_fix, plural, reason_title
 
 METADATA_EVENT = "qbsync_digest"  # message metadata: finds a posted digest in the channel again
 
@@ -29,7 +39,10 @@ def digest_message(
     """``digest``: a ``services.digest.Digest``; ``connection``: a ``ConnectionStatus``."""
     title = f"Invoice sync digest · {digest.date:%A} {digest.date:%b} {digest.date.day}"
     blocks: list[Block] = [header(title, block_id=ids.HEADER)]
-    if digest.open == 0:
+    set_aside = dismissed_count(digest.dismissed, getattr(digest, "dismissed_amount", 0))
+    if digest.open == 0 and digest.dismissed:
+        headline = f"*No problem invoices*; {set_aside}."
+    elif digest.open == 0:
         headline = "✅ *All clear*: no problem invoices. Every load is in QuickBooks or waiting for its sync."
     else:
         headline = f"*{plural(digest.open, 'problem invoice')}* · *{money(digest.total_amount)}* held up"
@@ -61,10 +74,9 @@ def digest_message(
             )
         blocks.append(section("*By reason*\n" + "\n".join(lines), block_id="by_reason"))
     if digest.oldest:
-        zone = ZoneInfo(tz)
         lines = []
         for problem in digest.oldest:
-            since = problem.since.astimezone(zone).strftime("%b %d") if problem.since else "?"
+            since = slack_date(problem.since) if problem.since else "?"
             codes = ", ".join(reason_title(r.code) for r in problem.reasons)
             lines.append(
                 f"• `{escape(problem.load_number)}` {money(problem.amount)} · since {since} · {escape(codes)}"
@@ -81,12 +93,12 @@ def digest_message(
         )
     notes = [f"Type `{ids.COMMAND} problems` for every problem invoice."]
     if digest.dismissed:
-        notes.append(f"{plural(digest.dismissed, 'load')} dismissed (not counted).")
+        notes.append(f"{set_aside}: {DISMISSED_NOT_SYNCED}")
     if on_demand:
         notes.append("Posted on request; the daily digest comes at its usual time.")
     blocks.append(context(" ".join(notes), block_id=ids.CONTEXT))
     text = "Invoice sync digest: all clear."
-    if digest.open:
+    if digest.open or digest.dismissed:
         text = f"Invoice sync digest: {headline.replace('*', '')}."
     return message(text, blocks)
 
@@ -100,5 +112,4 @@ def digest_metadata(channel: str, day: dt.date, *, on_demand: bool = False) -> d
 def _window(digest: Any, tz: str) -> str:
     if getattr(digest, "since", None) is None:
         return "today"
-    since = digest.since.astimezone(ZoneInfo(tz))
-    return f"since {since:%b} {since.day} {since:%H:%M}"
+    return f"since {slack_date(digest.since)}"

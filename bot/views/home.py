@@ -13,6 +13,7 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
+    channel_mention,
     check_surface,
     context,
     escape,
@@ -21,7 +22,7 @@ from bot.views.blocks import (
     slack_date,
 )
 from bot.views.status import status_message
-from services.catalogue import money, person_fix, plural, reason_title
+from services.catalogue import dismissed_count, money, person_fix, plural, reason_title
 
 OLDEST = 5
 
@@ -57,13 +58,15 @@ def _dashboard_blocks(dashboard: Any, connect_url: str | None) -> list[Block]:
             for code, amount in dashboard.amount_by_reason.items()
         ]
         blocks.append(section("*Open problems by reason*\n" + "\n".join(lines), "by_reason"))
+    elif getattr(dashboard.status, "dismissed", 0):
+        set_aside = dismissed_count(dashboard.status.dismissed, dashboard.status.dismissed_amount)
+        blocks.append(section(f"*No problem invoices*; {set_aside}.", "by_reason"))
     else:
         blocks.append(section("✅ *All clear*: no problem invoices.", "by_reason"))
     oldest = dashboard.oldest[:OLDEST]
     if oldest:
         lines = [
-            f"• `{escape(p.load_number)}` {money(p.amount)} · since "
-            f"{slack_date(p.since, '{date_short}') if p.since else '?'}"
+            f"• `{escape(p.load_number)}` {money(p.amount)} · since {slack_date(p.since) if p.since else '?'}"
             for p in oldest
         ]
         blocks.append(section("*Oldest open problems*\n" + "\n".join(lines), "oldest"))
@@ -87,7 +90,7 @@ def _schedule(dashboard: Any, next_digest: dt.datetime | None, channel: str | No
     else:
         auto = "not run yet"
     if next_digest is not None and channel:
-        digest = f"{slack_date(next_digest)} in <#{escape(channel)}>"
+        digest = f"{slack_date(next_digest)} in {channel_mention(channel)}"
     else:
         digest = "not scheduled (QBSYNC_DIGEST_CHANNEL is not set)"
     return [f"*Last automatic sync*\n{auto}", f"*Next digest*\n{digest}"]

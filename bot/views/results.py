@@ -8,7 +8,17 @@ from typing import Any
 from bot import ids
 from bot.views.blocks import Block, context, escape, message, section
 from bot.views.diagnosis import _who, diagnosis_blocks
-from services.catalogue import OUTCOME_WORDS, already_done_text, fix_label, money, plural, reason_title
+from services.catalogue import (
+    OUTCOME_WORDS,
+    already_done_text,
+    dismissed_done_text,
+    dismissed_refusal,
+    fix_label,
+    money,
+    plural,
+    reason_title,
+    restored_text,
+)
 
 OUTCOME_ICONS = {
     "applied": "✅",
@@ -45,6 +55,15 @@ def _said(result: Any) -> str:
     if done_by:
         marker = "\x00"
         return escape(already_done_text(marker)).replace(marker, _who(done_by))
+    diagnosis = result.diagnosis
+    dismissed = diagnosis is not None and getattr(diagnosis, "dismissed", None)
+    if result.outcome == "refused" and dismissed and result.fix not in ("dismiss", "undismiss", "connect"):
+        return escape(dismissed_refusal(fix_label(result.fix)))  # a button from before the dismissal
+    if result.fix == "dismiss" and result.outcome == "applied":
+        return escape(dismissed_done_text(result.load_number))
+    if result.fix == "undismiss" and result.outcome == "applied" and diagnosis is not None:
+        titles = [reason_title(r.code) for r in diagnosis.reasons]
+        return escape(restored_text(result.load_number, diagnosis.state, titles, diagnosis.qb_invoice_id))
     return escape(result.message)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from bot import ids
 from bot.views.blocks import Block, actions, context, escape, fields, header, message, section, slack_date
 from bot.views.diagnosis import _who, fix_button
-from services.catalogue import money, plural, reason_title
+from services.catalogue import digest_channel_notice, dismissed_count, money, plural, reason_title
 
 SUBCOMMANDS = (
     ("HB-2003", "why load HB-2003's invoice did not sync, with the buttons that fix it"),
@@ -28,7 +28,7 @@ def help_message(intro: str | None = None) -> dict[str, Any]:
     blocks.append(
         context("Fix buttons act in QuickBooks as you; the fixes you may run are set by your administrator.")
     )
-    return message(intro or "qbsync help", blocks, response_type="ephemeral")
+    return message(escape(intro) if intro else "qbsync help", blocks, response_type="ephemeral")
 
 
 STATE_LINES = {
@@ -65,6 +65,7 @@ def status_message(
                 f"*Open problems*\n{status.open_problems} · {money(status.total_amount)}",
                 f"*Last invoice synced*\n{last}",
                 f"*Last attempt*\n{tried}",
+                *_dismissed_field(status),
             ],
             block_id=ids.NUMBERS,
         )
@@ -75,7 +76,21 @@ def status_message(
             for code, count in status.by_reason.items()
         ]
         blocks.append(section("*Open problems by reason*\n" + "\n".join(lines), ids.BY_REASON))
+    channel = getattr(status, "digest_channel", None)
+    if channel is not None and channel.problem:
+        notice = digest_channel_notice(channel.problem, channel.label(slack=True), needed=channel.needed)
+        blocks.append(section(f"⚠️ *Daily digest:* {notice}", "digest_channel"))
     if connection.connected_by and state == "connected":
         blocks.append(context(f"Connected by {_who(connection.connected_by)}"))
     text = f"QuickBooks: {line}. {plural(status.open_problems, 'open problem')}."
+    if getattr(status, "dismissed", 0):
+        text += f" {dismissed_count(status.dismissed, status.dismissed_amount)}."
     return message(text, blocks, response_type="ephemeral")
+
+
+def _dismissed_field(status: Any) -> list[str]:
+    """Loads a person dismissed: counted apart from the open problems, with their dollars."""
+    count = getattr(status, "dismissed", 0)
+    if not count:
+        return []
+    return [f"*Dismissed (not synced)*\n{dismissed_count(count, status.dismissed_amount)}"]
