@@ -33,7 +33,14 @@ from slack_sdk.errors import SlackApiError
 from bot.views.chart import chart_png
 from bot.views.digest import METADATA_EVENT, digest_message, digest_metadata
 from services import digest_posts
-from services.catalogue import TOKEN_REFUSALS, digest_channel_notice, digest_chart_missing, money, plural
+from services.catalogue import (
+    TOKEN_REFUSALS,
+    digest_channel_notice,
+    digest_chart_missing,
+    digest_posted_text,
+    money,
+    plural,
+)
 from services.digest import Digest, build_digest
 from services.digest_history import open_history
 from services.digest_posts import ChannelState, ClaimLost, DigestClaim
@@ -223,13 +230,13 @@ def post_on_demand(poster: DigestPoster) -> str:
     digest = _compose(poster, day, now, since=None)
     answer = _post_message(poster, digest, day, on_demand=True, check=check)
     channel = answer.get("channel") or poster.channel
-    done = f"posted the digest of {day} to {channel} (ts {answer['ts']})"
+    done = digest_posted_text(day, channel)
     try:
         _upload_chart(poster, channel, day, now)
     except Exception as exc:
         missing = digest_chart_missing(slack_error(exc)[0])
         log.warning("digest of %s in %s: posted, but %s", day, channel, missing)
-        return f"{done}; {missing}"
+        return f"{done.rstrip('.')}; {missing}"
     return done
 
 

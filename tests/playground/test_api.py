@@ -137,7 +137,7 @@ def test_the_app_home_and_no_placeholder_anywhere(playground):
 def test_the_digest_is_posted_to_the_channel(playground):
     before = len(state(playground)["messages"])
     answer = post(playground, "api/digest", {})
-    assert answer["ok"] and "posted the digest" in answer["note"]
+    assert answer["ok"] and "Posted the digest" in answer["note"] and "(ts" not in answer["note"]
     newest(playground, "Invoice sync digest", before)
     chart = newest(playground, 'src="/files/', before)
     path = re.search(r'src="(/files/F\w+)"', chart["html"]).group(1)

@@ -198,7 +198,7 @@ def test_digest_post_exits_0_when_only_the_chart_was_refused(env, connected, wor
     workspace.set_scopes(workspace.scopes - {"channels:join"})
     answer = digest_post(env, workspace, PUBLIC)
     assert answer.returncode == 0, answer.stderr
-    assert "posted the digest" in answer.stdout
+    assert "Posted the digest" in answer.stdout and "ts " not in answer.stdout
     assert "the chart was not attached (Slack answered not_in_channel)" in answer.stdout
     assert len(digests(workspace, PUBLIC)) == 1 and "Traceback" not in answer.stderr
 
