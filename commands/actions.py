@@ -10,6 +10,7 @@ link for them and shows it in a modal only they see; anyone else is refused (aud
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -72,7 +73,9 @@ def register(app: App, deps: Deps) -> None:
             _open_choice(client, body, fix, load, deps, respond)
             return
         send(respond, _running(fix, load, user))
-        result = deps.services.fixer.apply(load or "-", fix, actor, admin=deps.access.is_admin(user))
+        result = deps.services.fixer.apply(
+            load or "-", fix, actor, admin=deps.access.is_admin(user), pressed_at=_pressed_at(action)
+        )
         send(
             respond,
             {**fix_result_message(result, actor, connect_url=deps.connect_url), "replace_original": True},
@@ -176,6 +179,14 @@ def _tell(client: WebClient, body: dict[str, Any], respond: Respond, payload: di
         return
     modal = notice_modal("connect", payload["text"], "{}")
     _open_view(client, body, modal, respond)
+
+
+def _pressed_at(action: dict[str, Any]) -> dt.datetime | None:
+    """When the button was pressed: Slack's ``action_ts`` (seconds, as text), or None."""
+    try:
+        return dt.datetime.fromtimestamp(float(action.get("action_ts") or ""), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _running(fix: str, load: str, user: str) -> dict[str, Any]:

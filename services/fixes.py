@@ -69,6 +69,7 @@ ON_DISMISSED = frozenset({"connect", "dismiss", "undismiss"})
 COMPANY_WIDE = frozenset({"enable_custom_txn_numbers"})
 CLAIM_LEASE = dt.timedelta(seconds=30)  # renewed every third of it while the fix runs
 CLAIM_WAIT = 30.0  # seconds a click waits for the fix before it on the same load
+PRESS_WINDOW = dt.timedelta(minutes=1)  # how far back a press may count ("already done" since then)
 FIX_NAMESPACE = uuid.UUID("0c3f7a5e-52a4-4d8e-9a0b-6f9a2e1d7c44")
 
 
@@ -164,6 +165,7 @@ class Fixer:
         doc_number: str | None = None,
         reason: str | None = None,
         admin: bool = False,
+        pressed_at: dt.datetime | None = None,
     ) -> FixResult:
         """Apply ``fix`` to the load. The options carry a person's choice: ``customer_id``
         (link_customer), ``email`` (update_customer_email), ``code`` and ``item_id``
@@ -172,11 +174,15 @@ class Fixer:
 
         Fixes of one load run one at a time, across processes: a click that finds another fix of the
         load running waits its turn (up to ``CLAIM_WAIT`` seconds). If meanwhile someone applied this
-        same fix, it is not run again: the answer says who did it, with the fresh diagnosis."""
+        same fix, it is not run again: the answer says who did it, with the fresh diagnosis.
+        ``pressed_at`` is when the person pressed the button (Slack's ``action_ts``): a click that waited
+        for a free listener before this call still counts from its press (at most a minute back)."""
         if fix not in FIX_CODES:
             raise UserInputError(f"unknown fix {fix!r}; fixes are: {', '.join(FIX_CODES)}")
         number = clean_load_number(load_number)
         started = utcnow()
+        if pressed_at is not None:
+            started = min(started, max(pressed_at, started - PRESS_WINDOW))
         if fix in ADMIN_ONLY and not admin:
             result = FixResult(number, fix, "refused", f"{fix} is for administrators only (QBSYNC_ADMINS)")
             self._audit(actor, result)

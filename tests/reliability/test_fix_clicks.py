@@ -353,6 +353,27 @@ def test_fifty_concurrent_applies_of_one_fix_write_quickbooks_once(fast, make_bo
 # -- the words of a click that waited its turn ---------------------------------------------------
 
 
+def test_a_press_that_reached_the_app_after_the_fix_was_done_is_told_who_did_it(fast):
+    """Slack's listeners may queue a click until after the first one finished: counted from its press
+    (``action_ts``), it is not run again and names who did it; a press made afterwards runs as usual."""
+    svc = fast
+    _synced_then_changed("F-LATE", charges=[("BASE", "900.00"), ("FSC", "100.00")])(svc)
+    before = versions(svc.api)
+    pressed = utcnow()
+    first = svc.fixer.apply("F-LATE", "push_invoice_update", "slack:T0001:U0FIRST01", pressed_at=pressed)
+    assert first.outcome == "applied", first.message
+    late = svc.fixer.apply("F-LATE", "push_invoice_update", "slack:T0001:U0SECOND1", pressed_at=pressed)
+    assert (late.outcome, late.done_by) == ("unchanged", "slack:T0001:U0FIRST01"), late.message
+    assert late.diagnosis is not None and late.diagnosis.state == "synced"
+    long_ago = svc.fixer.apply(
+        "F-LATE", "push_invoice_update", "slack:T0001:U0SECOND1", pressed_at=pressed - dt.timedelta(days=1)
+    )
+    assert long_ago.done_by == "slack:T0001:U0FIRST01"  # a press counts at most a minute back, still after
+    later = svc.fixer.apply("F-LATE", "push_invoice_update", "slack:T0001:U0THIRD01")
+    assert later.done_by is None and later.outcome == "unchanged"  # nothing left to push
+    assert writes(before, versions(svc.api)) == {"Invoice": 1}
+
+
 def test_a_click_that_waited_its_turn_is_told_who_did_it_and_sees_the_fresh_diagnosis(fast, make_bot, emu):
     svc = fast
     _synced_then_changed("F-TURN", charges=[("BASE", "900.00"), ("FSC", "100.00")])(svc)
