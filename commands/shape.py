@@ -3,10 +3,14 @@ listeners read ``user``, ``actions``, ``view``, ``event`` and the like as Slack 
 another shape would fail inside Bolt or a listener. :func:`problem` names what is wrong with one; such
 a body is answered 400 and nothing runs.
 
-Every payload type the app listens to is described here: slash commands (a form), ``block_actions``,
-``view_submission``, ``view_closed``, ``block_suggestion``, and the events (``app_home_opened``,
-``app_uninstalled``, ``tokens_revoked``, ``url_verification``). Ids must have Slack's shape (upper-case
-letters and digits), so an actor is always a Slack id.
+Every payload type the app listens to is a pydantic model here, told apart by :data:`PAYLOAD` (a tagged
+union on the body's ``type``, or on ``command`` and ``ssl_check`` for the forms without one): slash
+commands (a form), Slack's SSL check, ``block_actions``, ``view_submission``, ``view_closed``,
+``block_suggestion``, ``url_verification`` and the events (``event_callback`` of ``app_home_opened``,
+``app_uninstalled`` or ``tokens_revoked``). Types are strict (a number is not text, ``1`` is not true);
+fields Slack adds are passed over. Ids must have Slack's shape (upper-case letters and digits), so an
+actor is always a Slack id. A refusal names where and what (a field's path and pydantic's error type),
+never a value: payloads are not log material.
 
 A ``response_url`` is used only when it is Slack's (:func:`slack_response_url`): ``https://hooks.slack.com``
 or, when ``SLACK_API_URL`` names another base (a local stand-in), that base's origin."""
@@ -15,8 +19,22 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,29}")  # any Slack id: A…, B…, V…
 IDS = {  # the kinds of id the app reads, by their first letter
@@ -29,19 +47,15 @@ TOKEN = re.compile(r"[\x21-\x7e]{1,255}")  # trigger ids, event ids, timestamps:
 SLACK_HOOKS = "hooks.slack.com"
 SLACK_API_HOSTS = ("slack.com", "www.slack.com")
 EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
-MISSING = object()
-
-
-class Malformed(Exception):
-    """What is wrong with a payload, in a few words for the log."""
 
 
 def problem(body: Any) -> str | None:
-    """None when ``body`` is shaped as Slack sends it for something the app listens to; else why not."""
+    """None when ``body`` is shaped as Slack sends it for something the app listens to; else why not,
+    from the first thing pydantic found wrong."""
     try:
-        _check(body)
-    except Malformed as exc:
-        return str(exc)
+        PAYLOAD.validate_python(body)
+    except ValidationError as exc:
+        return _reason(exc.errors(include_url=False, include_context=False, include_input=False)[0])
     return None
 
 
@@ -124,244 +138,315 @@ def text_value(action: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
-# -- the checks ------------------------------------------------------------------------------------------
+# -- the payloads ----------------------------------------------------------------------------------------
 
 
-def _check(body: Any) -> None:
-    if not isinstance(body, dict) or not body:
-        raise Malformed("the body is not a Slack payload")
-    _optional(body, "token", str)
-    _optional(body, "api_app_id", str)
-    _authorizations(body)
-    _enterprise(body)
-    kind = body.get("type", MISSING)
-    if kind is MISSING and "command" in body:
-        _slash_command(body)
-    elif kind is MISSING and "ssl_check" in body:
-        _field(body, "ssl_check", str)
-    elif kind == "block_actions":
-        _block_actions(body)
-    elif kind in ("view_submission", "view_closed"):
-        _view_payload(body, needs_trigger=kind == "view_submission")
-    elif kind == "block_suggestion":
-        _interactive(body)
-        _field(body, "action_id", str)
-        _optional(body, "value", str)
-        if _optional(body, "view", dict):
-            _view(body["view"])
-    elif kind == "event_callback":
-        _event_callback(body)
-    elif kind == "url_verification":
-        challenge = body.get("challenge")
-        if not isinstance(challenge, str) or not challenge or len(challenge) > 255:
-            raise Malformed("url_verification: challenge is not text")
-    else:
-        raise Malformed(f"type {_say(kind)} is not a payload the app listens to")
+def _slack_id(pattern: re.Pattern[str]) -> Any:
+    """Text matching ``pattern`` whole (pydantic's patterns search, hence the anchors)."""
+    return Annotated[str, StringConstraints(strict=True, pattern=f"^(?:{pattern.pattern})$")]
 
 
-def _slash_command(body: dict[str, Any]) -> None:
-    for key in ("command", "user_id", "team_id", "channel_id", "trigger_id"):
-        if not isinstance(body.get(key), str):
-            raise Malformed(f"slash command: {key} is missing")
-    for key in ("user_id", "team_id", "channel_id"):
-        _id(body, key, kind=key.split("_")[0])
-    if body.get("enterprise_id"):
-        _id(body, "enterprise_id", kind="enterprise")
-    _token(body, "trigger_id")
-    _optional(body, "text", str)
-    _optional(body, "response_url", str)
+SlackId = _slack_id(SLACK_ID)
+UserId = _slack_id(IDS["user"])
+TeamId = _slack_id(IDS["team"])
+ChannelId = _slack_id(IDS["channel"])
+EnterpriseId = _slack_id(IDS["enterprise"])
+Token = _slack_id(TOKEN)
 
 
-def _interactive(body: dict[str, Any]) -> None:
-    """What every interaction payload carries: the person who acted and their team."""
-    user = _field(body, "user", dict)
-    _id(user, "id", "user.id", "user")
-    if user.get("team_id") is not None:
-        _id(user, "team_id", "user.team_id", "team")
-    team = body.get("team", MISSING)
-    if team is not None and team is not MISSING:  # an org-wide install sends none
-        if not isinstance(team, dict):
-            raise Malformed(f"team is {_say(team)}, not an object")
-        _id(team, "id", "team.id", "team")
-    for key in ("user_id", "team_id"):  # Slack puts them in user/team: a stray one must still be an id
-        if key in body:
-            _id(body, key, kind=key.split("_")[0])
+def _length(low: int, high: int | None = None) -> AfterValidator:
+    """Text of ``low`` to ``high`` characters, counted by Python: pydantic's own length constraint refuses
+    text that is not UTF-8 (a lone surrogate, which JSON can carry) where the length alone matters."""
+
+    def check(value: str) -> str:
+        if len(value) < low:
+            raise PydanticCustomError("string_too_short", "too short")
+        if high is not None and len(value) > high:
+            raise PydanticCustomError("string_too_long", "too long")
+        return value
+
+    return AfterValidator(check)
 
 
-def _block_actions(body: dict[str, Any]) -> None:
-    _interactive(body)
-    _token(body, "trigger_id")
-    actions = body.get("actions")
-    if not isinstance(actions, list) or not actions or len(actions) > 25:
-        raise Malformed("block_actions: actions is not a list of actions")
-    for action in actions:
-        if not isinstance(action, dict):
-            raise Malformed("block_actions: an action is not an object")
-        action_id = action.get("action_id")
-        if not isinstance(action_id, str) or not action_id or len(action_id) > 255:
-            raise Malformed("block_actions: an action_id is not text")
-        for key in ("block_id", "type", "action_ts", "value"):
-            _optional(action, key, str)
-        if action.get("selected_option") is not None:
-            _option(action["selected_option"], "selected_option")
-    channel = _optional(body, "channel", dict)
-    if channel:
-        _id(channel, "id", "channel.id", "channel")
-    container = _optional(body, "container", dict)
-    if container:
-        if container.get("channel_id") is not None:
-            _id(container, "channel_id", "container.channel_id", "channel")
-        for key in ("type", "message_ts", "view_id"):
-            _optional(container, key, str)
-    message = _optional(body, "message", dict)
-    if message:
-        for key in ("ts", "thread_ts", "text", "user"):
-            _optional(message, key, str)
-        _optional(message, "blocks", list)
-    state = _optional(body, "state", dict)
-    if state:
-        _values(state.get("values"), "state.values")
-    if _optional(body, "view", dict):
-        _view(body["view"])
-    _optional(body, "response_url", str)
+# an empty object where Slack may send one (an App Home click's ``view``, a ``channel``) stands for none
+EMPTY_IS_NONE = BeforeValidator(lambda value: None if isinstance(value, dict) and not value else value)
+# a slash command's ``enterprise_id`` is read only when it is set: an empty one stands for none
+UNSET_IS_NONE = BeforeValidator(lambda value: value or None)
 
 
-def _view_payload(body: dict[str, Any], *, needs_trigger: bool) -> None:
-    _interactive(body)
-    if needs_trigger:
-        _token(body, "trigger_id")
-    view = _field(body, "view", dict)
-    _view(view)
-    _field(view, "callback_id", str)
-    urls = _optional(body, "response_urls", list)
-    for entry in urls or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("response_url"), str):
-            raise Malformed("response_urls is not a list of response URLs")
-        if entry.get("channel_id") is not None:
-            _id(entry, "channel_id", "response_urls.channel_id", "channel")
-    _optional(body, "is_cleared", bool)
+class Slack(BaseModel):
+    """Strict types (a number is not text, 1 is not true); fields Slack adds are passed over: the
+    listeners read the body itself, so nothing but the shape is kept (``extra="ignore"`` also takes
+    keys of any kind, which ``"allow"`` would refuse)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
 
 
-def _view(view: dict[str, Any]) -> None:
-    kind = view.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise Malformed("view: type is not text")
-    for key in ("id", "callback_id", "private_metadata", "external_id", "hash", "root_view_id"):
-        _optional(view, key, str)
-    for key in ("team_id", "app_installed_team_id", "bot_id", "app_id"):
-        if view.get(key) is not None:
-            _id(view, key, f"view.{key}", "team" if "team" in key else None)
-    state = _optional(view, "state", dict)
-    if state:
-        _values(state.get("values"), "view.state.values")
+class Authorization(Slack):
+    team_id: TeamId | None = None
+    user_id: UserId | None = None
+    enterprise_id: EnterpriseId | None = None
+    is_enterprise_install: bool | None = None
 
 
-def _values(values: Any, where: str) -> None:
-    """``{block_id: {action_id: element}}``; an element's value is text, a selected option has a value."""
-    if values is None:
-        return
-    if not isinstance(values, dict):
-        raise Malformed(f"{where} is not an object")
-    for block in values.values():
-        if not isinstance(block, dict):
-            raise Malformed(f"{where}: a block is not an object")
-        for element in block.values():
-            if not isinstance(element, dict):
-                raise Malformed(f"{where}: an input is not an object")
-            _optional(element, "type", str)
-            _optional(element, "value", str)
-            if element.get("selected_option") is not None:
-                _option(element["selected_option"], f"{where}: selected_option")
-            options = _optional(element, "selected_options", list)
-            for option in options or []:
-                _option(option, f"{where}: selected_options")
+class Enterprise(Slack):
+    id: EnterpriseId | None = None
 
 
-def _option(option: Any, where: str) -> None:
-    if not isinstance(option, dict) or not isinstance(option.get("value"), str):
-        raise Malformed(f"{where} has no text value")
+def _object_or_id(value: Any) -> str:
+    return "as_object" if isinstance(value, dict) else "as_id"
 
 
-def _event_callback(body: dict[str, Any]) -> None:
-    _id(body, "team_id", kind="team")
-    _token(body, "event_id")
-    _optional(body, "event_time", int)
-    _optional(body, "is_ext_shared_channel", bool)
-    event = _field(body, "event", dict)
-    kind = event.get("type")
-    if kind not in EVENTS:
-        raise Malformed(f"event {_say(kind)} is not one the app listens to")
-    if kind == "app_home_opened":
-        _id(event, "user", "event.user", "user")
-        if event.get("channel") is not None:
-            _id(event, "channel", "event.channel", "channel")
-        _optional(event, "tab", str)
-        if _optional(event, "view", dict):
-            _view(event["view"])
-    if kind == "tokens_revoked":
-        tokens = _optional(event, "tokens", dict)
-        for key in ("oauth", "bot"):
-            found = (tokens or {}).get(key)
-            if found is not None and not (isinstance(found, list) and all(isinstance(t, str) for t in found)):
-                raise Malformed(f"tokens_revoked: tokens.{key} is not a list of ids")
+class Payload(Slack):
+    """What any payload may carry; an org-wide install names its ``enterprise`` as an object or an id."""
+
+    token: str | None = None
+    api_app_id: str | None = None
+    authorizations: list[Authorization] | None = None
+    enterprise: (
+        Annotated[
+            Annotated[Enterprise, Tag("as_object")] | Annotated[EnterpriseId, Tag("as_id")],
+            Discriminator(_object_or_id),
+        ]
+        | None
+    ) = None
 
 
-def _authorizations(body: dict[str, Any]) -> None:
-    found = _optional(body, "authorizations", list)
-    for entry in found or []:
-        if not isinstance(entry, dict):
-            raise Malformed("authorizations is not a list of objects")
-        for key in ("team_id", "user_id", "enterprise_id"):
-            if entry.get(key) is not None:
-                _id(entry, key, f"authorizations.{key}", key.split("_")[0])
-        _optional(entry, "is_enterprise_install", bool)
+class SlashCommand(Payload):
+    """A form: every value is text."""
+
+    command: str
+    user_id: UserId
+    team_id: TeamId
+    channel_id: ChannelId
+    trigger_id: Token
+    enterprise_id: Annotated[EnterpriseId | None, UNSET_IS_NONE] = None
+    text: str | None = None
+    response_url: str | None = None
 
 
-def _enterprise(body: dict[str, Any]) -> None:
-    org = body.get("enterprise")
-    if org is None:
-        return
-    if isinstance(org, dict):
-        if org.get("id") is not None:
-            _id(org, "id", "enterprise.id", "enterprise")
-    elif not (isinstance(org, str) and IDS["enterprise"].fullmatch(org)):
-        raise Malformed("enterprise is not an enterprise")
+class SslCheck(Payload):
+    ssl_check: str
 
 
-def _field(data: dict[str, Any], key: str, kind: type) -> Any:
-    value = data.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise Malformed(f"{key} is {_say(value)}, not {'an object' if kind is dict else kind.__name__}")
-    return value
+class UrlVerification(Payload):
+    type: Literal["url_verification"]
+    challenge: Annotated[str, _length(1, 255)]
 
 
-def _optional(data: dict[str, Any], key: str, kind: type) -> Any:
-    """The value when present; None when absent (or null); refused when of another type."""
-    if data.get(key) is None:
+class Option(Slack):
+    value: str
+
+
+class Element(Slack):
+    """An input in a view's (or a message's) state: its value is text, a selected option has one."""
+
+    type: str | None = None
+    value: str | None = None
+    selected_option: Option | None = None
+    selected_options: list[Option] | None = None
+
+
+class State(Slack):
+    values: dict[Any, dict[Any, Element]] | None = None  # {block_id: {action_id: element}}
+
+
+class View(Slack):
+    type: Annotated[str, _length(1)]
+    id: str | None = None
+    callback_id: str | None = None
+    private_metadata: str | None = None
+    external_id: str | None = None
+    hash: str | None = None
+    root_view_id: str | None = None
+    team_id: TeamId | None = None
+    app_installed_team_id: TeamId | None = None
+    bot_id: SlackId | None = None
+    app_id: SlackId | None = None
+    state: State | None = None
+
+
+class SubmittedView(View):
+    """The view of a submission or a close: the listeners are told apart by its ``callback_id``."""
+
+    callback_id: str
+
+
+class User(Slack):
+    id: UserId
+    team_id: TeamId | None = None
+
+
+class Team(Slack):
+    id: TeamId
+
+
+class Interaction(Payload):
+    """What every interaction payload carries: the person who acted and their team (none from an
+    org-wide install). Slack puts their ids in ``user`` and ``team``: a stray ``user_id`` or ``team_id``
+    must still be an id, null included (pydantic checks a value given, never the default)."""
+
+    user: User
+    team: Team | None = None
+    user_id: UserId = None
+    team_id: TeamId = None
+
+
+class Action(Slack):
+    action_id: Annotated[str, _length(1, 255)]
+    block_id: str | None = None
+    type: str | None = None
+    action_ts: str | None = None
+    value: str | None = None
+    selected_option: Option | None = None
+
+
+class Channel(Slack):
+    id: ChannelId
+
+
+class Container(Slack):
+    channel_id: ChannelId | None = None
+    type: str | None = None
+    message_ts: str | None = None
+    view_id: str | None = None
+
+
+class Message(Slack):
+    ts: str | None = None
+    thread_ts: str | None = None
+    text: str | None = None
+    user: str | None = None
+    blocks: list[Any] | None = None
+
+
+class BlockActions(Interaction):
+    type: Literal["block_actions"]
+    trigger_id: Token
+    actions: Annotated[list[Action], Field(min_length=1, max_length=25)]
+    channel: Annotated[Channel | None, EMPTY_IS_NONE] = None
+    container: Container | None = None
+    message: Message | None = None
+    state: State | None = None
+    view: Annotated[View | None, EMPTY_IS_NONE] = None
+    response_url: str | None = None
+
+
+class BlockSuggestion(Interaction):
+    type: Literal["block_suggestion"]
+    action_id: str
+    value: str | None = None
+    view: Annotated[View | None, EMPTY_IS_NONE] = None
+
+
+class ResponseUrl(Slack):
+    response_url: str
+    channel_id: ChannelId | None = None
+
+
+class ViewPayload(Interaction):
+    """A modal submitted or closed: the view with its ``callback_id``, and where to answer."""
+
+    view: SubmittedView
+    response_urls: list[ResponseUrl] | None = None
+    is_cleared: bool | None = None
+
+
+class ViewSubmission(ViewPayload):
+    type: Literal["view_submission"]
+    trigger_id: Token
+
+
+class ViewClosed(ViewPayload):
+    type: Literal["view_closed"]
+
+
+class AppHomeOpened(Slack):
+    type: Literal["app_home_opened"]
+    user: UserId
+    channel: ChannelId | None = None
+    tab: str | None = None
+    view: Annotated[View | None, EMPTY_IS_NONE] = None
+
+
+class AppUninstalled(Slack):
+    type: Literal["app_uninstalled"]
+
+
+class RevokedTokens(Slack):
+    oauth: list[str] | None = None  # user ids, per kind of token
+    bot: list[str] | None = None
+
+
+class TokensRevoked(Slack):
+    type: Literal["tokens_revoked"]
+    tokens: RevokedTokens | None = None
+
+
+class EventCallback(Payload):
+    type: Literal["event_callback"]
+    team_id: TeamId
+    event_id: Token
+    event_time: int | None = None
+    is_ext_shared_channel: bool | None = None
+    event: Annotated[AppHomeOpened | AppUninstalled | TokensRevoked, Field(discriminator="type")]
+
+
+TYPED = (  # the payloads with a ``type``; a form without one is told by its fields
+    "block_actions",
+    "block_suggestion",
+    "view_submission",
+    "view_closed",
+    "event_callback",
+    "url_verification",
+)
+
+
+def _kind(body: Any) -> str | None:
+    """Which payload ``body`` is, or None: one with a ``type`` is what that names; one without is a
+    slash command (``command``) or Slack's SSL check (``ssl_check``)."""
+    if not isinstance(body, dict):
         return None
-    return _field(data, key, kind)
+    if "type" in body:
+        kind = body["type"]
+        return kind if isinstance(kind, str) and kind in TYPED else None
+    return "slash_command" if "command" in body else "ssl_check" if "ssl_check" in body else None
 
 
-def _id(data: dict[str, Any], key: str, name: str | None = None, kind: str | None = None) -> str:
-    """``data[key]``, a Slack id of ``kind`` (user, team, channel, enterprise; else any)."""
-    value = data.get(key)
-    pattern = IDS.get(kind or "", SLACK_ID)
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise Malformed(f"{name or key} is {_say(value)}, not a Slack {kind or ''} id".replace("  ", " "))
-    return value
+PAYLOAD: TypeAdapter[Any] = TypeAdapter(
+    Annotated[
+        Annotated[SlashCommand, Tag("slash_command")]
+        | Annotated[SslCheck, Tag("ssl_check")]
+        | Annotated[BlockActions, Tag("block_actions")]
+        | Annotated[BlockSuggestion, Tag("block_suggestion")]
+        | Annotated[ViewSubmission, Tag("view_submission")]
+        | Annotated[ViewClosed, Tag("view_closed")]
+        | Annotated[EventCallback, Tag("event_callback")]
+        | Annotated[UrlVerification, Tag("url_verification")],
+        Discriminator(
+            _kind, custom_error_type="payload_kind", custom_error_message="not a payload the app listens to"
+        ),
+    ]
+)
 
 
-def _token(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not TOKEN.fullmatch(value):
-        raise Malformed(f"{key} is {_say(value)}")
-    return value
+def _words() -> frozenset[str]:
+    """Every field and tag name: a ``ValidationError``'s ``loc`` holds these, indices and the keys of
+    ``state.values`` (block and action ids the payload chose, which the log does not repeat)."""
+    seen: set[str] = {"as_object", "as_id", "slash_command", "ssl_check", *TYPED, *EVENTS}
+    models: list[type[BaseModel]] = [Slack]
+    while models:
+        model = models.pop()
+        seen.update(model.model_fields)
+        models += model.__subclasses__()
+    return frozenset(seen)
 
 
-def _say(value: Any) -> str:
-    """A value's kind for the log (never its content: a payload is not log material)."""
-    if value is None or value is MISSING:
-        return "missing"
-    if isinstance(value, str):
-        return "empty text" if not value else "text of another shape"
-    return {dict: "an object", list: "a list", bool: "a boolean"}.get(type(value), "a number")
+WORDS = _words()
+
+
+def _reason(error: ErrorDetails) -> str:
+    """Where and what, from one ``ValidationError`` entry: its ``loc`` and ``type`` (never the input)."""
+    parts = [f"[{p}]" if isinstance(p, int) else p if p in WORDS else "*" for p in error["loc"]]
+    where = ".".join(parts).replace(".[", "[") or "the body"
+    return f"{where}: {error['type']}"
