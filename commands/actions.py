@@ -29,7 +29,7 @@ from bot.views.home import diagnosis_modal
 from bot.views.modals import connect_modal, loading_modal, metadata, notice_modal
 from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
-from commands.common import Deps, actor_of, fill_view, guarded, refuse, send
+from commands.common import Deps, actor_of, fill_view, guarded, in_background, refuse, send
 from commands.shape import text_value
 from commands.slash import problems_page
 from services.access import Refusal, audit_refusal
@@ -146,11 +146,11 @@ def register(app: App, deps: Deps) -> None:
             return
         _retry_all(deps, client, respond, body, code, numbers, actor)
 
-    app.action(ids.FIX_ACTION)(ack=acknowledge, lazy=[run_fix])
-    app.action(ids.DIAGNOSE_ACTION)(ack=acknowledge, lazy=[diagnose])
-    app.action(ids.PROBLEMS_PAGE_ACTION)(ack=acknowledge, lazy=[page])
-    app.action(ids.RETRY_ALL)(ack=acknowledge, lazy=[retry_all])
-    app.action(ids.DISCONNECT)(ack=acknowledge, lazy=[disconnect])
+    app.action(ids.FIX_ACTION)(ack=acknowledge, lazy=[in_background(run_fix)])
+    app.action(ids.DIAGNOSE_ACTION)(ack=acknowledge, lazy=[in_background(diagnose)])
+    app.action(ids.PROBLEMS_PAGE_ACTION)(ack=acknowledge, lazy=[in_background(page)])
+    app.action(ids.RETRY_ALL)(ack=acknowledge, lazy=[in_background(retry_all)])
+    app.action(ids.DISCONNECT)(ack=acknowledge, lazy=[in_background(disconnect)])
     app.action(ids.CONNECT_CONTINUE)(acknowledge)  # a link button: the browser opens it; Slack still tells
 
 

@@ -20,7 +20,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import ids
 from bot.views import modals
 from bot.views.results import error_message, fix_result_message, notice_message
-from commands.common import Deps, actor_of, fill_view, refuse
+from commands.common import Deps, actor_of, fill_view, in_background, refuse
 from commands.shape import origin_of, response_url_allowed
 from services import choices
 from services.catalogue import FIX
@@ -171,7 +171,7 @@ def register(app: App, deps: Deps) -> None:
             log.exception("error %s applying %s to %s", error_id, fix, load)
             answer(error_message(error_id))
 
-    app.view(ids.CHOICE_VIEW)(ack=check, lazy=[apply])
+    app.view(ids.CHOICE_VIEW)(ack=check, lazy=[in_background(apply)])
     app.options(ids.CUSTOMER_INPUT[1])(suggest)
     app.options(ids.ITEM_ACTION)(suggest)
 

@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -117,6 +118,24 @@ def fill_view(client, view_id: str, view: dict[str, Any]) -> bool:
         log.info("the modal %s was closed before it was filled", view_id)
         return False
     return True
+
+
+WORK_THREADS = 64  # the slow part of every request (QuickBooks, a fix waiting its turn) runs here
+_work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="qbsync-work")
+
+
+def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A lazy listener whose work runs on qbsync's own pool. Bolt runs acknowledgements and lazy
+    listeners on one pool: slow work holding its threads (fixes of one load waiting their turn, syncs
+    waiting for QuickBooks' budget) would keep the next request's ``ack()`` past Slack's 3 s, and Slack
+    would show an error although the work goes on. Handed over, Bolt's thread is free at once. (Bolt
+    reads the listener's parameters through ``functools.wraps``.)"""
+
+    @wraps(func)
+    def hand_over(**kwargs: Any) -> None:
+        _work.submit(func, **kwargs)
+
+    return hand_over
 
 
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:

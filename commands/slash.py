@@ -19,7 +19,7 @@ from bot.views.diagnosis import diagnosis_message
 from bot.views.problems import DISMISSED_SHOWN, problems_message
 from bot.views.results import fix_result_message, notice_message
 from bot.views.status import help_message, status_message
-from commands.common import Deps, actor_of, guarded, refuse, send
+from commands.common import Deps, actor_of, guarded, in_background, refuse, send
 from services.errors import UserInputError
 from services.loadnumbers import clean_load_number
 from services.models import ConnectionState
@@ -115,7 +115,7 @@ def register(app: App, deps: Deps) -> None:
                 },
             )
 
-    app.command(ids.COMMAND)(ack=acknowledge, lazy=[answer])
+    app.command(ids.COMMAND)(ack=acknowledge, lazy=[in_background(answer)])
 
 
 def problems_page(deps: Deps, page: int) -> dict[str, Any]:
