@@ -247,7 +247,7 @@ def test_connect_quickbooks_opens_a_single_use_link_that_connects_through_the_pl
     services.connection.disconnect()
     before = len(state(playground)["messages"])
     post(playground, "api/command", {"text": "status"})
-    message = newest(playground, "qbsync status", before)
+    message = newest(playground, 'data-action-id="fix.connect"', before)  # the answer, not the typed command
     connect = button(message, "fix.connect")
     assert connect["value"] and "data-url" not in message["html"], "no link in the message"
     post(playground, "api/action", {"surface": "message", "ts": message["key"], **connect})
