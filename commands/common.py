@@ -35,11 +35,6 @@ class Deps:
     access: Access
     connect_url: str | None = None  # {QBSYNC_PUBLIC_URL}/qbo/connect: connecting goes through serve
 
-    def connect_link(self, actor: str) -> str | None:
-        """Where connecting happens, for a surface ``actor`` sees (status, Home). No message carries a
-        usable link: the Connect button asks for one (``connect_ticket_link``) when it is pressed."""
-        return self.connect_url
-
     def connect_ticket_link(self, actor: str) -> str | None:
         """A fresh Connect link for ``actor``, an administrator who just pressed Connect QuickBooks
         (the caller checks): ``/qbo/connect?ticket=…``, single-use, for ten minutes. None when

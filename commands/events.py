@@ -56,8 +56,7 @@ def register(app: App, deps: Deps) -> None:
             return
         if event.get("tab", "home") != "home" or not seen.first_time(body.get("event_id")):
             return
-        link = deps.connect_link(f"slack:{body.get('team_id') or 'unknown'}:{user}")
-        client.views_publish(user_id=user, view=home(deps, connect_url=link))
+        client.views_publish(user_id=user, view=home(deps, connect_url=deps.connect_url))
 
     access = SlackAccessStore(deps.services.engine)
 

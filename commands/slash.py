@@ -84,7 +84,7 @@ def register(app: App, deps: Deps) -> None:
             send(respond, problems_page(deps, request.page))
         elif request.kind == "status":
             status = build_status(deps.services.engine, deps.services.connection.status())
-            send(respond, status_message(status, connect_url=deps.connect_link(actor_of(command)[0])))
+            send(respond, status_message(status, connect_url=deps.connect_url))
         elif request.kind == "disconnect":
             ask_disconnect(deps, command, respond)
         elif request.kind == "diagnose":

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from services.catalogue import company_offered_words, company_switched
 from services.errors import ConfigurationError, UserInputError
 from services.models import (
+    INVOICE_FORGOTTEN,
     ChargeCode,
     ChargeCodeState,
     ConnectionState,
@@ -416,12 +417,7 @@ def _forget_company(conn: Connection, now: dt.datetime) -> Footprint:
         sa.update(_LOADS)
         .where(sa.or_(_LOADS.c.qb_invoice_id.is_not(None), _LOADS.c.qb_customer_id.is_not(None)))
         .values(
-            qb_invoice_id=None,
-            qb_sync_token=None,
-            qb_customer_id=None,
-            synced_customer_id=None,
-            synced_total=None,
-            synced_at=None,
+            **INVOICE_FORGOTTEN,
             state=LoadState.PENDING.value,
             reasons=[],
             problem_since=None,

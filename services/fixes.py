@@ -44,6 +44,7 @@ from services.matching import (
     normalize_email,
 )
 from services.models import (
+    INVOICE_FORGOTTEN,
     ChargeCode,
     ChargeCodeState,
     Customer,
@@ -857,12 +858,7 @@ class Fixer:
                 return "unchanged", f"Nothing to clear: invoice {view.qb_invoice_id} is in QuickBooks.", {}
             self._update_load(
                 view,
-                qb_invoice_id=None,
-                qb_sync_token=None,
-                qb_customer_id=None,
-                synced_customer_id=None,
-                synced_total=None,
-                synced_at=None,
+                **INVOICE_FORGOTTEN,
                 state=LoadState.PENDING,
                 sync_generation=view.sync_generation + 1,
             )

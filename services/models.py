@@ -122,6 +122,18 @@ class ChargeCode(SQLModel, table=True):
     updated_at: dt.datetime = _when(nullable=False, default=utcnow, onupdate=utcnow)
 
 
+# What a load holds of its QuickBooks invoice: forgotten together when the invoice is gone (clear_qb_id)
+# or belongs to another company (switching companies), so that the load is sent again as a new invoice.
+INVOICE_FORGOTTEN: dict[str, None] = {
+    "qb_invoice_id": None,
+    "qb_sync_token": None,
+    "qb_customer_id": None,
+    "synced_customer_id": None,
+    "synced_total": None,
+    "synced_at": None,
+}
+
+
 class Load(SQLModel, table=True):
     """One load and its invoice: the TMS side, what QuickBooks holds of it, and its current reasons."""
 
