@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -128,9 +129,30 @@ def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def hand_over(**kwargs: Any) -> None:
-        _work.submit(func, **kwargs)
+        future = _work.submit(func, **kwargs)
+        with _in_flight_lock:
+            _in_flight.add(future)
+        future.add_done_callback(_finished)
 
     return hand_over
+
+
+_in_flight: set[Future] = set()
+_in_flight_lock = threading.Lock()
+
+
+def _finished(future: Future) -> None:
+    with _in_flight_lock:
+        _in_flight.discard(future)
+
+
+def wait_for_work(timeout: float) -> bool:
+    """Wait until the work handed over so far has finished (a server stopping, a test ending). True when
+    nothing is left running."""
+    with _in_flight_lock:
+        pending = list(_in_flight)
+    _, not_done = wait(pending, timeout=timeout)
+    return not not_done
 
 
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
