@@ -35,11 +35,11 @@ def _free_port() -> int:
 
 
 def _prepare(database_url: str, emu: EmulatorServer, env: dict[str, str], loads: int) -> None:
-    from services.bootstrap import bootstrap
-    from services.importer import import_data
     from services.quickbooks import TokenSet
     from services.settings import load_settings
-    from services.storage import upgrade
+    from services.store.storage import upgrade
+    from services.tms.importer import import_data
+    from wiring.services import bootstrap
 
     upgrade(database_url)
     services = bootstrap(load_settings(**env))

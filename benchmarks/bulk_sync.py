@@ -30,7 +30,7 @@ def ceiling_seconds(invoices: int, minute: float) -> float:
 
 
 def run_qbsync(folder: str, count: int, scale: float) -> dict:
-    from services.importer import import_data
+    from services.tms.importer import import_data
 
     with EmulatorServer(port=0, time_scale=scale) as emu:
         seed_company(emu)

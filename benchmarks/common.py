@@ -26,10 +26,10 @@ def environment(database_url: str, emu: EmulatorServer, **extra: str) -> dict[st
 
 
 def connected_services(env: dict[str, str], emu: EmulatorServer):
-    from services.bootstrap import bootstrap
     from services.quickbooks import TokenSet
     from services.settings import load_settings
-    from services.storage import upgrade
+    from services.store.storage import upgrade
+    from wiring.services import bootstrap
 
     upgrade(env["DATABASE_URL"])
     services = bootstrap(load_settings(**env))

@@ -42,8 +42,8 @@ _IMPORT = (
     _PEAK
     + """
 import sys, time
-from services.importer import import_file
-from services.storage import make_engine, upgrade
+from services.tms.importer import import_file
+from services.store.storage import make_engine, upgrade
 url = "sqlite:///" + sys.argv[2]
 upgrade(url)
 engine = make_engine(url)

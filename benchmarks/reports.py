@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from benchmarks.common import table
-from services.models import ChargeCode, ChargeLine, Customer, Load, LoadState
-from services.storage import make_engine, upgrade
+from services.store.models import ChargeCode, ChargeLine, Customer, Load, LoadState
+from services.store.storage import make_engine, upgrade
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 REASONS = ["customer_not_synced", "charge_codes_not_synced", "qb_unavailable", "duplicate_load_number"]
@@ -92,11 +92,11 @@ def measure(name: str, work) -> list[str]:
 
 
 def run(label: str, url: str, loads: int, problems: int) -> list[list[str]]:
-    from services.connection import ConnectionStatus
-    from services.digest import build_digest
-    from services.models import ConnectionState
-    from services.problems import list_dismissed, list_problems, problems_json
-    from services.status import build_status
+    from services.connect.connection import ConnectionStatus
+    from services.diagnosis.problems import list_dismissed, list_problems, problems_json
+    from services.diagnosis.status import build_status
+    from services.digest.build import build_digest
+    from services.store.models import ConnectionState
 
     upgrade(url)
     engine = make_engine(url)

@@ -67,10 +67,10 @@ def _batches(count: int) -> int:
 
 
 def _services(database_url: str, emu: EmulatorServer, slack: SlackStandIn):
-    from services.bootstrap import bootstrap
     from services.quickbooks import RetryPolicy, TokenSet
     from services.settings import load_settings
-    from services.storage import upgrade
+    from services.store.storage import upgrade
+    from wiring.services import bootstrap
 
     env = environment(
         database_url,
@@ -93,7 +93,7 @@ def _services(database_url: str, emu: EmulatorServer, slack: SlackStandIn):
 def _make_problems(services, emu: EmulatorServer, count: int) -> None:
     """Two groups of ``count`` problem loads: A answered 503 (qb_unavailable), B refused by a
     QuickBooks validation fault (qb_validation_error)."""
-    from services.importer import import_data
+    from services.tms.importer import import_data
 
     seed_company(emu)
     rows = loads("A", count) + loads("B", count)
@@ -111,7 +111,7 @@ def _make_problems(services, emu: EmulatorServer, count: int) -> None:
 def _span(engine, prefixes: tuple[str, ...]) -> tuple[int, float]:
     """How many attempts the loads of ``prefixes`` have (the setup's aside), and the seconds from the
     first recorded to the last."""
-    from services.models import Load, SyncAttempt
+    from services.store.models import Load, SyncAttempt
 
     attempts, rows = SyncAttempt.__table__, Load.__table__
     ours = sa.or_(*[rows.c.load_number.like(f"{p}-%") for p in prefixes])

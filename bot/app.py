@@ -21,8 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 import commands
 from commands.common import Deps
 from commands.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
-from services.access import Access
-from services.slack_access import LOST_ERRORS, SlackAccessStore
+from services.access.roles import Access
+from services.access.workspace import LOST_ERRORS, SlackAccessStore
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def checked_client(settings, engine) -> tuple[WebClient, dict[str, Any]]:
 
 
 def create_app(settings, services, *, socket_mode: bool = False, connect_url: str | None = None) -> App:
-    """The Bolt app for ``settings``; ``services`` is the composition root (``services.bootstrap``)."""
+    """The Bolt app for ``settings``; ``services`` is the composition root (``wiring.services``)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_log = logging.getLogger("bot.bolt")
     if not any(isinstance(f, _SameTokenNotice) for f in bolt_log.filters):

@@ -2,7 +2,7 @@
 
 The scheduler calls :func:`daily_digest` at ``QBSYNC_DIGEST_TIME`` and every few minutes after (so a
 digest missed while everything was down, or left half done by a crash, is completed on the next run the
-same day). Each step is recorded by ``services.digest_posts`` before the next starts: claim, compose
+same day). Each step is recorded by ``services.digest.posts`` before the next starts: claim, compose
 (after a reconcile), record the intent, post, record the ts, then the chart the same way.
 
 A claim that lapsed after the intent was recorded but before the ts was may have been posted: the
@@ -32,7 +32,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.views.chart import chart_png
 from bot.views.digest import METADATA_EVENT, digest_message, digest_metadata
-from services import digest_posts
 from services.catalogue import (
     TOKEN_REFUSALS,
     digest_channel_notice,
@@ -41,9 +40,10 @@ from services.catalogue import (
     money,
     plural,
 )
-from services.digest import Digest, build_digest
-from services.digest_history import open_history
-from services.digest_posts import ChannelState, ClaimLost, DigestClaim
+from services.digest import posts as digest_posts
+from services.digest.build import Digest, build_digest
+from services.digest.history import open_history
+from services.digest.posts import ChannelState, ClaimLost, DigestClaim
 from services.errors import QbsyncError
 from services.quickbooks import QboError
 

@@ -30,7 +30,7 @@ DIGEST_JOB = "daily_digest"
 CATCHUP_JOB = "digest_catchup"
 SYNC_JOB = "sync"
 DIGEST_FUNC = "bot.scheduler:slack_digest"  # bot.digest:daily_digest, unless Slack access is lost
-SYNC_FUNC = "services.autosync:sync_and_retry"
+SYNC_FUNC = "services.scheduler.autosync:sync_and_retry"
 DIGEST_GRACE = 12 * 3600  # a late digest still goes out the same day (the job itself checks the day)
 
 
@@ -94,9 +94,9 @@ def build_scheduler(
 
 def slack_digest(poster: Any) -> str:
     """The digest jobs (daily and catch-up): skipped, without a call to Slack, while the app is
-    uninstalled or its token revoked (logged once a day; ``services.slack_access``)."""
+    uninstalled or its token revoked (logged once a day; ``services.access.workspace``)."""
     from bot.digest import daily_digest
-    from services.slack_access import SlackAccessStore
+    from services.access.workspace import SlackAccessStore
 
     if SlackAccessStore(poster.services.engine).skip("digest", getattr(poster.client, "token", None)):
         return "skipped: Slack no longer accepts the app"

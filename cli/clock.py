@@ -21,7 +21,7 @@ PARENT_ENV = "QBSYNC_CLOCK_PARENT"  # set by qbsync serve: the clock stops when 
 def slack_client(settings, engine=None):
     """A checked Slack client, or None without SLACK_BOT_TOKEN (then no digest). Given the database
     ``engine``, Slack accepting the token clears a recorded uninstall or revocation, and the client
-    records Slack's refusals (``services.slack_access``)."""
+    records Slack's refusals (``services.access.workspace``)."""
     if not settings.slack_bot_token:
         return None
     from slack_sdk.errors import SlackApiError
@@ -45,8 +45,8 @@ def slack_client(settings, engine=None):
 def run_clock(settings, *, stop: threading.Event, parent: int | None = None) -> None:
     """Run the scheduler until ``stop`` is set (or the ``parent`` process is gone)."""
     from bot.scheduler import build_scheduler, describe
-    from services.bootstrap import bootstrap
-    from services.storage import current_revision
+    from services.store.storage import current_revision
+    from wiring.services import bootstrap
 
     services = bootstrap(settings)
     if current_revision(services.engine) is None:

@@ -16,9 +16,7 @@ import click
 
 from cli.runtime import services
 from services.catalogue import company_switch_plan
-from services.errors import ConfigurationError, QbsyncError, UserInputError
-from services.models import ConnectionState
-from services.oauth_flow import (
+from services.connect.flow import (
     check_realm_id,
     company_name,
     complete_authorization,
@@ -26,8 +24,10 @@ from services.oauth_flow import (
     new_state,
     require_key,
 )
-from services.oauth_states import issue_ticket
+from services.connect.states import issue_ticket
+from services.errors import ConfigurationError, QbsyncError, UserInputError
 from services.quickbooks import NotConnected
+from services.store.models import ConnectionState
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.runtime import services
-from services.storage import current_revision, upgrade
+from services.store.storage import current_revision, upgrade
 
 
 @click.group()

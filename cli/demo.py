@@ -11,14 +11,14 @@ from cli.diagnosing import render_diagnosis
 from cli.digest import render_digest
 from cli.render import invoice_words, render_choice, render_problems, render_reason, wrap
 from cli.runtime import configure_logging
+from demo.walkthrough import FinalState, demo_environment, run_demo
 from services.catalogue import OUTCOME_WORDS, fix_label
-from services.demo import FinalState, demo_environment, run_demo
-from services.diagnosis import Diagnosis
-from services.digest import Digest
+from services.diagnosis.diagnoser import Diagnosis
+from services.diagnosis.problems import Dismissed, Problem
+from services.diagnosis.reasons import Reason
+from services.digest.build import Digest
 from services.errors import QbsyncError
-from services.fixes import FixResult
-from services.problems import Dismissed, Problem
-from services.reasons import Reason
+from services.fixes.fixer import FixResult
 from services.sync import SyncResult
 
 WIDTH = 100

@@ -10,9 +10,9 @@ from cli.render import invoice_words, render_choice, render_evidence, render_rea
 from cli.runtime import services
 from cli.syncing import require_known
 from services.catalogue import FIX_CODES, OUTCOME_WORDS, STATE_WORDS, dismissed_text, fix_label
-from services.diagnosis import Diagnosis
-from services.fixes import FixResult
-from services.loadnumbers import clean_load_number
+from services.diagnosis.diagnoser import Diagnosis
+from services.fixes.fixer import FixResult
+from services.tms.loadnumbers import clean_load_number
 
 
 def render_diagnosis(diagnosis: Diagnosis, indent: str = "") -> str:

@@ -11,7 +11,7 @@ import click
 from cli.render import problem_line, shown_time
 from cli.runtime import services
 from services.catalogue import money, reason_title
-from services.digest import Digest, build_digest
+from services.digest.build import Digest, build_digest
 from services.errors import ConfigurationError, QbsyncError
 
 

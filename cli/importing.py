@@ -7,7 +7,7 @@ import json
 import click
 
 from cli.runtime import services
-from services.importer import ImportSummary, import_file
+from services.tms.importer import ImportSummary, import_file
 
 _SECTION_TITLES = {"customers": "customers", "charge_codes": "charge codes", "loads": "loads"}
 

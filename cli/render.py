@@ -22,8 +22,8 @@ from services.catalogue import (
     reason_title,
     when,
 )
-from services.problems import Dismissed, Problem, by_reason
-from services.reasons import Reason
+from services.diagnosis.problems import Dismissed, Problem, by_reason
+from services.diagnosis.reasons import Reason
 
 if TYPE_CHECKING:
     from services.sync import SyncResult

@@ -18,7 +18,7 @@ import click
 from services.errors import ConfigurationError, QbsyncError, SettingsError
 
 if TYPE_CHECKING:
-    from services.bootstrap import Services
+    from wiring.services import Services
 
 log = logging.getLogger("qbsync")
 
@@ -125,8 +125,8 @@ def configure_logging() -> None:
 
 def services() -> Services:
     """Build the services from the environment (validated; a bad setting exits 2 with its name)."""
-    from services.bootstrap import bootstrap
     from services.settings import load_settings
+    from wiring.services import bootstrap
 
     configure_logging()
     return bootstrap(load_settings())

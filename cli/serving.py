@@ -34,7 +34,7 @@ def check_startup(settings, *, socket_mode: bool) -> None:
     from slack_sdk.errors import SlackApiError
 
     from bot.app import checked_client
-    from services.storage import make_engine
+    from services.store.storage import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -72,7 +72,7 @@ def build_wsgi(settings=None):
     """The WSGI application: settings, services, the Slack app and the web routes (in the worker)."""
     from bot.app import create_app
     from bot.web import create_web_app
-    from services.bootstrap import bootstrap
+    from wiring.services import bootstrap
 
     settings = settings or load_settings()
     services = bootstrap(settings)
@@ -183,7 +183,7 @@ def _socket_mode(settings, clock: ClockProcess | None) -> None:
     from slack_sdk.errors import SlackApiError
 
     from bot.app import create_app
-    from services.bootstrap import bootstrap
+    from wiring.services import bootstrap
 
     app = create_app(settings, bootstrap(settings), socket_mode=True)
     handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())

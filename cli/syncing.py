@@ -9,9 +9,9 @@ import click
 
 from cli.render import render_problems, render_result
 from cli.runtime import services
+from services.diagnosis.problems import list_dismissed, list_problems, problems_json
 from services.errors import UserInputError
-from services.loadnumbers import clean_load_number
-from services.problems import list_dismissed, list_problems, problems_json
+from services.tms.loadnumbers import clean_load_number
 
 
 @click.command()

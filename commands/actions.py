@@ -32,7 +32,7 @@ from commands.choices import fill_choice_modal
 from commands.common import Deps, actor_of, fill_view, guarded, in_background, refuse, send
 from commands.shape import text_value
 from commands.slash import problems_page
-from services.access import Refusal, audit_refusal
+from services.access.roles import Refusal, audit_refusal
 from services.catalogue import (
     CONNECT_ADMINS_ONLY,
     CONNECT_NO_ADMINS,
@@ -41,9 +41,9 @@ from services.catalogue import (
     STALE_BUTTON,
     fix_label,
 )
-from services.loadnumbers import clean_load_number
-from services.models import ConnectionState
-from services.problems import list_problems
+from services.diagnosis.problems import list_problems
+from services.store.models import ConnectionState
+from services.tms.loadnumbers import clean_load_number
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ message is replaced by its outcome and the load's fresh diagnosis.
 
 The customer and item pickers are searched as the person types: Slack asks for their options
 (``block_suggestion``, answered within 3 s by :func:`register`'s options listener) and each answer
-comes from the company's list kept for that modal (:mod:`services.choices`), not from QuickBooks."""
+comes from the company's list kept for that modal (:mod:`services.fixes.choices`), not from QuickBooks."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from bot.views import modals
 from bot.views.results import error_message, fix_result_message, notice_message
 from commands.common import Deps, actor_of, fill_view, in_background, refuse
 from commands.shape import origin_of, response_url_allowed
-from services import choices
 from services.catalogue import FIX
 from services.errors import QbsyncError
-from services.importer import clean_email
+from services.fixes import choices
+from services.tms.importer import clean_email
 
 log = logging.getLogger(__name__)
 

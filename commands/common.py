@@ -19,11 +19,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.views.results import error_message, notice_message, refusal_message
 from commands.shape import origin_of, response_url_allowed
-from services.access import Access, audit_refusal
-from services.bootstrap import Services
+from services.access.roles import Access, audit_refusal
+from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError
-from services.oauth_states import issue_ticket
 from services.quickbooks import QboError
+from wiring.services import Services
 
 log = logging.getLogger("commands")
 

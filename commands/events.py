@@ -1,6 +1,6 @@
 """Events: the App Home shows the sync's state (connection, problems by reason with dollars, the oldest
 with Diagnose buttons, the last automatic sync, the next digest). An uninstall or revoked tokens are
-recorded (``services.slack_access``): the scheduler's Slack jobs stop calling Slack until a valid token
+recorded (``services.access.workspace``): the scheduler's Slack jobs stop calling Slack until a valid token
 is back; QuickBooks syncs go on. Slack retries an event it did not see answered within 3 s
 (``X-Slack-Retry-Num``): events are keyed on ``event_id`` so a retry does nothing twice."""
 
@@ -18,8 +18,8 @@ from bot.scheduler import next_digest_at
 from bot.views.home import home_view
 from commands.common import Deps
 from commands.shape import IDS
-from services.dashboard import build_dashboard
-from services.slack_access import SlackAccessStore
+from services.access.workspace import SlackAccessStore
+from services.diagnosis.dashboard import build_dashboard
 
 log = logging.getLogger(__name__)
 USER_ID = IDS["user"]

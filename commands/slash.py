@@ -20,11 +20,11 @@ from bot.views.problems import DISMISSED_SHOWN, problems_message
 from bot.views.results import fix_result_message, notice_message
 from bot.views.status import help_message, status_message
 from commands.common import Deps, actor_of, guarded, in_background, refuse, send
+from services.diagnosis.problems import list_dismissed, list_problems, summarize
+from services.diagnosis.status import build_status
 from services.errors import UserInputError
-from services.loadnumbers import clean_load_number
-from services.models import ConnectionState
-from services.problems import list_dismissed, list_problems, summarize
-from services.status import build_status
+from services.store.models import ConnectionState
+from services.tms.loadnumbers import clean_load_number
 
 SUBCOMMANDS = {"help", "diagnose", "retry", "problems", "status", "disconnect"}
 SLOW_AFTER = 0.7  # seconds before "Checking…" is shown

@@ -95,8 +95,8 @@ class Playground:
     def _start(self) -> None:
         from bot.app import create_app, web_client
         from bot.web import create_web_app
+        from demo.walkthrough import demo_environment, stage_problems
         from playground.web import page_blueprint
-        from services.demo import demo_environment, stage_problems
 
         werkzeug = logging.getLogger("werkzeug")  # one line per request only when asked for (INFO)
         if werkzeug.level == logging.NOTSET:

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
-        from services.secrets import key_problem
+        from services.store.secrets import key_problem
 
         problem = key_problem(value.get_secret_value()) if value is not None else None
         if problem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.importer import import_data
+from services.tms.importer import import_data
 
 CUSTOMERS = [
     {"id": "C-100", "name": "Acme Foods", "qb_email": "ap@acme.example"},

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
-from services.storage import make_engine, upgrade
+from services.store.storage import make_engine, upgrade
 
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 PG_URL = os.environ.get("QBSYNC_TEST_DATABASE_URL")
@@ -115,8 +115,8 @@ def settings(emu, database_url: str):
 @pytest.fixture
 def svc(settings, engine):
     """qbsync's services against this test's database and the emulator; fast retries."""
-    from services.bootstrap import bootstrap
     from services.quickbooks import RetryPolicy
+    from wiring.services import bootstrap
 
     services = bootstrap(  # RETRY_ATTEMPTS attempts per call
         settings, engine=engine, retry=RetryPolicy(attempts=RETRY_ATTEMPTS, base_delay=0.01, max_delay=0.05)

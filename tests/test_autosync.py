@@ -8,9 +8,9 @@ import datetime as dt
 import sqlalchemy as sa
 import time_machine
 
-from services import locks
-from services.autosync import backoff, retry_schedule, sync_and_retry
-from services.models import Load, SyncAttempt
+from services.scheduler.autosync import backoff, retry_schedule, sync_and_retry
+from services.store import locks
+from services.store.models import Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.conftest import RETRY_ATTEMPTS

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from services import catalogue, reasons
-from services.fixes import Fixer
+from services import catalogue
+from services.diagnosis import reasons
+from services.fixes.fixer import Fixer
 
 CONTRACT_REASONS = {
     "qb_not_connected",

@@ -9,7 +9,7 @@ import socket
 
 import sqlalchemy as sa
 
-from services.models import Load, utcnow
+from services.store.models import Load, utcnow
 from services.sync.claims import Claims, _holder_is_dead, _host, worker_id
 from tests.builders import load as a_load
 from tests.builders import tms

@@ -19,8 +19,8 @@ from click.testing import CliRunner, Result
 from sqlmodel import Session
 
 from cli.main import qbsync
-from services.models import ConnectionState, FixAudit, Load, QboConnection
 from services.quickbooks import NotConnected
+from services.store.models import ConnectionState, FixAudit, Load, QboConnection
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 

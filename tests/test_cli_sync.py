@@ -396,7 +396,7 @@ def test_a_load_another_worker_is_pushing_is_pending_with_a_note(env, company, e
 
     import sqlalchemy as sa
 
-    from services.models import Load
+    from services.store.models import Load
     from services.sync.claims import _host
 
     tms(engine, [a_load("L-1")], customers=CUSTOMERS)

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from sqlmodel import Session, SQLModel, select
 
 from cli.main import qbsync
-from services.models import ChargeCode, ChargeLine, Customer, Load
-from services.storage import make_engine
+from services.store.models import ChargeCode, ChargeLine, Customer, Load
+from services.store.storage import make_engine
 
 
 def test_migrations_match_the_model(engine):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import qbsync
-from services.reasons import CATALOG
+from services.diagnosis.reasons import CATALOG
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from cli.main import qbsync
-from services.digest import build_digest
-from services.models import Load, LoadState, SyncAttempt
+from services.digest.build import build_digest
+from services.store.models import Load, LoadState, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import tms
 

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from cli.main import qbsync
-from services.digest import build_digest
+from services.diagnosis.problems import list_dismissed, list_problems
+from services.digest.build import build_digest
 from services.errors import UserInputError
-from services.models import FixAudit
-from services.problems import list_dismissed, list_problems
+from services.store.models import FixAudit
 from tests.builders import CUSTOMERS, qb_company, qb_invoices, tms
 from tests.builders import load as a_load
 
@@ -96,7 +96,7 @@ def test_a_dismissed_load_changed_in_the_tms_comes_back_with_a_note(stuck, engin
     fix(stuck, "L-2", "dismiss", reason=WHY)
     tms(engine, [a_load("L-2", customer="C-300")])  # the same data: still dismissed
     assert [d.load_number for d in list_dismissed(engine)] == ["L-2"]
-    from services.importer import import_data
+    from services.tms.importer import import_data
 
     summary = import_data(engine, {"loads": [a_load("L-2", customer="C-300", charges=[("BASE", "1.00")])]})
     assert summary.restored == ["L-2"] and summary.as_dict()["restored"] == ["L-2"]

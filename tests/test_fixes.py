@@ -9,8 +9,8 @@ import pytest
 import requests
 from sqlmodel import Session, select
 
-from services.models import ChargeCode, Customer, FixAudit
-from services.oauth_flow import complete_authorization
+from services.connect.flow import complete_authorization
+from services.store.models import ChargeCode, Customer, FixAudit
 from tests.builders import (
     income_account,
     qb_company,

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from cli.main import qbsync
-from services.docnumbers import hashed
 from services.errors import UserInputError
-from services.invoices import marker
-from services.models import FixAudit, Load
+from services.store.models import FixAudit, Load
 from services.sync import request_id_for
+from services.sync.docnumbers import hashed
+from services.sync.invoices import marker
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, set_custom_txn_numbers, tms
 

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from sqlalchemy import event
 from sqlmodel import Session, SQLModel, select
 
-import services.importer as importer
+import services.tms.importer as importer
 from cli.main import qbsync
 from services.errors import UserInputError
-from services.importer import ImportFileError, import_data, import_file
-from services.models import ChargeCode, Customer, Load, LoadState
+from services.store.models import ChargeCode, Customer, Load, LoadState
+from services.tms.importer import ImportFileError, import_data, import_file
 
 GOOD: dict[str, Any] = {
     "customers": [

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import services.import_stream as import_stream
-import services.importer as importer
-from services.importer import ImportFileError, import_data, import_file
-from services.models import ChargeLine, Load
+import services.tms.importer as importer
+import services.tms.stream as import_stream
+from services.store.models import ChargeLine, Load
+from services.tms.importer import ImportFileError, import_data, import_file
 from tests.test_import import good, mark_synced, snapshot
 
 
@@ -130,8 +130,8 @@ def test_loads_are_written_in_chunks_inside_one_transaction(engine, tmp_path, mo
 
 _PEAK = """
 import sys, tracemalloc
-import services.importer as importer
-from services.storage import make_engine
+import services.tms.importer as importer
+from services.store.storage import make_engine
 
 importer.WRITE_CHUNK = 500
 engine = make_engine(sys.argv[1])
@@ -167,7 +167,7 @@ def test_memory_does_not_follow_the_number_of_loads(engine, tmp_path):
 
 
 def test_the_import_reads_a_private_copy_so_an_edit_between_its_passes_changes_nothing(tmp_path):
-    from services.importer import open_source
+    from services.tms.importer import open_source
 
     path = tmp_path / "loads.json"
     path.write_bytes(b'{"customers": []}')

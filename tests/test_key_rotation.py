@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from services.bootstrap import bootstrap
 from services.errors import ConfigurationError
-from services.models import QboConnection
-from services.secrets import TokenCipher
+from services.store.models import QboConnection
+from services.store.secrets import TokenCipher
 from tests.builders import qb_company
+from wiring.services import bootstrap
 
 
 def stored_refresh(engine) -> str:

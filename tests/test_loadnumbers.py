@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.errors import UserInputError
-from services.loadnumbers import LoadNumberError, clean_load_number, suggest_load_numbers
+from services.tms.loadnumbers import LoadNumberError, clean_load_number, suggest_load_numbers
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ whatever happens to be nearest."""
 
 from __future__ import annotations
 
-from services.matching import (
+from services.fixes.matching import (
     LIKELY_SCORE,
     closest_by_name,
     likely_customers,
@@ -106,7 +106,7 @@ def test_likely_items_read_by_name_or_full_name():
 
 
 def test_the_pickers_search_name_email_and_parent_child():
-    from services.choices import ChoiceList, customer_entry
+    from services.fixes.choices import ChoiceList, customer_entry
 
     sub = {
         "Id": "9",

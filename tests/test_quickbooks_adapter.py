@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from emulator.server import EmulatorServer
-from services.connection import ConnectionService
-from services.models import ConnectionState
+from services.connect.connection import ConnectionService
 from services.quickbooks import Kind, NotConnected, QboError, RetryPolicy
 from services.quickbooks.errors import parse_faults
 from services.quickbooks.escape import quote, safe_prefix
+from services.store.models import ConnectionState
 from tests.builders import income_account, qb_customer, qb_item
 
 
@@ -206,7 +206,7 @@ def test_paging_reads_every_row(connected):
 def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_stored(connected, emu, engine):
     from sqlmodel import Session
 
-    from services.models import QboConnection
+    from services.store.models import QboConnection
 
     with Session(engine) as session:
         before = session.get(QboConnection, 1).refresh_token
@@ -310,7 +310,7 @@ def test_backoff_waits_are_jittered_and_bounded(connected, emu):
 
 REFRESH_IN_A_PROCESS = """
 import sys, time
-from services.bootstrap import bootstrap
+from wiring.services import bootstrap
 from services.settings import load_settings
 svc = bootstrap(load_settings())
 deadline = float(sys.argv[1])
@@ -348,8 +348,8 @@ def test_two_processes_refreshing_at_once_keep_the_company_connected(connected, 
 
 
 def test_disconnect_with_a_changed_key_still_forgets_the_tokens(connected, svc):
-    from services.models import ConnectionState
-    from services.secrets import TokenCipher
+    from services.store.models import ConnectionState
+    from services.store.secrets import TokenCipher
 
     other = ConnectionService(svc.engine, svc.auth, TokenCipher("a-different-key"))
     assert other.disconnect() is False  # cannot decrypt, so cannot revoke: but the tokens go
@@ -357,8 +357,8 @@ def test_disconnect_with_a_changed_key_still_forgets_the_tokens(connected, svc):
 
 
 def test_realm_ids_are_ascii_digits():
+    from services.connect.flow import check_realm_id
     from services.errors import UserInputError
-    from services.oauth_flow import check_realm_id
 
     assert check_realm_id(" 9341453050298551 ") == "9341453050298551"
     for bad in ("١٢٣", "12a", "", "1" * 33):

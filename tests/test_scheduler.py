@@ -18,7 +18,7 @@ def test_jobs_ids_references_and_limits(svc):
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {DIGEST_JOB, CATCHUP_JOB, SYNC_JOB}
     assert jobs[DIGEST_JOB].func_ref == jobs[CATCHUP_JOB].func_ref == "bot.scheduler:slack_digest"
-    assert jobs[SYNC_JOB].func_ref == "services.autosync:sync_and_retry"
+    assert jobs[SYNC_JOB].func_ref == "services.scheduler.autosync:sync_and_retry"
     assert jobs[DIGEST_JOB].misfire_grace_time == 12 * 3600
     assert jobs[SYNC_JOB].misfire_grace_time == jobs[CATCHUP_JOB].misfire_grace_time == 300
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from services.models import ChargeCode, ConnectionState, Customer, Load, SyncAttempt
+from services.store.models import ChargeCode, ConnectionState, Customer, Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import (
     qb_company,

@@ -7,8 +7,8 @@ import pytest
 from sqlmodel import Session, select
 
 from emulator.server import EmulatorServer
-from services.company import CompanySnapshot
-from services.models import Load
+from services.store.models import Load
+from services.sync.company import CompanySnapshot
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 
@@ -83,10 +83,10 @@ def test_a_batch_answered_too_late_is_sent_again_in_the_next_run_without_duplica
 def limited(database_url, engine):
     """An emulator whose minute lasts a second, allowing 3 batch requests a minute, and qbsync
     configured with Intuit's 40 (so it is throttled and must adapt), 2 requests in flight, batches of 5."""
-    from services.bootstrap import bootstrap
     from services.quickbooks import TokenSet
     from services.settings import load_settings
     from tests.conftest import TEST_SECRET_KEY
+    from wiring.services import bootstrap
 
     with EmulatorServer(port=0, time_scale=60, batch_rate_limit=3, latency_ms=15) as server:
         settings = load_settings(

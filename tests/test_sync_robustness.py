@@ -10,7 +10,7 @@ import time
 
 from sqlmodel import Session, select
 
-from services.models import Load, SyncAttempt
+from services.store.models import Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.conftest import RETRY_ATTEMPTS

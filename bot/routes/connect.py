@@ -20,8 +20,8 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.views.connection import connected_message
-from services.oauth_states import LIFETIME
-from services.web_connect import ConnectRefused, WebConnected, finish, retry_blocked, start
+from services.connect.states import LIFETIME
+from services.connect.web import ConnectRefused, WebConnected, finish, retry_blocked, start
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """``POST /tms/events``: TMS customers, charge codes and loads in the import format, signed with
-``QBSYNC_TMS_WEBHOOK_SECRET`` over a timestamp and the body (``services.tms_events``). Answers at once
+``QBSYNC_TMS_WEBHOOK_SECRET`` over a timestamp and the body (``services.tms.events``). Answers at once
 with the counts; the loads it created or changed are synced after the answer has left."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import threading
 from flask import Flask, Response, jsonify, request
 
 from services.errors import QbsyncError
-from services.importer import DuplicateEventError, ImportFileError
-from services.tms_events import (
+from services.tms.events import (
     MAX_BODY,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -20,6 +19,7 @@ from services.tms_events import (
     sync_written,
     verify,
 )
+from services.tms.importer import DuplicateEventError, ImportFileError
 
 log = logging.getLogger(__name__)
 

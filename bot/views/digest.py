@@ -36,7 +36,7 @@ def digest_message(
     connect_url: str | None = None,
     on_demand: bool = False,
 ) -> dict[str, Any]:
-    """``digest``: a ``services.digest.Digest``; ``connection``: a ``ConnectionStatus``."""
+    """``digest``: a ``services.digest.build.Digest``; ``connection``: a ``ConnectionStatus``."""
     title = f"Invoice sync digest · {digest.date:%A} {digest.date:%b} {digest.date.day}"
     blocks: list[Block] = [header(title, block_id=ids.HEADER)]
     set_aside = dismissed_count(digest.dismissed, getattr(digest, "dismissed_amount", 0))

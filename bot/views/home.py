@@ -35,8 +35,9 @@ def home_view(
     next_digest: dt.datetime | None = None,
     digest_channel: str | None = None,
 ) -> dict[str, Any]:
-    """``status``: a ``services.status.Status``; ``dashboard`` (a ``services.dashboard.Dashboard``) adds
-    dollars by reason, the oldest problems and the automatic sync."""
+    """``status``: a ``services.diagnosis.status.Status``; ``dashboard`` (a
+    ``services.diagnosis.dashboard.Dashboard``) adds dollars by reason, the oldest problems and the
+    automatic sync."""
     if dashboard is None:
         blocks = status_message(status, connect_url=connect_url)["blocks"]
     else:

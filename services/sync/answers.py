@@ -6,9 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from services import catalogue, invoices
+from services import catalogue
+from services.diagnosis.reasons import Reason
 from services.quickbooks import Kind, QboError
-from services.reasons import Reason
+from services.sync import invoices
 from services.sync.results import LoadView
 
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from services.models import Load
-from services.storage import immediate_transaction, retry_busy
+from services.store.models import Load
+from services.store.storage import immediate_transaction, retry_busy
 from services.sync.crash import crash_point
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from services.models import ChargeCode, ChargeLine, Customer, Load, LoadState
+from services.store.models import ChargeCode, ChargeLine, Customer, Load, LoadState
 from services.sync.results import LoadView
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from services.models import ChargeCode, ChargeCodeState, Customer
+from services.diagnosis.reasons import Reason
 from services.quickbooks import QboError
-from services.reasons import Reason
+from services.store.models import ChargeCode, ChargeCodeState, Customer
 
 REQUEST_NAMESPACE = uuid.UUID("6f1d5a43-8b0e-4c1e-9a55-3b0c1f6d7e21")
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from playground.runtime import Playground
-from services.problems import list_problems
+from services.diagnosis.problems import list_problems
 from tests.waiting import wait_for  # noqa: F401 (the tests import it from here)
 
 CHROMIUM = "/usr/bin/chromium"

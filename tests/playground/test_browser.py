@@ -18,8 +18,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 from sqlmodel import Session, select
 
-from services.models import FixAudit, Load
-from services.problems import list_problems
+from services.diagnosis.problems import list_problems
+from services.store.models import FixAudit, Load
 from tests.playground.conftest import load_with, wait_for
 
 pytestmark = pytest.mark.browser

@@ -16,8 +16,8 @@ import requests
 import sqlalchemy as sa
 
 from emulator.slack import block_actions_body, post_to_app
-from services.models import ConnectTicket, FixAudit, Load, OAuthState, QboConnection, utcnow
-from services.oauth_states import issue_ticket
+from services.connect.states import issue_ticket
+from services.store.models import ConnectTicket, FixAudit, Load, OAuthState, QboConnection, utcnow
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import ADMIN, CHANNEL, CLERK, SECRET, TEAM, Bot, find_action, text_of, wait_for

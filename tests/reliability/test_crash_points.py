@@ -15,7 +15,7 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from services.models import Load
+from services.store.models import Load
 from services.sync import _holder_is_dead
 from services.sync.crash import POINTS
 from tests.builders import load as a_load

@@ -12,9 +12,9 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from services.models import Load, SyncAttempt
 from services.quickbooks.http import DEFAULT_TIMEOUT
 from services.quickbooks.limiter import LimiterRegistry, Limits
+from services.store.models import Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 

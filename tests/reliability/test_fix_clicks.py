@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from services.company import ALL_STATES
-from services.locks import Claim
-from services.models import FixAudit, JobLock, utcnow
 from services.quickbooks import RetryPolicy
 from services.settings import get_settings
+from services.store.locks import Claim
+from services.store.models import FixAudit, JobLock, utcnow
+from services.sync.company import ALL_STATES
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_customer, qb_invoices, qb_item, set_custom_txn_numbers, tms
 from tests.reliability.test_sqlite_concurrency import finish, start
@@ -44,7 +44,7 @@ SCALE = 60  # QuickBooks' minute lasts 1 s here (its limits, and qbsync's limite
 def fast(emu, settings, engine, connected, monkeypatch):
     """qbsync's services with QuickBooks' minute scaled, and the emulator's budgets scaled alike; each
     QuickBooks request takes a few milliseconds, as over a network."""
-    from services.bootstrap import bootstrap
+    from wiring.services import bootstrap
 
     emu.configure(rate_limit=500 * SCALE, batch_rate_limit=40 * SCALE, latency_ms=3)
     monkeypatch.setenv("QBSYNC_QBO_TIME_SCALE", str(SCALE))

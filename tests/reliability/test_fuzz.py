@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
 from emulator.slack import post_to_app, signed_headers, slash_command_body, view_submission_body
-from services import tms_events
 from services.catalogue import FIX_CODES
 from services.errors import QbsyncError
-from services.importer import import_data
-from services.models import ChargeCode, ChargeLine, Customer, FixAudit, Load
+from services.store.models import ChargeCode, ChargeLine, Customer, FixAudit, Load
+from services.tms import events as tms_events
+from services.tms.importer import import_data
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM

@@ -14,7 +14,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from services.models import Load, SyncAttempt
+from services.store.models import Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.waiting import wait_for

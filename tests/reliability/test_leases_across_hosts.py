@@ -16,7 +16,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from services.models import Load, utcnow
+from services.store.models import Load, utcnow
 from services.sync.claims import _host
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms

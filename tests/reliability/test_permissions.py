@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from emulator.slack import block_actions_body, post_to_app, view_submission_body
-from services.models import FixAudit, Load
+from services.store.models import FixAudit, Load
 from tests.builders import CUSTOMERS, qb_company, qb_invoices, tms
 from tests.builders import load as a_load
 from tests.slack.conftest import ADMIN, CHANNEL, CLERK, OUTSIDER, SECRET, TEAM, wait_for

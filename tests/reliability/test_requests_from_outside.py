@@ -22,8 +22,8 @@ from emulator.slack import (
     slash_command_body,
     view_submission_body,
 )
-from services import tms_events
-from services.models import FixAudit, Load
+from services.store.models import FixAudit, Load
+from services.tms import events as tms_events
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from services import secrets
-from services.bootstrap import bootstrap
-from services.models import QboConnection
-from services.secrets import TokenCipher
 from services.settings import SettingsError, load_settings
+from services.store import secrets
+from services.store.models import QboConnection
+from services.store.secrets import TokenCipher
 from tests.conftest import TEST_SECRET_KEY
+from wiring.services import bootstrap
 
 pytestmark = pytest.mark.reliability
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from emulator.slack import post_to_app, slash_command_body
-from services import tms_events
+from services.tms import events as tms_events
 from tests.builders import load as a_load
 from tests.builders import tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, text_of, wait_for

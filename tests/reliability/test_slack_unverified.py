@@ -31,7 +31,7 @@ from emulator.slack import (
     slash_command_body,
     view_submission_body,
 )
-from services.models import ConnectionState, FixAudit
+from services.store.models import ConnectionState, FixAudit
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import ADMIN, CHANNEL, CLERK, OUTSIDER, SECRET, TEAM, wait_for

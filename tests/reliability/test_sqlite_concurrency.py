@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from services.models import Load
-from services.storage import retry_busy
+from services.store.models import Load
+from services.store.storage import retry_busy
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.waiting import wait_for

@@ -14,8 +14,8 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from services.models import Load, SyncAttempt
 from services.settings import get_settings
+from services.store.models import Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.reliability.test_sqlite_concurrency import finish, start
@@ -61,7 +61,7 @@ def pushed(engine) -> bool:
 def test_two_sync_all_processes_and_serve_retrying_push_each_load_once(
     scaled, env, settings, connected, make_bot, engine, emu
 ):
-    from services.bootstrap import bootstrap
+    from wiring.services import bootstrap
 
     # ``serve``: the Bolt app over HTTP with its services built as ``qbsync serve`` builds them.
     bot = make_bot(bootstrap(settings.model_copy(update={"qbo_time_scale": SCALE}), engine=engine))

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import time_machine
 from pydantic import SecretStr
 
-from services.models import ChargeLine, Load
+from services.store.models import ChargeLine, Load
 from tests.builders import load as a_load
 from tests.builders import tms
 

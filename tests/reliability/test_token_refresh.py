@@ -12,9 +12,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from services.bootstrap import bootstrap
-from services.models import ConnectionState, QboConnection
 from services.quickbooks import IntuitAuth, RetryPolicy
+from services.store.models import ConnectionState, QboConnection
+from wiring.services import bootstrap
 
 pytestmark = pytest.mark.reliability
 
@@ -117,7 +117,7 @@ def test_twenty_threads_with_an_expired_access_token_refresh_once(connected, set
 
 CALLS_IN_A_PROCESS = """
 import sys, threading, time
-from services.bootstrap import bootstrap
+from wiring.services import bootstrap
 from services.quickbooks import RetryPolicy
 from services.settings import load_settings
 svc = bootstrap(load_settings(), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))

@@ -207,8 +207,8 @@ def make_web(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., We
     def build(*, admins: tuple[str, ...] = (ADMIN,), **changes: Any) -> Web:
         from bot.app import create_app
         from bot.web import create_web_app
-        from services.bootstrap import bootstrap
         from services.quickbooks import RetryPolicy
+        from wiring.services import bootstrap
 
         holder: dict[str, Any] = {}
         server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)

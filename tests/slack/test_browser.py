@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 import requests
 
-from services.models import ConnectionState
-from services.oauth_states import issue_ticket
+from services.connect.states import issue_ticket
+from services.store.models import ConnectionState
 from tests.builders import load as a_load
 from tests.builders import tms
 from tests.slack.conftest import ADMIN, TEAM, wait_for

@@ -19,7 +19,7 @@ from emulator.slack import (
     validate_options,
     validate_view,
 )
-from services import choices
+from services.fixes import choices
 from tests.builders import load as a_load
 from tests.builders import tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM, text_of, wait_for
@@ -276,7 +276,7 @@ def test_an_options_request_that_fits_no_picker_gets_no_options(bot, engine, com
 
 def link_button(evidence: dict[str, Any]) -> dict[str, Any]:
     from bot.views.diagnosis import reason_blocks
-    from services.reasons import Reason
+    from services.diagnosis.reasons import Reason
 
     reason = Reason("customer_not_synced", "not synced", evidence, ["link_customer", "create_customer"])
     [_, buttons] = reason_blocks(reason, 1, "L-1")
@@ -294,7 +294,7 @@ def test_link_customer_is_the_primary_button_only_for_the_very_email():
 
 def test_the_choice_modals_and_their_answers_are_what_slack_accepts():
     from bot.views.modals import customer_modal, item_modal, metadata, options_answer
-    from services.choices import ItemChoice, Option
+    from services.fixes.choices import ItemChoice, Option
 
     meta = metadata(load="L-1", fix="link_customer")
     long = Option("7", "N" * 90, "d" * 90, active=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from services.models import SyncAttempt
+from services.store.models import SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import wait_for

@@ -219,8 +219,8 @@ def test_oversized_and_unknown_requests_are_refused_plainly(bot):
 
 
 def test_an_unexpected_error_reaches_the_user_with_an_error_id(make_bot, settings, tmp_path, caplog):
-    from services.bootstrap import bootstrap
-    from services.storage import make_engine
+    from services.store.storage import make_engine
+    from wiring.services import bootstrap
 
     broken = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # as a bug or a lost database would
     bot = make_bot(bootstrap(settings, engine=broken))

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import qbsync
-from services.models import ConnectionState, ConnectTicket, OAuthState, QboConnection, utcnow
-from services.oauth_states import digest, issue, issue_ticket
+from services.connect.states import digest, issue, issue_ticket
+from services.store.models import ConnectionState, ConnectTicket, OAuthState, QboConnection, utcnow
 from tests.builders import CHARGE_CODES, CUSTOMERS, tms
 from tests.builders import load as a_load
 from tests.slack.conftest import ADMIN, TEAM, wait_for

@@ -15,12 +15,12 @@ from bot.views.home import home_view
 from bot.views.problems import problems_message
 from bot.views.status import status_message
 from emulator.slack import validate_blocks, validate_view
-from services.connection import ConnectionStatus
-from services.diagnosis import Diagnosis
-from services.models import ConnectionState, ConnectTicket, FixAudit, QboConnection
-from services.problems import Problem
-from services.reasons import Reason
-from services.status import Status
+from services.connect.connection import ConnectionStatus
+from services.diagnosis.diagnoser import Diagnosis
+from services.diagnosis.problems import Problem
+from services.diagnosis.reasons import Reason
+from services.diagnosis.status import Status
+from services.store.models import ConnectionState, ConnectTicket, FixAudit, QboConnection
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import ADMIN, CHANNEL, CLERK, TEAM, Bot, action_ids, find_action, text_of, wait_for

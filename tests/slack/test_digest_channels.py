@@ -22,8 +22,8 @@ from bot.scheduler import DIGEST_FUNC
 from bot.views.home import home_view
 from bot.views.status import status_message
 from emulator.slack import event_callback_body, post_to_app
-from services import digest_posts
-from services.dashboard import build_dashboard
+from services.diagnosis.dashboard import build_dashboard
+from services.digest import posts as digest_posts
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CLERK, SECRET, text_of, wait_for, words_in

@@ -20,12 +20,12 @@ from bot.scheduler import digest_trigger
 from bot.views.chart import SERIES_KEY
 from bot.views.digest import digest_metadata
 from emulator.slack import validate_blocks
-from services import digest_posts
-from services.bootstrap import bootstrap
-from services.models import DigestPost
+from services.digest import posts as digest_posts
+from services.store.models import DigestPost
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_customer, qb_item, tms
 from tests.slack.conftest import text_of
+from wiring.services import bootstrap
 
 CHANNEL = "C0DIGEST01"
 CHICAGO = ZoneInfo("America/Chicago")

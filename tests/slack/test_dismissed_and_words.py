@@ -19,13 +19,13 @@ from bot.views.problems import problems_message
 from bot.views.results import fix_result_message
 from bot.views.status import status_message
 from cli.render import shown_time
-from services.autosync import sync_and_retry
-from services.dashboard import build_dashboard
-from services.digest import build_digest
+from services.diagnosis.dashboard import build_dashboard
+from services.diagnosis.problems import list_dismissed, list_problems, summarize
+from services.diagnosis.status import build_status
+from services.digest.build import build_digest
 from services.errors import UserInputError
-from services.importer import clean_email
-from services.problems import list_dismissed, list_problems, summarize
-from services.status import build_status
+from services.scheduler.autosync import sync_and_retry
+from services.tms.importer import clean_email
 from tests.builders import CUSTOMERS, qb_company, qb_customer, qb_item, tms
 from tests.builders import load as a_load
 from tests.slack.conftest import action_ids, words_in

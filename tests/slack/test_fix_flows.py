@@ -10,7 +10,7 @@ import time
 from sqlmodel import Session, select
 
 from emulator.slack import block_suggestion_body, post_to_app
-from services.models import FixAudit
+from services.store.models import FixAudit
 from tests.builders import (
     CUSTOMERS,
     qb_company,

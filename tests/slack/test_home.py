@@ -15,14 +15,14 @@ from emulator.slack import (
     validate_blocks,
     validate_view,
 )
-from services.autosync import sync_and_retry
-from services.connection import ConnectionStatus
-from services.dashboard import Dashboard
-from services.digest import Digest
-from services.models import ConnectionState
-from services.problems import Problem
-from services.reasons import Reason
-from services.status import Status
+from services.connect.connection import ConnectionStatus
+from services.diagnosis.dashboard import Dashboard
+from services.diagnosis.problems import Problem
+from services.diagnosis.reasons import Reason
+from services.diagnosis.status import Status
+from services.digest.build import Digest
+from services.scheduler.autosync import sync_and_retry
+from services.store.models import ConnectionState
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CLERK, SECRET, action_ids, text_of, wait_for

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from services.models import Load, SyncAttempt
+from services.store.models import Load, SyncAttempt
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CHANNEL, text_of, wait_for
@@ -30,8 +30,8 @@ UNAVAILABLE, REJECTED = "qb_unavailable", "qb_validation_error"
 
 @pytest.fixture
 def fast_quickbooks(emu, settings, engine, connected):
-    from services.bootstrap import bootstrap
     from services.quickbooks import RetryPolicy
+    from wiring.services import bootstrap
 
     emu.configure(rate_limit=500 * SCALE, batch_rate_limit=40 * SCALE)
     services = bootstrap(

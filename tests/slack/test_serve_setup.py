@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from bot.scopes import BOT_SCOPES, granted_scopes, missing_scopes
-from services import digest_posts
+from services.digest import posts as digest_posts
 from tests.slack.conftest import SECRET, wait_for
 from tests.slack.test_serve import QBSYNC, free_port
 

@@ -21,7 +21,7 @@ from bot.app import web_client
 from bot.scheduler import CATCHUP_JOB, DIGEST_JOB, build_scheduler
 from commands.shape import problem
 from emulator.slack.app_requests import app_uninstalled_body, tokens_revoked_body
-from services.slack_access import SlackAccessStore
+from services.access.workspace import SlackAccessStore
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.slack.conftest import SECRET, wait_for
@@ -86,7 +86,7 @@ def test_uninstall_stops_the_digest_jobs_and_quickbooks_goes_on(make_bot, connec
     client = web_client(services.settings.model_copy(update={"slack_bot_token": SecretStr(slack.bot_token)}))
     scheduler = build_scheduler(services, client=client, stop=threading.Event())
     slack.clear()
-    caplog.set_level(logging.INFO, logger="services.slack_access")
+    caplog.set_level(logging.INFO, logger="services.access.workspace")
     outcomes = [
         run_job(scheduler, CATCHUP_JOB),
         run_job(scheduler, DIGEST_JOB),

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from services.errors import QbsyncError
-from services.importer import ImportFileError, import_data, import_file
-from services.models import ChargeLine, Load
-from services.tms_events import MAX_BODY, signed_headers
+from services.store.models import ChargeLine, Load
+from services.tms.events import MAX_BODY, signed_headers
+from services.tms.importer import ImportFileError, import_data, import_file
 from tests.builders import CHARGE_CODES, CUSTOMERS, qb_company, qb_invoices
 from tests.builders import load as a_load
 from tests.slack.conftest import wait_for

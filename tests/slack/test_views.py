@@ -18,14 +18,14 @@ from bot.views.results import fix_result_message, progress_message
 from bot.views.status import help_message, status_message
 from emulator.slack import validate_blocks, validate_view
 from services.catalogue import FIX, REASONS
-from services.choices import ItemChoice, Option
-from services.connection import ConnectionStatus
-from services.diagnosis import Diagnosis
-from services.fixes import FixResult
-from services.models import ConnectionState
-from services.problems import Problem
-from services.reasons import Reason
-from services.status import Status
+from services.connect.connection import ConnectionStatus
+from services.diagnosis.diagnoser import Diagnosis
+from services.diagnosis.problems import Problem
+from services.diagnosis.reasons import Reason
+from services.diagnosis.status import Status
+from services.fixes.choices import ItemChoice, Option
+from services.fixes.fixer import FixResult
+from services.store.models import ConnectionState
 from tests.slack.conftest import action_ids, words_in
 
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
@@ -207,7 +207,7 @@ def test_the_fallback_text_never_mentions_a_channel_or_links_what_came_from_outs
     """Slack reads a message's fallback text as mrkdwn too: a load number or a message carrying
     ``<!channel>`` must not notify anyone from the notification text."""
     from bot.views.results import notice_message, refusal_message
-    from services.access import Refusal
+    from services.access.roles import Refusal
 
     number = "<!channel> & <https://evil.example|pay>"
     texts = [

@@ -1,0 +1,3 @@
+"""The TMS side of each invoice: load numbers (``loadnumbers``), import files read one record at a time
+(``stream``), the all-or-nothing import (``importer``) and signed TMS events (``events``). Stands on
+``store/``; ``events`` hands what it wrote to ``sync/``."""
