@@ -158,8 +158,8 @@ class _App:
     def __init__(self, services) -> None:
         from werkzeug.serving import make_server
 
-        from bot.app import create_app
-        from bot.web import create_web_app
+        from web.app import create_web_app
+        from wiring.slack import create_app
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         app = create_app(services.settings, services)

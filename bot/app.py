@@ -1,6 +1,6 @@
-"""The Slack app: ``create_app(settings, services)`` builds Bolt's ``App`` with a Web API client on
-``SLACK_API_URL`` (so every call can go to a local stand-in) and registers the listeners. Nothing is
-built at import time."""
+"""The Slack app: ``build_bolt_app(settings, engine)`` builds Bolt's ``App`` with a Web API client on
+``SLACK_API_URL`` (so every call can go to a local stand-in) and the checks every request passes before
+Bolt reads it; ``wiring.slack.create_app`` registers the listeners. Nothing is built at import time."""
 
 from __future__ import annotations
 
@@ -18,10 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 
-import commands
-from commands.common import Deps
 from commands.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
-from services.access.roles import Access
 from services.access.workspace import LOST_ERRORS, SlackAccessStore
 
 log = logging.getLogger(__name__)
@@ -177,14 +174,15 @@ def checked_client(settings, engine) -> tuple[WebClient, dict[str, Any]]:
     return client, who.data if isinstance(who.data, dict) else {}
 
 
-def create_app(settings, services, *, socket_mode: bool = False, connect_url: str | None = None) -> App:
-    """The Bolt app for ``settings``; ``services`` is the composition root (``wiring.services``)."""
+def build_bolt_app(settings, engine, *, socket_mode: bool = False) -> QbsyncApp:
+    """Bolt's app for ``settings``, with no listeners yet (``wiring.slack.create_app`` adds them): a Web
+    API client on ``SLACK_API_URL`` that records Slack's refusals of the token in ``engine``."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_log = logging.getLogger("bot.bolt")
     if not any(isinstance(f, _SameTokenNotice) for f in bolt_log.filters):
         bolt_log.addFilter(_SameTokenNotice())
     app = QbsyncApp(
-        client=web_client(settings, access=SlackAccessStore(services.engine)),
+        client=web_client(settings, access=SlackAccessStore(engine)),
         signing_secret=secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
@@ -194,9 +192,4 @@ def create_app(settings, services, *, socket_mode: bool = False, connect_url: st
     app.signing_secret = None if socket_mode else secret
     app.api_url = settings.slack_api_url
     allow_api_origin(settings.slack_api_url)
-    access = Access.from_settings(settings)
-    if access.open_to_everyone:
-        log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")
-    connect_url = connect_url or settings.connect_url  # {QBSYNC_PUBLIC_URL}/qbo/connect
-    commands.register(app, Deps(services=services, access=access, connect_url=connect_url))
     return app

@@ -44,19 +44,22 @@ def slack_client(settings, engine=None):
 
 def run_clock(settings, *, stop: threading.Event, parent: int | None = None) -> None:
     """Run the scheduler until ``stop`` is set (or the ``parent`` process is gone)."""
-    from bot.scheduler import build_scheduler, describe
+    from services.scheduler.jobs import build_scheduler, describe
     from services.store.storage import current_revision
     from wiring.services import bootstrap
+    from wiring.slack import digest_channel
 
     services = bootstrap(settings)
     if current_revision(services.engine) is None:
         raise QbsyncError("the database has no qbsync tables; run qbsync db upgrade")
     client = slack_client(settings, services.engine)
     if client is not None and parent is None:  # under qbsync serve, serve has checked the channel
-        from bot.digest import check_digest_channel
+        from services.digest.channel import check_digest_channel
 
-        check_digest_channel(settings, client, services.engine)  # one line if it cannot be reached
-    scheduler = build_scheduler(services, client=client, stop=stop)
+        # one line if it cannot be reached
+        check_digest_channel(settings.digest_channel, digest_channel(services, client), services.engine)
+    port = digest_channel(services, client) if client is not None else None
+    scheduler = build_scheduler(services, digest_channel=port, stop=stop)
     scheduler.start()
     log = logging.getLogger("qbsync.clock")
     for line in describe(scheduler):

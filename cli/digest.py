@@ -56,18 +56,17 @@ def _post(svc) -> str:
             "posting the digest needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL "
             f"(not set: {', '.join(missing)})"
         )
-    from slack_sdk.errors import SlackApiError
-
-    from bot.digest import DigestPoster, DigestStopped, post_on_demand
     from cli.clock import slack_client
+    from services.digest.channel import ChannelRefused, DigestStopped
+    from services.digest.posting import post_on_demand
+    from wiring.slack import digest_poster
 
     try:
-        return post_on_demand(DigestPoster.from_settings(svc, slack_client(svc.settings)))
+        return post_on_demand(digest_poster(svc, slack_client(svc.settings)))
     except DigestStopped as exc:  # the channel or the token refused: what to do, in one line
         raise QbsyncError(f"the digest was not posted. {exc}") from None
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else "refused"
-        raise QbsyncError(f"Slack refused the digest ({error})") from None
+    except ChannelRefused as exc:
+        raise QbsyncError(f"Slack refused the digest ({exc.error})") from None
 
 
 @click.command()

@@ -53,10 +53,11 @@ def check_startup(settings, *, socket_mode: bool) -> None:
 def report_setup(settings, client, engine=None) -> None:
     """What the installation lacks, one warning line each — the start goes on: the bot scopes of
     manifest.yml the token does not hold (``auth.test``'s ``x-oauth-scopes``), and a digest channel the
-    digest cannot reach (checked, and joined when public; see ``bot.digest.check_digest_channel``)."""
-    from bot.digest import check_digest_channel
+    digest cannot reach (checked, and joined when public; see ``services.digest.channel``)."""
+    from bot.digest_channel import SlackDigestChannel
     from bot.scopes import granted_scopes, missing_scopes
     from services.catalogue import missing_scopes_notice
+    from services.digest.channel import check_digest_channel
 
     try:
         granted = granted_scopes(client.auth_test().headers or {})
@@ -65,14 +66,14 @@ def report_setup(settings, client, engine=None) -> None:
         granted = None
     if granted is not None and missing_scopes(granted):
         log.warning("%s", missing_scopes_notice(missing_scopes(granted)))
-    check_digest_channel(settings, client, engine)
+    check_digest_channel(settings.digest_channel, SlackDigestChannel(client), engine)
 
 
 def build_wsgi(settings=None):
     """The WSGI application: settings, services, the Slack app and the web routes (in the worker)."""
-    from bot.app import create_app
-    from bot.web import create_web_app
+    from web.app import create_web_app
     from wiring.services import bootstrap
+    from wiring.slack import create_app
 
     settings = settings or load_settings()
     services = bootstrap(settings)
@@ -182,8 +183,8 @@ def _socket_mode(settings, clock: ClockProcess | None) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import create_app
     from wiring.services import bootstrap
+    from wiring.slack import create_app
 
     app = create_app(settings, bootstrap(settings), socket_mode=True)
     handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())

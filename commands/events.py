@@ -14,12 +14,12 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.scheduler import next_digest_at
 from bot.views.home import home_view
 from commands.common import Deps
 from commands.shape import IDS
 from services.access.workspace import SlackAccessStore
 from services.diagnosis.dashboard import build_dashboard
+from services.scheduler.jobs import next_digest_at
 
 log = logging.getLogger(__name__)
 USER_ID = IDS["user"]

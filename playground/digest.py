@@ -8,11 +8,10 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.digest import DigestPoster, post_on_demand
+from services.digest.posting import post_on_demand
+from wiring.slack import digest_poster
 
 
 def post_digest(services: Any, client: WebClient, channel: str) -> str:
     """Post today's digest and its chart to ``channel``; returns what was done, in words."""
-    poster = DigestPoster.from_settings(services, client)
-    poster.channel = channel
-    return post_on_demand(poster)
+    return post_on_demand(digest_poster(services, client, channel=channel))

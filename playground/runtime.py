@@ -93,10 +93,11 @@ class Playground:
         return self
 
     def _start(self) -> None:
-        from bot.app import create_app, web_client
-        from bot.web import create_web_app
+        from bot.app import web_client
         from demo.walkthrough import demo_environment, stage_problems
         from playground.web import page_blueprint
+        from web.app import create_web_app
+        from wiring.slack import create_app
 
         werkzeug = logging.getLogger("werkzeug")  # one line per request only when asked for (INFO)
         if werkzeug.level == logging.NOTSET:

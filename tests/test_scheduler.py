@@ -7,17 +7,20 @@ import threading
 
 from slack_sdk import WebClient
 
-from bot.scheduler import CATCHUP_JOB, DIGEST_JOB, SYNC_JOB, build_scheduler
+from services.scheduler.jobs import CATCHUP_JOB, DIGEST_JOB, SYNC_JOB, build_scheduler
+from wiring.slack import digest_channel
 
 
 def test_jobs_ids_references_and_limits(svc):
     svc.settings = svc.settings.model_copy(
         update={"digest_channel": "C1", "timezone": "America/Chicago", "sync_every": 300}
     )
-    scheduler = build_scheduler(svc, client=WebClient(token="xoxb-x"), stop=threading.Event())
+    scheduler = build_scheduler(
+        svc, digest_channel=digest_channel(svc, WebClient(token="xoxb-x")), stop=threading.Event()
+    )
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {DIGEST_JOB, CATCHUP_JOB, SYNC_JOB}
-    assert jobs[DIGEST_JOB].func_ref == jobs[CATCHUP_JOB].func_ref == "bot.scheduler:slack_digest"
+    assert jobs[DIGEST_JOB].func_ref == jobs[CATCHUP_JOB].func_ref == "services.scheduler.jobs:digest_job"
     assert jobs[SYNC_JOB].func_ref == "services.scheduler.autosync:sync_and_retry"
     assert jobs[DIGEST_JOB].misfire_grace_time == 12 * 3600
     assert jobs[SYNC_JOB].misfire_grace_time == jobs[CATCHUP_JOB].misfire_grace_time == 300

@@ -372,7 +372,7 @@ def test_import_files(engine, document):
 
 @pytest.fixture
 def tms_web(make_web, connected):
-    from bot.web import create_web_app
+    from web.app import create_web_app
 
     web = make_web(tms_webhook_secret=SecretStr("fuzz-secret"))
     return create_web_app(web.app, web.services).test_client(), web

@@ -30,7 +30,7 @@ from tests.builders import tms
 pytestmark = pytest.mark.reliability
 
 SECRET = "tms-webhook-secret-replay"
-ROUTE_LOGGER = "bot.routes.tms"
+ROUTE_LOGGER = "web.tms"
 CUSTOMERS = [{"id": "C-R1", "name": "Replay One"}, {"id": "C-R2", "name": "Replay Two"}]
 
 

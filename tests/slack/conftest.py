@@ -156,8 +156,8 @@ def make_bot(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., Bo
     servers = []
 
     def build(services, *, fixers: tuple[str, ...] | None = None, admins: tuple[str, ...] = (ADMIN,)) -> Bot:
-        from bot.app import create_app
-        from bot.web import create_web_app
+        from web.app import create_web_app
+        from wiring.slack import create_app
 
         bot_settings = services.settings.model_copy(
             update={
@@ -205,10 +205,10 @@ def make_web(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., We
     servers = []
 
     def build(*, admins: tuple[str, ...] = (ADMIN,), **changes: Any) -> Web:
-        from bot.app import create_app
-        from bot.web import create_web_app
         from services.quickbooks import RetryPolicy
+        from web.app import create_web_app
         from wiring.services import bootstrap
+        from wiring.slack import create_app
 
         holder: dict[str, Any] = {}
         server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)

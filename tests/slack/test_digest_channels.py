@@ -17,16 +17,16 @@ import pytest
 from apscheduler.util import ref_to_obj
 from slack_sdk import WebClient
 
-from bot.digest import DigestPoster
-from bot.scheduler import DIGEST_FUNC
 from bot.views.home import home_view
 from bot.views.status import status_message
 from emulator.slack import event_callback_body, post_to_app
 from services.diagnosis.dashboard import build_dashboard
 from services.digest import posts as digest_posts
+from services.scheduler.jobs import DIGEST_FUNC
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CLERK, SECRET, text_of, wait_for, words_in
+from wiring.slack import digest_poster
 
 PUBLIC = "C0PUBDIG01"
 PRIVATE = "G0PRIVDIG1"
@@ -47,9 +47,9 @@ def workspace(slack):
         slack.remove_channel(channel)
 
 
-def poster_for(services, slack, channel: str, *, token: str | None = None) -> DigestPoster:
+def poster_for(services, slack, channel: str, *, token: str | None = None):
     client = WebClient(token=token or slack.bot_token, base_url=slack.api_url)
-    return DigestPoster(services, client, channel, "UTC", dt.time(0, 0))
+    return digest_poster(services, client, channel=channel, tz="UTC", at=dt.time(0, 0))
 
 
 def digests(slack, channel: str) -> list:

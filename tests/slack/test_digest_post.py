@@ -15,17 +15,19 @@ import time_machine
 from PIL import Image
 from slack_sdk import WebClient
 
-from bot.digest import DigestPoster, chart_filename, daily_digest
-from bot.scheduler import digest_trigger
+from bot.digest_channel import chart_filename
 from bot.views.chart import SERIES_KEY
 from bot.views.digest import digest_metadata
 from emulator.slack import validate_blocks
 from services.digest import posts as digest_posts
+from services.digest.posting import DigestPoster, daily_digest
+from services.scheduler.jobs import digest_trigger
 from services.store.models import DigestPost
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_customer, qb_item, tms
 from tests.slack.conftest import text_of
 from wiring.services import bootstrap
+from wiring.slack import digest_poster
 
 CHANNEL = "C0DIGEST01"
 CHICAGO = ZoneInfo("America/Chicago")
@@ -37,7 +39,7 @@ def client_for(slack) -> WebClient:
 
 def poster_for(services, slack, *, tz: str = "America/Chicago", now=None) -> DigestPoster:
     extra = {"now": now} if now else {}
-    return DigestPoster(services, client_for(slack), CHANNEL, tz, dt.time(8, 0), **extra)
+    return digest_poster(services, client_for(slack), channel=CHANNEL, tz=tz, at=dt.time(8, 0), **extra)
 
 
 def digests(slack) -> list:
@@ -94,7 +96,8 @@ def test_a_digest_goes_out_at_eight_local_after_spring_forward(svc, slack):
 
 
 def test_two_schedulers_on_one_database_post_one_digest(connected, slack, settings):
-    posters = [poster_for(bootstrap(settings), slack, tz="UTC") for _ in range(2)]
+    both = [bootstrap(settings) for _ in range(2)]
+    posters = [poster_for(services, slack, tz="UTC") for services in both]
     for poster in posters:
         poster.at = dt.time(0, 0)
     start = threading.Barrier(2)
@@ -113,8 +116,8 @@ def test_two_schedulers_on_one_database_post_one_digest(connected, slack, settin
     assert sum(": posted (" in o for o in outcomes) == 1
     assert "already posted" in daily_digest(posters[0])
     assert len(slack.calls("chat.postMessage")) == 1
-    for poster in posters:
-        poster.services.close()
+    for services in both:
+        services.close()
 
 
 def test_a_crash_after_the_claim_and_before_the_post_completes_once(connected, slack, engine):

@@ -12,12 +12,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.digest import DigestPoster, post_on_demand
 from emulator.slack import block_actions_body, event_callback_body, post_to_app, slash_command_body
+from services.digest.posting import post_on_demand
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from tests.slack.conftest import CHANNEL, CLERK, SECRET, TEAM, action_ids, text_of, wait_for
 from tests.slack.test_fix_flows import _same, clicked, diagnosed
+from wiring.slack import digest_poster
 
 EVIL = "<!channel> <https://x.example|click> & *bold*"  # a valid load number: printable, 44 characters
 BAD_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
@@ -182,12 +183,12 @@ def test_text_from_outside_reaches_slack_inert_on_every_path(make_bot, connected
     assert post_to_app(f"{bot.url}/slack/events", body, SECRET)[0] == 200
     wait_for(lambda: bot.slack.home(CLERK), what="the App Home")
     # the digest
-    poster = DigestPoster(
+    poster = digest_poster(
         connected,
         WebClient(token=bot.slack.bot_token, base_url=bot.slack.api_url),
-        CHANNEL,
-        "UTC",
-        dt.time(8, 0),
+        channel=CHANNEL,
+        tz="UTC",
+        at=dt.time(8, 0),
     )
     post_on_demand(poster)
 

@@ -165,9 +165,9 @@ def test_procfile_runs_serve_and_clock():
 
 
 def test_the_app_starts_without_a_warning_about_its_own_token(serve_env, slack, engine, caplog, monkeypatch):
-    from bot.app import create_app
     from services.settings import load_settings
     from wiring.services import bootstrap
+    from wiring.slack import create_app
 
     for name, value in serve_env.items():
         monkeypatch.setenv(name, value)

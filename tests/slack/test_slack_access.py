@@ -18,13 +18,14 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
 from bot.app import web_client
-from bot.scheduler import CATCHUP_JOB, DIGEST_JOB, build_scheduler
 from commands.shape import problem
 from emulator.slack.app_requests import app_uninstalled_body, tokens_revoked_body
 from services.access.workspace import SlackAccessStore
+from services.scheduler.jobs import CATCHUP_JOB, DIGEST_JOB, build_scheduler
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.slack.conftest import SECRET, wait_for
+from wiring.slack import digest_channel
 
 QBSYNC = str(Path(sys.executable).with_name("qbsync"))
 DIGEST_CHANNEL = "C0DIGEST07"
@@ -84,7 +85,9 @@ def test_uninstall_stops_the_digest_jobs_and_quickbooks_goes_on(make_bot, connec
 
     services = digest_services(connected)
     client = web_client(services.settings.model_copy(update={"slack_bot_token": SecretStr(slack.bot_token)}))
-    scheduler = build_scheduler(services, client=client, stop=threading.Event())
+    scheduler = build_scheduler(
+        services, digest_channel=digest_channel(services, client), stop=threading.Event()
+    )
     slack.clear()
     caplog.set_level(logging.INFO, logger="services.access.workspace")
     outcomes = [
@@ -115,7 +118,10 @@ def test_a_refused_token_on_any_call_is_recorded(connected, engine, slack):
         client.chat_postMessage(channel=DIGEST_CHANNEL, text="hello")
     assert refused.value.response["error"] == "account_inactive"
     assert access.state().reason == "account_inactive"
-    scheduler = build_scheduler(digest_services(connected), client=client, stop=threading.Event())
+    services = digest_services(connected)
+    scheduler = build_scheduler(
+        services, digest_channel=digest_channel(services, client), stop=threading.Event()
+    )
     slack.clear()
     assert run_job(scheduler, CATCHUP_JOB).startswith("skipped")
     assert slack.calls() == []

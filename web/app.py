@@ -1,6 +1,6 @@
 """The HTTP face of ``qbsync serve``: a WSGI application (served by gunicorn) with Slack's request
-URL, connecting QuickBooks in the browser and the TMS events (``bot/routes/``), and a health check.
-Every answer is short and plain; no request produces a stack trace. A request to Slack's URL is
+URL, connecting QuickBooks in the browser (``web/connect.py``), the TMS events (``web/tms.py``) and a
+health check. Every answer is short and plain; no request produces a stack trace. A request to Slack's URL is
 verified (signature and timestamp, over the body's bytes) before its body is even parsed: 401 otherwise."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_bolt.adapter.flask.handler import to_flask_response
 from werkzeug.exceptions import HTTPException
 
-from bot import routes
+from web import connect, tms
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def create_web_app(slack_app: App, services) -> Flask:
             return jsonify(error="Bad Request", message="The body is not a Slack request."), 400
         return to_flask_response(slack.app.dispatch(bolt_request))
 
-    routes.register(web, slack_app, services)
+    connect.register(web, slack_app, services)
+    tms.register(web, services)
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -1,5 +1,5 @@
-"""The scheduler of ``qbsync clock`` (and of ``qbsync serve`` unless ``QBSYNC_SCHEDULER=off``): APScheduler
-3 in the ``QBSYNC_TIMEZONE`` zone, with fixed job ids and jobs named by import path.
+"""The jobs that run by themselves, and the scheduler of ``qbsync clock`` (and of ``qbsync serve``
+unless ``QBSYNC_SCHEDULER=off``): APScheduler 3 in the ``QBSYNC_TIMEZONE`` zone, with fixed job ids and jobs named by import path.
 
 | id | when | does |
 |---|---|---|
@@ -24,12 +24,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from services.access.workspace import SlackAccessStore
+from services.digest.channel import DigestChannel
+from services.digest.posting import DigestPoster, daily_digest
+
 log = logging.getLogger("qbsync.clock")
 
 DIGEST_JOB = "daily_digest"
 CATCHUP_JOB = "digest_catchup"
 SYNC_JOB = "sync"
-DIGEST_FUNC = "bot.scheduler:slack_digest"  # bot.digest:daily_digest, unless Slack access is lost
+DIGEST_FUNC = "services.scheduler.jobs:digest_job"  # the day's digest, unless Slack access is lost
 SYNC_FUNC = "services.scheduler.autosync:sync_and_retry"
 DIGEST_GRACE = 12 * 3600  # a late digest still goes out the same day (the job itself checks the day)
 
@@ -43,10 +47,11 @@ ONE_AT_A_TIME: dict[str, Any] = {"coalesce": True, "max_instances": 1}  # missed
 
 
 def build_scheduler(
-    services: Any, *, client: Any = None, stop: threading.Event | None = None, connect_url: str | None = None
+    services: Any, *, digest_channel: DigestChannel | None = None, stop: threading.Event | None = None
 ) -> BackgroundScheduler:
-    """The scheduler with its jobs added (not started). Without a Slack ``client`` or a digest channel,
-    only the sync job is scheduled."""
+    """The scheduler with its jobs added (not started). ``services`` holds the settings, the database
+    engine, the QuickBooks connection, API and sync (``wiring.services.Services``). Without a
+    ``digest_channel`` (the chat service's port) or a digest channel set, only the sync job is scheduled."""
     settings = services.settings
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=3)},
@@ -69,11 +74,13 @@ def build_scheduler(
             **arguments,
         )
 
-    if client is not None and settings.digest_channel:
-        from bot.digest import DigestPoster
-
+    if digest_channel is not None and settings.digest_channel:
         poster = DigestPoster.from_settings(
-            services, client, **({"connect_url": connect_url} if connect_url else {})
+            settings,
+            engine=services.engine,
+            connection=services.connection,
+            sync=services.sync,
+            slack=digest_channel,
         )
         scheduler.add_job(
             DIGEST_FUNC,
@@ -92,13 +99,10 @@ def build_scheduler(
     return scheduler
 
 
-def slack_digest(poster: Any) -> str:
+def digest_job(poster: DigestPoster) -> str:
     """The digest jobs (daily and catch-up): skipped, without a call to Slack, while the app is
     uninstalled or its token revoked (logged once a day; ``services.access.workspace``)."""
-    from bot.digest import daily_digest
-    from services.access.workspace import SlackAccessStore
-
-    if SlackAccessStore(poster.services.engine).skip("digest", getattr(poster.client, "token", None)):
+    if SlackAccessStore(poster.engine).skip("digest", poster.slack.token):
         return "skipped: Slack no longer accepts the app"
     return daily_digest(poster)
 

@@ -25,7 +25,7 @@ from services.connect.web import ConnectRefused, WebConnected, finish, retry_blo
 
 log = logging.getLogger(__name__)
 
-_pages = Environment(loader=PackageLoader("bot", "templates"), autoescape=True)
+_pages = Environment(loader=PackageLoader("web", "templates"), autoescape=True)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 BROWSER_COOKIE = "qbsync_connect"
 COOKIE_PATH = "/qbo"

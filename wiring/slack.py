@@ -1,0 +1,51 @@
+"""Slack's side of the composition root: the Bolt app with every listener registered, and the digest's
+Slack channel and poster for the scheduler, ``qbsync digest --post`` and the playground."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+import commands
+from bot.app import build_bolt_app
+from bot.digest_channel import SlackDigestChannel
+from commands.common import Deps
+from services.access.roles import Access
+from services.digest.posting import DigestPoster
+
+log = logging.getLogger("bot.app")
+
+
+def create_app(
+    settings: Any, services: Any, *, socket_mode: bool = False, connect_url: str | None = None
+) -> App:
+    """The Bolt app for ``settings`` with qbsync's listeners; ``services`` is ``wiring.services.Services``."""
+    app = build_bolt_app(settings, services.engine, socket_mode=socket_mode)
+    access = Access.from_settings(settings)
+    if access.open_to_everyone:
+        log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")
+    connect_url = connect_url or settings.connect_url  # {QBSYNC_PUBLIC_URL}/qbo/connect
+    commands.register(app, Deps(services=services, access=access, connect_url=connect_url))
+    return app
+
+
+def digest_channel(services: Any, client: WebClient) -> SlackDigestChannel:
+    return SlackDigestChannel(client, connect_url=getattr(services.settings, "connect_url", None))
+
+
+def digest_poster(services: Any, client: WebClient, **changes: Any) -> DigestPoster:
+    """The digest poster of ``services``' settings, posting through ``client``; ``changes`` replace
+    its fields (``channel``, ``tz``, ``at``, ``now``)."""
+    poster = DigestPoster.from_settings(
+        services.settings,
+        engine=services.engine,
+        connection=services.connection,
+        sync=services.sync,
+        slack=digest_channel(services, client),
+    )
+    for name, value in changes.items():
+        setattr(poster, name, value)
+    return poster
