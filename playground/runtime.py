@@ -32,17 +32,20 @@ from emulator.slack import (
 )
 from playground import render
 from playground.safety import check_host, check_settings, playground_settings
+from playground.web import page_blueprint
+from playground.workspace import (
+    CHANNEL,
+    CHANNEL_NAME,
+    COMMAND,
+    TEAM,
+    TEAM_DOMAIN,
+    TEAM_NAME,
+    USER,
+    USER_NAME,
+)
 from services.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
-
-TEAM = "T0HARBOR1"
-TEAM_NAME = "Harbor Line Drayage"
-CHANNEL = "C0BILLING1"
-CHANNEL_NAME = "billing"
-USER = "U0ALEX001"
-USER_NAME = "Alex Rivera"
-COMMAND = "/qbsync"
 
 
 @dataclass
@@ -93,9 +96,10 @@ class Playground:
         return self
 
     def _start(self) -> None:
+        # imported here, not at the top, to keep start-up fast: these take a second or two to load,
+        # and ``qbsync playground`` (which imports this module) says what it is doing before that
         from bot.app import create_app, web_client
         from bot.web import create_web_app
-        from playground.web import page_blueprint
         from services.demo import demo_environment, stage_problems
 
         werkzeug = logging.getLogger("werkzeug")  # one line per request only when asked for (INFO)
@@ -105,7 +109,7 @@ class Playground:
         self.env = env
         slack = SlackStandIn(port=0, bot_token=f"xoxb-playground-{secrets.token_hex(8)}", team_id=TEAM)
         slack.settings.team_name = TEAM_NAME
-        slack.settings.team_domain = "harborline"
+        slack.settings.team_domain = TEAM_DOMAIN
         self.slack = self._stack.enter_context(slack)
         slack.add_user(USER, real_name=USER_NAME, tz="America/Los_Angeles")
         slack.add_channel(CHANNEL, name=CHANNEL_NAME)

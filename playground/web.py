@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from playground.safety import is_loopback
+from playground.workspace import CHANNEL_NAME, TEAM_NAME, USER_NAME
 
 STREAM_SECONDS = 25.0  # one event stream lasts this long; the browser reconnects by itself
 KEEPALIVE_SECONDS = 10.0
@@ -39,8 +41,6 @@ def page_blueprint(playground: Any) -> Blueprint:
 
     @page.get("/")
     def index() -> str:
-        from playground.runtime import CHANNEL_NAME, TEAM_NAME, USER_NAME
-
         return render_template(
             "playground.html", team=TEAM_NAME, channel=CHANNEL_NAME, user=USER_NAME, bot="qbsync"
         )
@@ -52,8 +52,6 @@ def page_blueprint(playground: Any) -> Blueprint:
     @page.get("/api/events")
     def events() -> Response:
         def stream() -> Iterator[str]:
-            import time
-
             yield "retry: 500\n\n"
             seen, until = -1, time.monotonic() + STREAM_SECONDS
             while not playground.stopping.is_set() and time.monotonic() < until:
