@@ -22,7 +22,7 @@ from playground.mrkdwn import mrkdwn_html, plain_html
 Block = dict[str, Any]
 
 BLOCK_TYPES = ("header", "section", "context", "divider", "image", "actions", "input")
-# an external_select is drawn with the options the app answered when it opened (playground.runtime)
+# an external_select is drawn with the options the app answered when it opened (playground.screen)
 ELEMENT_TYPES = (
     "button",
     "static_select",

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
+from emulator.slack import SlackStandIn
+from playground.person import Person
 from playground.safety import is_loopback
+from playground.screen import Screen
+from playground.workspace import CHANNEL, CHANNEL_NAME, TEAM_NAME, USER_NAME
 
 STREAM_SECONDS = 25.0  # one event stream lasts this long; the browser reconnects by itself
 KEEPALIVE_SECONDS = 10.0
 
 
-def page_blueprint(playground: Any) -> Blueprint:
+def page_blueprint(screen: Screen, person: Person) -> Blueprint:
+    """The page and its API: what it shows comes from ``screen``, what is done on it goes to ``person``."""
     page = Blueprint(
         "playground",
         __name__,
@@ -39,25 +45,21 @@ def page_blueprint(playground: Any) -> Blueprint:
 
     @page.get("/")
     def index() -> str:
-        from playground.runtime import CHANNEL_NAME, TEAM_NAME, USER_NAME
-
         return render_template(
             "playground.html", team=TEAM_NAME, channel=CHANNEL_NAME, user=USER_NAME, bot="qbsync"
         )
 
     @page.get("/api/state")
     def state() -> Response:
-        return jsonify(playground.state())
+        return jsonify(screen.state())
 
     @page.get("/api/events")
     def events() -> Response:
         def stream() -> Iterator[str]:
-            import time
-
             yield "retry: 500\n\n"
             seen, until = -1, time.monotonic() + STREAM_SECONDS
-            while not playground.stopping.is_set() and time.monotonic() < until:
-                version = playground.wait_change(seen, KEEPALIVE_SECONDS)
+            while not screen.stopping.is_set() and time.monotonic() < until:
+                version = screen.wait_change(seen, KEEPALIVE_SECONDS)
                 if version != seen:
                     seen = version
                     yield f"data: {json.dumps({'version': version})}\n\n"
@@ -71,7 +73,7 @@ def page_blueprint(playground: Any) -> Blueprint:
         text = _body().get("text", "")
         if not isinstance(text, str):
             abort(400, "text: what follows /qbsync, as a string")
-        return jsonify(playground.command(text).as_json())
+        return jsonify(person.command(text).as_json())
 
     @page.post("/api/action")
     def action() -> Response:
@@ -79,34 +81,34 @@ def page_blueprint(playground: Any) -> Blueprint:
         surface = data.get("surface")
         if surface not in ("message", "modal", "home"):
             abort(400, "surface: message, modal or home")
-        return jsonify(playground.action(surface, data).as_json())
+        return jsonify(person.action(surface, data).as_json())
 
     @page.post("/api/submit")
     def submit() -> Response:
         values = _body().get("values")
         if not isinstance(values, dict):
             abort(400, "values: the view state")
-        return jsonify(playground.submit(values).as_json())
+        return jsonify(person.submit(values).as_json())
 
     @page.post("/api/close")
     def close() -> Response:
-        playground.close_modal()
+        person.close_modal()
         return jsonify(ok=True)
 
     @page.post("/api/home")
     def home() -> Response:
-        return jsonify(playground.open_home().as_json())
+        return jsonify(person.open_home().as_json())
 
     @page.post("/api/digest")
     def digest() -> Response:
-        return jsonify(ok=True, note=playground.run_digest())
+        return jsonify(ok=True, note=person.run_digest())
 
     @page.get("/files/<file_id>")
     def file(file_id: str) -> Response:
-        content = playground.slack.file_content(file_id)
+        content = screen.slack.file_content(file_id)
         if content is None:
             abort(404)
-        kind = _file_type(playground, file_id)
+        kind = _file_type(screen.slack, file_id)
         return Response(content, mimetype=kind, headers={"Cache-Control": "no-store"})
 
     return page
@@ -123,8 +125,8 @@ def _guess(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def _file_type(playground: Any, file_id: str) -> str:
-    for message in playground.slack.messages(playground.channel):
+def _file_type(slack: SlackStandIn, file_id: str) -> str:
+    for message in slack.messages(CHANNEL):
         for file in message.files:
             if file.get("id") == file_id:
                 return file.get("mimetype") or _guess(file.get("name", ""))

@@ -235,10 +235,10 @@ def test_a_diagnose_button_in_the_app_home_opens_the_diagnosis_in_a_modal(playgr
         {"surface": "home", "action_id": button["action_id"], "block_id": block_id, "value": button["value"]},
     )
     assert answer["ok"]
-    modal = wait_for(lambda: (m := playground.modal()) and "To fix it" in str(m.get("blocks")) and m)
+    modal = wait_for(lambda: (m := playground.screen.modal()) and "To fix it" in str(m.get("blocks")) and m)
     assert button["value"] in str(modal["blocks"]), "the modal is filled with the load's diagnosis"
     assert post(playground, "api/close", {})["ok"]
-    wait_for(lambda: playground.modal() is None, what="the modal to close")
+    wait_for(lambda: playground.screen.modal() is None, what="the modal to close")
 
 
 def test_connect_quickbooks_opens_a_single_use_link_that_connects_through_the_playground(playground):

@@ -161,7 +161,7 @@ class Page:
 
 @pytest.fixture
 def page(browser, playground, screenshots) -> Page:
-    playground.close_modal()  # a test that failed with a modal open must not block the next one
+    playground.person.close_modal()  # a test that failed with a modal open must not block the next one
     return Page(browser, playground, screenshots).open()
 
 
