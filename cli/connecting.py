@@ -98,7 +98,7 @@ def connect_command(
             _say_switch_plan(svc)
         try:
             connected = connect_with_refresh_token(
-                svc, realm_id, refresh_token, _actor(), switch=switch_company
+                svc.connector, realm_id, refresh_token, _actor(), switch=switch_company
             )
         except NotConnected as exc:
             raise _refused(
@@ -111,7 +111,7 @@ def connect_command(
         _echo_connected(connected.status.realm_id, connected.company_name, connected.switched)
         return
     svc = services()
-    require_key(svc)
+    require_key(svc.connector)
     if switch_company:
         _say_switch_plan(svc)
     if port is None and _served(svc.settings.qbo_redirect_uri):
@@ -134,7 +134,7 @@ def connect_command(
         raise QbsyncError(f"Intuit did not authorize the connection ({params['error']}); nothing was changed")
     try:
         connected = complete_authorization(
-            svc,
+            svc.connector,
             code=params.get("code", ""),
             realm_id=params.get("realmId", ""),
             actor=_actor(),
@@ -176,7 +176,7 @@ def _connect_through_serve(svc, timeout: int, no_browser: bool, switch_company: 
     while time.monotonic() < deadline:
         now = svc.connection.status()
         if now.connected and (not before.connected or now.connected_at != before.connected_at):
-            _echo_connected(now.realm_id, company_name(svc, now.realm_id, None))
+            _echo_connected(now.realm_id, company_name(svc.connector, now.realm_id, None))
             if before.realm_id and now.realm_id != before.realm_id:
                 switched = svc.connection.last_switch()
                 if switched:

@@ -26,9 +26,9 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
         raise UserInputError("name load numbers or use --all, not both")
     named = _load_numbers(loads)  # every number checked before anything is pushed
     svc = services()
-    engine = svc.sync
-    require_known(engine, named)
-    numbers = named if loads else engine.unsynced_load_numbers()
+    sync = svc.sync
+    require_known(sync, named)
+    numbers = named if loads else sync.unsynced_load_numbers()
     results = []
     show_bar = not as_json and sys.stderr.isatty() and len(numbers) > 1
     with click.progressbar(
@@ -40,7 +40,7 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
         hidden=not show_bar,
     ) as bar:
         try:
-            results = engine.sync_many(numbers, trigger="cli", progress=lambda _r: bar.update(1))
+            results = sync.sync_many(numbers, trigger="cli", progress=lambda _r: bar.update(1))
         except KeyboardInterrupt:
             click.echo(
                 "\nqbsync: stopped; what QuickBooks had already answered is recorded. "
@@ -71,14 +71,14 @@ def _load_numbers(loads: tuple[str, ...]) -> list[str]:
     return numbers
 
 
-def require_known(engine, numbers: list[str], done: str = "nothing was synced") -> None:
+def require_known(sync, numbers: list[str], done: str = "nothing was synced") -> None:
     """A load number that names no load is bad input: say which, with near matches, and push nothing."""
-    missing = engine.unknown_load_numbers(numbers)
+    missing = sync.unknown_load_numbers(numbers)
     if not missing:
         return
     problems = []
     for number in missing:
-        near = engine.not_found(number).reasons[0].evidence["near_matches"]
+        near = sync.not_found(number).reasons[0].evidence["near_matches"]
         problems.append(f"no load {number!r}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
     raise UserInputError("; ".join(problems) + f"; {done}")
 
@@ -100,9 +100,9 @@ def _tally(results) -> str:
 def retry_command(load: str, as_json: bool) -> None:
     """Retry the sync of one LOAD."""
     number = clean_load_number(load)
-    engine = services().sync
-    require_known(engine, [number])
-    result = engine.sync_load(number, trigger="cli")
+    sync = services().sync
+    require_known(sync, [number])
+    result = sync.sync_load(number, trigger="cli")
     if as_json:
         click.echo(json.dumps({"results": [result.to_dict()]}, indent=2))
     else:

@@ -443,7 +443,7 @@ class Story:
         if query.get("state") != result.changes["state"]:
             raise RuntimeError("the authorization answer carries another state")
         connected = complete_authorization(
-            self.svc,
+            self.svc.connector,
             code=query["code"],
             realm_id=query["realmId"],
             actor=ACTOR,

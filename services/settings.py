@@ -11,10 +11,12 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 from services.errors import SettingsError
+from services.store.secrets import key_problem
 
 DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -98,8 +100,6 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
-        from services.store.secrets import key_problem
-
         problem = key_problem(value.get_secret_value()) if value is not None else None
         if problem:
             raise ValueError(problem)
@@ -211,6 +211,8 @@ class Settings(BaseSettings):
     @property
     def qbo_limits(self):
         """The limiter's limits (``qbo_time_scale`` shortens the minute, as the emulator's does)."""
+        # here, not at the top: importing the QuickBooks package loads its client libraries, which
+        # every command reading its settings (``qbsync --help`` included) would pay for at start-up
         from services.quickbooks.limiter import Limits
 
         return Limits(
@@ -229,9 +231,6 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read and validate the environment; raise ``SettingsError`` with a one-line reason."""
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError as SourceError
-
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

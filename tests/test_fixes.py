@@ -61,7 +61,9 @@ def test_connect_then_retry(svc, engine, emu):
     answer = requests.get(result.changes["authorize_url"], allow_redirects=False, timeout=5)
     query = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
     assert query["state"] == result.changes["state"]
-    connected = complete_authorization(svc, code=query["code"], realm_id=query["realmId"], actor="test")
+    connected = complete_authorization(
+        svc.connector, code=query["code"], realm_id=query["realmId"], actor="test"
+    )
     assert connected.company_name
     qb_company(svc.api)
     retried = fix(svc, "L-100", "retry")

@@ -44,7 +44,7 @@ def register(web: Flask, slack_app: App, services) -> None:
     @web.get("/qbo/connect")
     def qbo_connect() -> Response:
         try:
-            started = start(services, request.args.get("ticket"))
+            started = start(services.browser_connect, request.args.get("ticket"))
         except ConnectRefused as exc:
             return refused(exc)
         answer = redirect(started.authorize_url, 302)
@@ -64,7 +64,7 @@ def register(web: Flask, slack_app: App, services) -> None:
     def qbo_callback() -> Response:
         params = {key: request.args.get(key, "") for key in ("state", "code", "realmId", "error")}
         try:
-            connected = finish(services, params, request.cookies.get(BROWSER_COOKIE))
+            connected = finish(services.browser_connect, params, request.cookies.get(BROWSER_COOKIE))
         except ConnectRefused as exc:
             return _forget_browser(refused(exc))
         said = "qbsync can now sync invoices to this QuickBooks company."
@@ -111,6 +111,6 @@ def _announce_and_retry(slack_app: App, services, connected: WebConnected) -> No
         except Exception:
             log.warning("could not post the connection to %s", channel, exc_info=True)
     try:
-        retry_blocked(services)
+        retry_blocked(services.browser_connect)
     except Exception:
         log.exception("retrying the loads blocked by the connection failed")

@@ -46,7 +46,7 @@ def register(web: Flask, services) -> None:
             log.warning("POST /tms/events refused (401): %s", exc.log_reason)
             return jsonify(error=str(exc)), 401
         try:
-            summary = accept(services, raw, event_at)
+            summary = accept(services.engine, raw, event_at)
         except DuplicateEventError as exc:
             log.warning("POST /tms/events refused (409): an event_id received before, nothing written")
             return jsonify(error=str(exc)), 409
@@ -65,7 +65,7 @@ def register(web: Flask, services) -> None:
 def _sync_after(services, summary) -> None:
     def run() -> None:
         try:
-            sync_written(services, summary)
+            sync_written(services.sync, summary)
         except Exception:
             log.exception("syncing the loads of a TMS event failed")
 

@@ -14,6 +14,9 @@ from services.store.storage import make_engine
 
 @dataclass
 class Services:
+    """Each part is built on first use, its module imported then: a command that never talks to
+    QuickBooks (``qbsync --help``, ``qbsync db upgrade``) does not load its client libraries."""
+
     settings: Settings
     engine: Engine
     retry: object | None = None  # a services.quickbooks.RetryPolicy; None = the default
@@ -61,6 +64,18 @@ class Services:
             workers=min(self.settings.sync_workers, self.settings.qbo_in_flight),
             lease=dt.timedelta(seconds=self.settings.claim_lease_seconds),
         )
+
+    @cached_property
+    def connector(self):
+        from services.connect.flow import Connector
+
+        return Connector(self.auth, self.connection, self.cipher, self.settings.qbo_api_base)
+
+    @cached_property
+    def browser_connect(self):
+        from services.connect.web import BrowserConnect
+
+        return BrowserConnect(self.settings, self.engine, self.connector, self.sync)
 
     @cached_property
     def diagnoser(self):

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from services.catalogue import Confirm
+from services.catalogue import Confirm, actor_words
 from services.catalogue import when as utc_words
 
 MESSAGE_BLOCKS = 50
@@ -181,3 +181,10 @@ def message(text: str, blocks: list[Block], **extra: Any) -> dict[str, Any]:
     fallback as mrkdwn too: what came from outside (load numbers, names, QuickBooks' words) is escaped
     by the caller, so it can never mention a channel or link anywhere."""
     return {"text": cut(text, 3000), "blocks": check_surface(blocks, MESSAGE_BLOCKS), **extra}
+
+
+def actor_mention(actor: str | None) -> str:
+    """A Slack actor (``slack:T…:U…``) as a mention; anything else as plain text."""
+    if actor and actor.startswith("slack:"):
+        return f"<@{actor.rsplit(':', 1)[-1]}>"
+    return escape(actor_words(actor))

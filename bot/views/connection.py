@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot.views.blocks import Block, actions, button, escape, message, section
-from bot.views.diagnosis import _who, fix_button
+from bot.views.blocks import Block, actions, actor_mention, button, escape, message, section
+from bot.views.diagnosis import fix_button
 from services.catalogue import DISCONNECT, connection_words
 
 
@@ -16,14 +16,14 @@ def connected_message(company: str, actor: str, switched: str | None = None) -> 
     """Posted after a connection: the company, and the administrator who connected it (a mention; a
     connection is only ever started by an administrator or ``qbsync connect``). ``switched`` says what
     switching companies did, when it did."""
-    text = f"QuickBooks connected to {escape(company)} by {_who(actor)}"
+    text = f"QuickBooks connected to {escape(company)} by {actor_mention(actor)}"
     said = f"🟢 {text}." + (f" {escape(switched)}" if switched else "")
     return message(text, [section(said, block_id="connected")])
 
 
 def disconnected_message(realm_id: str | None, actor: str, revoked: bool) -> dict[str, Any]:
     company = f"company {escape(realm_id)}" if realm_id else "QuickBooks"
-    text = f"QuickBooks disconnected ({company}) by {_who(actor)}"
+    text = f"QuickBooks disconnected ({company}) by {actor_mention(actor)}"
     detail = (
         "Intuit revoked the grant and the tokens are forgotten."
         if revoked

@@ -10,6 +10,7 @@ from bot import ids
 from bot.views.blocks import (
     Block,
     actions,
+    actor_mention,
     button,
     context,
     cut,
@@ -26,7 +27,6 @@ from services.catalogue import (
     REASON,
     STATE_WORDS,
     TRANSIENT,
-    actor_words,
     confirm_text,
     fix_label,
     plural,
@@ -141,8 +141,9 @@ def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[
         head += f"\nQuickBooks invoice number: `{escape(diagnosis.doc_number)}`"
     if dismissed:
         when = slack_date(dismissed["at"]) if dismissed.get("at") else "earlier"
+        by = actor_mention(dismissed.get("by"))
         head += (
-            f"\nDismissed by {_who(dismissed.get('by'))} {when}: _{escape(dismissed.get('reason') or '')}_"
+            f"\nDismissed by {by} {when}: _{escape(dismissed.get('reason') or '')}_"
             f"\n{escape(DISMISSED_NOT_SYNCED)}"
         )
     elif diagnosis.state == "problem":
@@ -194,10 +195,3 @@ def diagnosis_message(diagnosis: Any, *, connect_url: str | None = None, **extra
     if diagnosis.reasons and diagnosis.state == "problem" and not dismissed:
         text += " — " + "; ".join(REASON[r.code].title for r in diagnosis.reasons)
     return message(text, diagnosis_blocks(diagnosis, connect_url=connect_url), **extra)
-
-
-def _who(actor: str | None) -> str:
-    """A Slack actor (``slack:T…:U…``) as a mention; anything else as plain text."""
-    if actor and actor.startswith("slack:"):
-        return f"<@{actor.rsplit(':', 1)[-1]}>"
-    return escape(actor_words(actor))

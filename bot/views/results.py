@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot.views.blocks import Block, context, escape, message, section
-from bot.views.diagnosis import _who, diagnosis_blocks
+from bot.views.blocks import Block, actor_mention, context, escape, message, section
+from bot.views.diagnosis import diagnosis_blocks
 from services.catalogue import (
     OUTCOME_WORDS,
     already_done_text,
@@ -43,7 +43,7 @@ def fix_result_message(result: Any, actor: str, *, connect_url: str | None = Non
     if authorize:
         lines.append(f"<{authorize}|Open QuickBooks to connect>")
     blocks: list[Block] = [section("\n".join(lines), block_id=ids.FIX_RESULT)]
-    blocks.append(context(f"{escape(label)} by {_who(actor)}", block_id=ids.FIX_BY))
+    blocks.append(context(f"{escape(label)} by {actor_mention(actor)}", block_id=ids.FIX_BY))
     if result.diagnosis is not None:
         blocks.extend(diagnosis_blocks(result.diagnosis, connect_url=connect_url))
     return message(f"{escape(f'{label} on {result.load_number}: {outcome}.')} {said}", blocks)
@@ -54,7 +54,7 @@ def _said(result: Any) -> str:
     done_by = getattr(result, "done_by", None)
     if done_by:
         marker = "\x00"
-        return escape(already_done_text(marker)).replace(marker, _who(done_by))
+        return escape(already_done_text(marker)).replace(marker, actor_mention(done_by))
     diagnosis = result.diagnosis
     dismissed = diagnosis is not None and getattr(diagnosis, "dismissed", None)
     if result.outcome == "refused" and dismissed and result.fix not in ("dismiss", "undismiss", "connect"):
@@ -114,7 +114,7 @@ def progress_message(
         head = f"⏳ Retried {done} of {total} ({escape(title)}) — {synced} synced, {still} still need you"
     blocks = [
         section(head, block_id=ids.PROGRESS),
-        context(f"Retry all by {_who(actor)}", block_id=ids.PROGRESS_BY),
+        context(f"Retry all by {actor_mention(actor)}", block_id=ids.PROGRESS_BY),
     ]
     return message(head, blocks)
 

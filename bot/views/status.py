@@ -5,8 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot.views.blocks import Block, actions, context, escape, fields, header, message, section, slack_date
-from bot.views.diagnosis import _who, fix_button
+from bot.views.blocks import (
+    Block,
+    actions,
+    actor_mention,
+    context,
+    escape,
+    fields,
+    header,
+    message,
+    section,
+    slack_date,
+)
+from bot.views.diagnosis import fix_button
 from services.catalogue import digest_channel_notice, dismissed_count, money, plural, reason_title
 
 SUBCOMMANDS = (
@@ -81,7 +92,7 @@ def status_message(
         notice = digest_channel_notice(channel.problem, channel.label(slack=True), needed=channel.needed)
         blocks.append(section(f"⚠️ *Daily digest:* {notice}", "digest_channel"))
     if connection.connected_by and state == "connected":
-        blocks.append(context(f"Connected by {_who(connection.connected_by)}"))
+        blocks.append(context(f"Connected by {actor_mention(connection.connected_by)}"))
     text = f"QuickBooks: {line}. {plural(status.open_problems, 'open problem')}."
     if getattr(status, "dismissed", 0):
         text += f" {dismissed_count(status.dismissed, status.dismissed_amount)}."

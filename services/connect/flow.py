@@ -14,18 +14,26 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from services.connect.connection import CompanySwitch, ConnectionStatus
+from services.connect.connection import CompanySwitch, ConnectionService, ConnectionStatus
 from services.errors import ConfigurationError, UserInputError
-from services.quickbooks import Kind, NotConnected, QboError, QuickBooksApi, RetryPolicy
-
-if TYPE_CHECKING:
-    from wiring.services import Services
+from services.quickbooks import IntuitAuth, Kind, NotConnected, QboError, QuickBooksApi, RetryPolicy
+from services.store.secrets import TokenCipher
 
 log = logging.getLogger(__name__)
 
 _REALM = re.compile(r"[0-9]{1,32}")
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What connecting needs: Intuit's OAuth, the stored connection, the key that encrypts the tokens,
+    and the QuickBooks API's base URL (to read the company's name)."""
+
+    auth: IntuitAuth
+    connection: ConnectionService
+    cipher: TokenCipher
+    api_base: str
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ def check_realm_id(realm_id: str | None) -> str:
     return realm_id
 
 
-def require_key(svc: Services) -> None:
+def require_key(svc: Connector) -> None:
     """Refuse before anything is spent: a token used without a key to store the result is lost."""
     if not svc.cipher.configured:
         raise ConfigurationError(
@@ -57,7 +65,7 @@ def require_key(svc: Services) -> None:
 
 
 def connect_with_refresh_token(
-    svc: Services, realm_id: str, refresh_token: str, actor: str, *, switch: bool = False
+    svc: Connector, realm_id: str, refresh_token: str, actor: str, *, switch: bool = False
 ) -> Connected:
     """Use the token once (Intuit rotates it), check that it opens ``realm_id``, then store the result.
     ``NotConnected`` when Intuit refuses the token; ``UserInputError`` when it opens another company;
@@ -74,7 +82,7 @@ def connect_with_refresh_token(
 
 
 def complete_authorization(
-    svc: Services,
+    svc: Connector,
     *,
     code: str,
     realm_id: str,
@@ -94,23 +102,21 @@ def complete_authorization(
     return Connected(connected.status, company_name(svc, realm_id, None), connected.switched)
 
 
-def _stored(svc: Services, tokens, realm_id: str, actor: str, switch: bool, name: str | None) -> Connected:
+def _stored(svc: Connector, tokens, realm_id: str, actor: str, switch: bool, name: str | None) -> Connected:
     if switch:
         status, switched = svc.connection.switch(tokens, realm_id, actor)
         return Connected(status, name, switched)
     return Connected(svc.connection.store(tokens, realm_id, actor), name)
 
 
-def company_name(svc: Services, realm_id: str, access_token: str | None) -> str | None:
+def company_name(svc: Connector, realm_id: str, access_token: str | None) -> str | None:
     """The company's name from QuickBooks, which also proves the tokens open that company.
 
     With ``access_token`` (tokens not stored yet), a refusal is an error: the token belongs to another
     company. Without it (tokens just stored from Intuit's own answer), the name is a courtesy.
     """
     source = _JustIssued(realm_id, access_token) if access_token else svc.connection
-    api = QuickBooksApi(
-        svc.auth, source, svc.settings.qbo_api_base, RetryPolicy(attempts=2, base_delay=0.5, max_delay=2)
-    )
+    api = QuickBooksApi(svc.auth, source, svc.api_base, RetryPolicy(attempts=2, base_delay=0.5, max_delay=2))
     try:
         rows = api.query("SELECT * FROM CompanyInfo").get("CompanyInfo", [])
     except QboError as exc:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
 
 from services.access.roles import Access
 from services.catalogue import (
@@ -25,7 +26,7 @@ from services.catalogue import (
     CONNECT_TICKET_WORDS,
 )
 from services.connect.connection import CompanyOffered, CompanySwitch
-from services.connect.flow import check_realm_id, company_name
+from services.connect.flow import Connector, check_realm_id, company_name
 from services.connect.states import (
     StateRefused,
     TicketRefused,
@@ -38,10 +39,20 @@ from services.connect.states import (
 from services.diagnosis.problems import list_problems
 from services.errors import ConfigurationError, UserInputError
 from services.quickbooks import NotConnected, QboError
+from services.settings import Settings
+from services.sync import SyncEngine, SyncResult
 
-if TYPE_CHECKING:
-    from services.sync import SyncResult
-    from wiring.services import Services
+
+@dataclass(frozen=True)
+class BrowserConnect:
+    """What connecting in the browser needs: the settings (the redirect URI, administrators, the Intuit
+    app), the database (tickets and states), connecting itself, and the sync (to retry what waited)."""
+
+    settings: Settings
+    engine: Engine
+    connector: Connector
+    sync: SyncEngine
+
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +81,7 @@ class Started:
     browser: str  # the cookie value that binds the connection to this browser
 
 
-def may_connect(svc: Services, actor: str | None) -> bool:
+def may_connect(svc: BrowserConnect, actor: str | None) -> bool:
     """The CLI, or a Slack administrator (``QBSYNC_ADMINS``, read now: a removed admin cannot)."""
     if is_cli(actor):
         return True
@@ -79,7 +90,7 @@ def may_connect(svc: Services, actor: str | None) -> bool:
     return Access.from_settings(svc.settings).is_admin(actor.rsplit(":", 1)[-1])
 
 
-def _redirect_uri(svc: Services) -> str:
+def _redirect_uri(svc: BrowserConnect) -> str:
     uri = svc.settings.web_redirect_uri
     if not uri:
         raise ConnectRefused(
@@ -90,11 +101,11 @@ def _redirect_uri(svc: Services) -> str:
     return uri
 
 
-def _configured(svc: Services) -> None:
+def _configured(svc: BrowserConnect) -> None:
     missing = [
         name
         for name, value in (
-            ("QBSYNC_SECRET_KEY", svc.cipher.configured),
+            ("QBSYNC_SECRET_KEY", svc.connector.cipher.configured),
             ("QBO_CLIENT_ID", svc.settings.qbo_client_id),
             ("QBO_CLIENT_SECRET", svc.settings.qbo_client_secret),
         )
@@ -108,7 +119,7 @@ def _configured(svc: Services) -> None:
         )
 
 
-def start(svc: Services, ticket: str | None) -> Started:
+def start(svc: BrowserConnect, ticket: str | None) -> Started:
     """Spend ``ticket``; Intuit's authorize URL (accounting scope) with a fresh state bound to the
     browser that gets ``Started.browser`` as its cookie."""
     _configured(svc)
@@ -124,7 +135,7 @@ def start(svc: Services, ticket: str | None) -> Started:
     browser = browser_secret()
     state = issue(svc.engine, spent.actor, browser=browser, switch_company=spent.switch_company)
     try:
-        url = svc.auth.authorization_url(state, redirect_uri=redirect_uri)
+        url = svc.connector.auth.authorization_url(state, redirect_uri=redirect_uri)
     except (QboError, ConfigurationError) as exc:
         raise ConnectRefused("Intuit could not be reached", f"{exc}. Try again in a moment.", 502) from None
     return Started(url, browser)
@@ -137,7 +148,7 @@ STATE_WORDS = {
 }
 
 
-def finish(svc: Services, params: dict[str, str], browser: str | None) -> WebConnected:
+def finish(svc: BrowserConnect, params: dict[str, str], browser: str | None) -> WebConnected:
     """Check the state, the browser (``browser``: its cookie value) and who started it, then Intuit's
     answer and the company; exchange the code, confirm the company, store the tokens."""
     try:
@@ -170,13 +181,13 @@ def finish(svc: Services, params: dict[str, str], browser: str | None) -> WebCon
     if not code or len(code) > 1000:
         raise ConnectRefused("Not connected", f"Intuit's answer has no authorization code. {START_AGAIN}")
     try:
-        svc.connection.check_company(realm_id, switch=spent.switch_company)
+        svc.connector.connection.check_company(realm_id, switch=spent.switch_company)
     except CompanyOffered as exc:
         log.warning("QuickBooks callback refused: company %s offered, %s kept", realm_id, exc.known_realm)
         raise ConnectRefused("Not connected", str(exc), 409) from None
     try:
-        tokens = svc.auth.exchange_code(code, realm_id, redirect_uri=redirect_uri)
-        name = company_name(svc, realm_id, tokens.access_token)
+        tokens = svc.connector.auth.exchange_code(code, realm_id, redirect_uri=redirect_uri)
+        name = company_name(svc.connector, realm_id, tokens.access_token)
     except NotConnected as exc:
         log.warning("QuickBooks callback: Intuit refused the code (%s)", exc.code or "refused")
         raise ConnectRefused(
@@ -196,16 +207,16 @@ def finish(svc: Services, params: dict[str, str], browser: str | None) -> WebCon
     switched = None
     try:
         if spent.switch_company:
-            _status, switched = svc.connection.switch(tokens, realm_id, actor)
+            _status, switched = svc.connector.connection.switch(tokens, realm_id, actor)
         else:
-            svc.connection.store(tokens, realm_id, actor)
+            svc.connector.connection.store(tokens, realm_id, actor)
     except CompanyOffered as exc:  # another connection was stored meanwhile
         raise ConnectRefused("Not connected", str(exc), 409) from None
     log.info("QuickBooks connected in the browser to realm %s by %s", realm_id, actor)
     return WebConnected(name or f"company {realm_id}", realm_id, actor, switched)
 
 
-def blocked_by_connection(svc: Services) -> list[str]:
+def blocked_by_connection(svc: BrowserConnect) -> list[str]:
     """Loads whose only open reason is ``qb_not_connected``: the ones a connection unblocks."""
     return [
         p.load_number
@@ -214,7 +225,7 @@ def blocked_by_connection(svc: Services) -> list[str]:
     ]
 
 
-def retry_blocked(svc: Services) -> list[SyncResult]:
+def retry_blocked(svc: BrowserConnect) -> list[SyncResult]:
     numbers = blocked_by_connection(svc)
     if not numbers:
         return []

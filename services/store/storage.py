@@ -146,6 +146,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def alembic_config(url: str):
+    # Alembic loads only when migrations run or are read (start-up of every other command stays fast)
     from alembic.config import Config
 
     config = Config()

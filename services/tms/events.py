@@ -24,13 +24,11 @@ import io
 import logging
 import re
 import time
-from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import Engine
+
+from services.sync import SyncEngine, SyncResult
 from services.tms.importer import ImportSummary, import_stream
-
-if TYPE_CHECKING:
-    from services.sync import SyncResult
-    from wiring.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +109,17 @@ def verify(secret: str, raw: bytes, timestamp: str | None, sig: str | None) -> d
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-def accept(svc: Services, raw: bytes, event_at: dt.datetime) -> ImportSummary:
+def accept(engine: Engine, raw: bytes, event_at: dt.datetime) -> ImportSummary:
     """Validate and write the event signed at ``event_at`` (``ImportFileError`` naming every problem,
     ``DuplicateEventError`` for an ``event_id`` seen before; nothing written either way)."""
-    return import_stream(svc.engine, io.BytesIO(raw), source=SOURCE, event_at=event_at)
+    return import_stream(engine, io.BytesIO(raw), source=SOURCE, event_at=event_at)
 
 
-def sync_written(svc: Services, summary: ImportSummary) -> list[SyncResult]:
+def sync_written(sync: SyncEngine, summary: ImportSummary) -> list[SyncResult]:
     """Push the loads the event created or changed (after the answer has left)."""
     if not summary.written:
         return []
-    results = svc.sync.sync_many(summary.written, trigger=SOURCE)
+    results = sync.sync_many(summary.written, trigger=SOURCE)
     problems = [r.load_number for r in results if r.state == "problem"]
     log.info(
         "TMS event: %d loads synced, %d need attention %s",
