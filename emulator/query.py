@@ -27,7 +27,6 @@ import copy
 import re
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cmp_to_key
 from typing import Any
@@ -37,11 +36,24 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from emulator import errors
 from emulator.entities import canonical
+from emulator.query_model import (
+    BOOL,
+    COMMON_FIELDS,
+    DATE,
+    DATETIME,
+    EMAIL,
+    FIELDS,
+    ID,
+    MAX_RESULTS_LIMIT,
+    NAME_LISTS,
+    NUM,
+    REF,
+    STR,
+    Condition,
+    Query,
+)
 from emulator.state import Realm
 from emulator.timeutil import parse_date, parse_datetime
-
-MAX_RESULTS_LIMIT = 1000
-DEFAULT_MAX_RESULTS = 100
 
 GRAMMAR = r"""
     start: _SELECT projection _FROM IDENT where? orderby? paging*
@@ -91,101 +103,6 @@ GRAMMAR = r"""
 """
 
 _PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
-
-# Property kinds
-ID, STR, DATE, DATETIME, NUM, BOOL, REF, EMAIL = (
-    "id",
-    "str",
-    "date",
-    "datetime",
-    "num",
-    "bool",
-    "ref",
-    "email",
-)
-
-COMMON_FIELDS = {
-    "Id": ID,
-    "SyncToken": NUM,
-    "MetaData.CreateTime": DATETIME,
-    "MetaData.LastUpdatedTime": DATETIME,
-}
-FIELDS: dict[str, dict[str, str]] = {
-    "Invoice": {
-        "DocNumber": STR,
-        "TxnDate": DATE,
-        "DueDate": DATE,
-        "CustomerRef": REF,
-        "TotalAmt": NUM,
-        "Balance": NUM,
-        "PrivateNote": STR,
-        "EmailStatus": STR,
-        "PrintStatus": STR,
-        "BillEmail": EMAIL,
-    },
-    "Customer": {
-        "DisplayName": STR,
-        "GivenName": STR,
-        "MiddleName": STR,
-        "FamilyName": STR,
-        "CompanyName": STR,
-        "FullyQualifiedName": STR,
-        "PrintOnCheckName": STR,
-        "PrimaryEmailAddr": EMAIL,
-        "Active": BOOL,
-        "Balance": NUM,
-        "Job": BOOL,
-        "Taxable": BOOL,
-    },
-    "Item": {
-        "Name": STR,
-        "FullyQualifiedName": STR,
-        "Description": STR,
-        "Active": BOOL,
-        "Type": STR,
-        "Sku": STR,
-        "SubItem": BOOL,
-        "ParentRef": REF,
-        "Level": NUM,
-        "UnitPrice": NUM,
-        "Taxable": BOOL,
-        "IncomeAccountRef": REF,
-    },
-    "Account": {
-        "Name": STR,
-        "FullyQualifiedName": STR,
-        "AccountType": STR,
-        "AccountSubType": STR,
-        "Classification": STR,
-        "Active": BOOL,
-        "AcctNum": STR,
-        "CurrentBalance": NUM,
-        "SubAccount": BOOL,
-    },
-    "Preferences": {},
-    "CompanyInfo": {"CompanyName": STR, "LegalName": STR, "Country": STR},
-}
-NAME_LISTS = ("Customer", "Item", "Account")
-
-
-@dataclass
-class Condition:
-    field: str
-    kind: str
-    op: str  # "=", "<", ">", "<=", ">=", "in", "like"
-    values: list[Any]
-    literals: list[Any] = field(default_factory=list)  # as written (unescaped), for the query log
-
-
-@dataclass
-class Query:
-    entity: str
-    count: bool = False
-    fields: list[str] = field(default_factory=list)  # empty: all properties
-    conditions: list[Condition] = field(default_factory=list)
-    order: list[tuple[str, str, bool]] = field(default_factory=list)  # (field, kind, descending)
-    start: int = 1
-    max_results: int = DEFAULT_MAX_RESULTS
 
 
 class _Literal:
