@@ -131,8 +131,7 @@ class SocketModeServer:
 
     def start(self) -> SocketModeServer:
         if self._server is None:
-            # imported when the server starts, to keep start-up fast; websockets is also only a dev
-            # dependency (pyproject), so the rest of the stand-in works without it
+            # imported here to keep start-up fast, and websockets is a dev-only dependency (pyproject)
             from websockets.sync.server import serve
 
             self._server = serve(
