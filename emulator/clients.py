@@ -31,7 +31,7 @@ def auth_client(
     **tokens: Any,
 ) -> AuthClient:
     """An intuit-oauth ``AuthClient`` whose endpoints come from the emulator's discovery document."""
-    from intuitlib.client import AuthClient
+    from intuitlib.client import AuthClient  # imported when used, to keep start-up fast
 
     return AuthClient(client_id, client_secret, redirect_uri, environment=emu.discovery_url, **tokens)
 
@@ -40,7 +40,7 @@ def quickbooks_client(
     emu: EmulatorServer, tokens: dict[str, Any] | None = None, realm_id: str | None = None
 ) -> QuickBooks:
     """A python-quickbooks client for ``realm_id`` (default realm), with fresh tokens unless given."""
-    from quickbooks import QuickBooks
+    from quickbooks import QuickBooks  # imported when used, to keep start-up fast (about a second)
 
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     tokens = tokens or emu.issue_tokens(realm_id)

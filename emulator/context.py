@@ -8,7 +8,7 @@ from flask import current_app
 
 from emulator.config import EmulatorConfig
 from emulator.limits import Limits
-from emulator.query import QueryLog
+from emulator.query_log import QueryLog
 from emulator.state import Store
 from emulator.tokens import TokenStore
 

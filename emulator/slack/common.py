@@ -46,6 +46,7 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 @lru_cache(maxsize=1)
 def manifest_bot_scopes() -> frozenset[str]:
     """The bot scopes ``manifest.yml`` asks for: what a token of a correct installation holds."""
+    # imported when used, to keep start-up fast; pyyaml is also only a dev dependency (pyproject)
     import yaml
 
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))

@@ -9,30 +9,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from emulator.slack import chat, files, methods
+from emulator.slack import chat
 from emulator.slack.app_requests import (
     DEFAULT_USER,
     app_uninstalled_body,
     post_to_app,
     tokens_revoked_body,
 )
-from emulator.slack.common import ApiError, Context, Settings, decode_json_arg
+from emulator.slack.common import Context, Settings, add_members, manifest_bot_scopes
+from emulator.slack.http_handler import handler_for
 from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
+from emulator.slack.routing import Router
 from emulator.slack.socket_mode import SocketModeServer
 from emulator.slack.tiers import RateTiers
-
-# What Slack answers a bot token of an app removed from its workspace (its bot user is deactivated);
-# see https://github.com/slackapi/bolt-python/issues/1029 and the error lists of each method.
-UNINSTALLED_ERROR = "account_inactive"
 
 
 class SlackStandIn:
@@ -67,14 +62,15 @@ class SlackStandIn:
         )
         self.workspace = Workspace()
         self._installed_token = bot_token
-        self._revoked: set[str] = set()  # bot tokens of an uninstall: answered UNINSTALLED_ERROR
         self._tiers_default = (rate_tiers, minute)
-        self.tiers: RateTiers | None = RateTiers(minute) if rate_tiers else None
         self._ctx = Context(self.workspace, self.settings, socket_url=lambda: self.socket_mode.issue_url())
+        self._router = Router(
+            self.workspace, self.settings, self._ctx, RateTiers(minute) if rate_tiers else None
+        )
         self._host = host
         self._socket_mode: SocketModeServer | None = None
         self._socket_mode_lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server = ThreadingHTTPServer((host, port), handler_for(self._router))
         self._server.daemon_threads = True
         self.settings.base_url = f"http://{host}:{self._server.server_address[1]}/"
         self._thread: threading.Thread | None = None
@@ -169,8 +165,6 @@ class SlackStandIn:
 
     def invite(self, channel_id: str, user: str | None = None) -> None:
         """Someone invites the app (or ``user``) to the channel, as ``/invite @qbsync`` does."""
-        from emulator.slack.common import add_members
-
         with self.workspace.lock:
             record = self.workspace.channels.setdefault(channel_id, {"name": channel_id.lower()})
             add_members(record, [user or self.settings.bot_user_id])
@@ -186,8 +180,6 @@ class SlackStandIn:
 
     def set_scopes(self, scopes: Any = None) -> None:
         """The bot token's scopes from now on (``None``: the bot scopes of manifest.yml)."""
-        from emulator.slack.common import manifest_bot_scopes
-
         with self.workspace.lock:
             self.settings.scopes = None if scopes is None else frozenset(scopes)
             self.settings.granted = frozenset(manifest_bot_scopes() if scopes is None else scopes)
@@ -267,6 +259,15 @@ class SlackStandIn:
         with self.workspace.lock:
             self.tiers = RateTiers(minute) if enabled else None
 
+    @property
+    def tiers(self) -> RateTiers | None:
+        """Slack's rate tiers as applied now (``None``: not applied)."""
+        return self._router.tiers
+
+    @tiers.setter
+    def tiers(self, tiers: RateTiers | None) -> None:
+        self._router.tiers = tiers
+
     # -- installation -------------------------------------------------------------------------------------
 
     def uninstall(self, app_url: str | None = None, signing_secret: str | None = None) -> list[int]:
@@ -275,7 +276,7 @@ class SlackStandIn:
         ``app_uninstalled`` events are sent to it, signed (Slack sends both, in no set order). Returns
         the HTTP statuses of those deliveries."""
         with self.workspace.lock:
-            self._revoked.add(self.settings.bot_token)
+            self._router.revoked.add(self.settings.bot_token)
         if app_url is None or signing_secret is None:
             return []
         s = self.settings
@@ -288,7 +289,7 @@ class SlackStandIn:
     def reinstall(self, bot_token: str) -> None:
         """Install the app again: ``bot_token`` is its new bot token (the old one stays refused)."""
         with self.workspace.lock:
-            if bot_token in self._revoked:
+            if bot_token in self._router.revoked:
                 raise ValueError("a revoked token cannot be issued again")
             self.settings.bot_token = bot_token
 
@@ -296,7 +297,7 @@ class SlackStandIn:
     def uninstalled(self) -> bool:
         """Whether the current bot token was revoked by :meth:`uninstall` (and no reinstall since)."""
         with self.workspace.lock:
-            return self.settings.bot_token in self._revoked
+            return self.settings.bot_token in self._router.revoked
 
     @staticmethod
     def post_to_app(
@@ -326,173 +327,9 @@ class SlackStandIn:
         envelopes and acks."""
         self.workspace.clear_all()
         with self.workspace.lock:
-            self._revoked.clear()
+            self._router.revoked.clear()
             self.settings.bot_token = self._installed_token
             enabled, minute = self._tiers_default
             self.tiers = RateTiers(minute) if enabled else None
         if self._socket_mode is not None:
             self._socket_mode.reset()
-
-    # -- request handling (called from the server's threads) ----------------------------------------------
-
-    def _record(self, method: str, args: dict[str, Any], token: str | None, status: int, body: dict) -> None:
-        call = Call(method=method, args=args, token=token, at=time.time(), status=status, response=body)
-        self.workspace.calls.append(call)
-
-    def _rate_limited(self, method: str) -> int | None:
-        for key in (method, "*"):
-            limit = self.workspace.rate_limits.get(key)
-            if limit and limit[0] > 0:
-                limit[0] -= 1
-                return limit[1]
-        return None
-
-    def handle_api(
-        self, method: str, args: dict[str, Any], token: str | None
-    ) -> tuple[int, dict, dict[str, str]]:
-        """Answer one Web API call: (status, body, extra headers)."""
-        headers: dict[str, str] = {}
-        with self.workspace.lock:
-            status, body = 200, {"ok": False, "error": "unknown_method"}
-            retry_after = self._rate_limited(method)
-            if retry_after is None and self.tiers is not None and method in methods.METHODS:
-                retry_after = self.tiers.check(method, args)
-            if retry_after is not None:
-                status, body = 429, {"ok": False, "error": "ratelimited"}
-                headers["Retry-After"] = str(retry_after)
-            elif method in methods.METHODS:
-                try:
-                    if token is not None and token in self._revoked:
-                        raise ApiError(UNINSTALLED_ERROR)
-                    if method in methods.APP_LEVEL:
-                        _check_token(token, self.settings.app_token, other=self.settings.bot_token)
-                    elif method not in methods.NO_AUTH:
-                        _check_token(token, self.settings.bot_token, other=self.settings.app_token)
-                    body = {"ok": True, **methods.METHODS[method](self._ctx, args)}
-                except ApiError as exc:
-                    body = exc.body()
-            self._record(method, _decoded(args), token, status, body)
-        self.workspace.flush()
-        if method == "auth.test" and body.get("ok"):  # https://docs.slack.dev/reference/methods/auth.test
-            headers["X-OAuth-Scopes"] = ",".join(sorted(self.settings.granted))
-        return status, body, headers
-
-    def handle_response_url(self, key: str, raw: bytes) -> tuple[int, dict[str, Any]]:
-        try:
-            payload: Any = json.loads(raw or b"null")
-        except ValueError:
-            payload = None
-        with self.workspace.lock:
-            status, body = chat.post_to_response_url(self._ctx, key, payload)
-            args = dict(payload) if isinstance(payload, dict) else {"raw": raw.decode("utf-8", "replace")}
-            self._record(
-                "response_url", {**args, "url": self.base_url + "response/" + key}, None, status, body
-            )
-        self.workspace.flush()
-        return status, body
-
-    def handle_upload(self, key: str, data: bytes) -> tuple[int, str]:
-        with self.workspace.lock:
-            status, text = files.receive_upload(self._ctx, key, data)
-            self._record("file_upload", {"key": key, "bytes": len(data)}, None, status, {"ok": status == 200})
-        self.workspace.flush()
-        return status, text
-
-
-def _check_token(token: str | None, expected: str, other: str) -> None:
-    """``other`` is the workspace's token of the other kind (bot or app-level): Slack knows it, and says
-    that this method does not take it."""
-    if not token:
-        raise ApiError("not_authed")
-    if token == other:
-        raise ApiError("not_allowed_token_type")
-    if token != expected:
-        raise ApiError("invalid_auth")
-
-
-def _decoded(args: dict[str, Any]) -> dict[str, Any]:
-    """The arguments as recorded: JSON strings of blocks, views and files decoded, the token dropped."""
-    out = {k: v for k, v in args.items() if k != "token"}
-    for key in ("blocks", "view", "attachments", "files", "metadata"):
-        with contextlib.suppress(ValueError):
-            out[key] = decode_json_arg(out, key)
-        if out.get(key) is None:
-            out.pop(key, None)
-    return out
-
-
-def parse_body(content_type: str, raw: bytes, query: str) -> dict[str, Any]:
-    """Arguments from the query string and a JSON or form body (the body wins)."""
-    args: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    if not raw:
-        return args
-    if content_type.startswith("application/json"):
-        decoded = json.loads(raw)
-        if not isinstance(decoded, dict):
-            raise ValueError("a JSON body must be an object")
-        args.update(decoded)
-    elif content_type.startswith("application/x-www-form-urlencoded"):
-        form = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
-        args.update({k: v[-1] for k, v in form.items()})
-    else:
-        raise ValueError(f"unsupported content type {content_type!r}")
-    return args
-
-
-def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "SlackStandIn/1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-            pass
-
-        def do_GET(self) -> None:
-            self._dispatch()
-
-        def do_POST(self) -> None:
-            self._dispatch()
-
-        def _dispatch(self) -> None:
-            parts = urlsplit(self.path)
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            path = parts.path
-            if path.startswith("/api/"):
-                self._api(path[len("/api/") :], raw, parts.query)
-            elif path.startswith("/response/") and self.command == "POST":
-                status, body = standin.handle_response_url(path[len("/response/") :], raw)
-                self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
-            elif path.startswith("/upload/v1/") and self.command == "POST":
-                status, text = standin.handle_upload(path[len("/upload/v1/") :], raw)
-                self._send(status, text.encode(), "text/plain; charset=utf-8")
-            else:
-                self._send(404, b"Not Found", "text/plain; charset=utf-8")
-
-        def _api(self, method: str, raw: bytes, query: str) -> None:
-            try:
-                args = parse_body(self.headers.get("Content-Type") or "", raw, query)
-            except (ValueError, UnicodeDecodeError):
-                self._send(200, json.dumps({"ok": False, "error": "invalid_form_data"}).encode())
-                return
-            token = args.get("token")
-            auth = self.headers.get("Authorization") or ""
-            if auth.startswith("Bearer "):
-                token = auth[len("Bearer ") :]
-            status, body, headers = standin.handle_api(method, args, token)
-            self._send(status, json.dumps(body).encode(), headers=headers)
-
-        def _send(
-            self,
-            status: int,
-            payload: bytes,
-            content_type: str = "application/json; charset=utf-8",
-            headers: dict[str, str] | None = None,
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler

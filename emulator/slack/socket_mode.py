@@ -131,6 +131,7 @@ class SocketModeServer:
 
     def start(self) -> SocketModeServer:
         if self._server is None:
+            # imported here to keep start-up fast, and websockets is a dev-only dependency (pyproject)
             from websockets.sync.server import serve
 
             self._server = serve(
@@ -191,7 +192,7 @@ class SocketModeServer:
     # -- one connection (in the server's thread for it) ---------------------------------------------------
 
     def _serve_link(self, socket: Any) -> None:
-        from websockets.exceptions import ConnectionClosed
+        from websockets.exceptions import ConnectionClosed  # a dev dependency: see start()
 
         ticket = (parse_qs(urlsplit(socket.request.path).query).get("ticket") or [""])[0]
         with self._changed:
