@@ -44,7 +44,8 @@ from services.settings import Settings, load_settings
 from services.store.models import Load
 from services.store.storage import upgrade
 from services.sync import SyncResult
-from services.tms.importer import ImportSummary, import_data
+from services.tms.importer import import_data
+from services.tms.summary import ImportSummary
 from wiring.services import Services, bootstrap
 
 ACTOR = "demo"
