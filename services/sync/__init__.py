@@ -10,13 +10,12 @@
 """
 
 from services.sync.answers import classify, drift_reasons, duplicate_reason, not_connected_reason
-from services.sync.claims import CLAIM_LEASE, _holder_is_dead, worker_id
+from services.sync.claims import CLAIM_LEASE
 from services.sync.engine import SyncEngine
 from services.sync.results import LoadView, Outcome, SyncResult, batch_request_id, request_id_for
 
 __all__ = [
     "CLAIM_LEASE",
-    "_holder_is_dead",
     "LoadView",
     "Outcome",
     "SyncEngine",
@@ -27,5 +26,4 @@ __all__ = [
     "duplicate_reason",
     "not_connected_reason",
     "request_id_for",
-    "worker_id",
 ]

@@ -30,16 +30,17 @@ from sqlmodel import Session, select
 from services import catalogue
 from services.catalogue import reason_title
 from services.connect.connection import ConnectionService
+from services.crashpoints import crash_point, sending
 from services.diagnosis.reasons import Reason, ordered
 from services.fixes.matching import match_customer, match_item
 from services.quickbooks import Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import in_list, needs_prefix_match
 from services.store.models import ChargeCodeState, ChargeLine, Load, LoadState, utcnow
+from services.store.workers import worker_id
 from services.sync import batch, invoices
 from services.sync.answers import classify, drift_reasons, duplicate_reason, not_connected_reason
-from services.sync.claims import CLAIM_LEASE, Claims, worker_id
+from services.sync.claims import CLAIM_LEASE, Claims
 from services.sync.company import CompanySnapshot
-from services.sync.crash import crash_point, sending
 from services.sync.docnumbers import DOC_NUMBER_MAX, candidates, suggestions, used_by_other_loads
 from services.sync.loads import read_view, read_views
 from services.sync.record import Recorder
