@@ -95,7 +95,8 @@ class Playground:
     def _start(self) -> None:
         from bot.app import create_app, web_client
         from bot.web import create_web_app
-        from demo.walkthrough import demo_environment, stage_problems
+        from demo.environment import demo_environment
+        from demo.walkthrough import stage_problems
         from playground.web import page_blueprint
 
         werkzeug = logging.getLogger("werkzeug")  # one line per request only when asked for (INFO)
