@@ -11,7 +11,8 @@ from cli.diagnosing import render_diagnosis
 from cli.digest import render_digest
 from cli.render import invoice_words, render_choice, render_problems, render_reason, wrap
 from cli.runtime import configure_logging
-from demo.walkthrough import FinalState, demo_environment, run_demo
+from demo.environment import FinalState, demo_environment
+from demo.walkthrough import run_demo
 from services.catalogue import OUTCOME_WORDS, fix_label
 from services.diagnosis.diagnoser import Diagnosis
 from services.diagnosis.problems import Dismissed, Problem

@@ -7,7 +7,8 @@ import json
 import click
 
 from cli.runtime import services
-from services.tms.importer import ImportSummary, import_file
+from services.tms.importer import import_file
+from services.tms.summary import ImportSummary
 
 _SECTION_TITLES = {"customers": "customers", "charge_codes": "charge codes", "loads": "loads"}
 

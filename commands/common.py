@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from slack_sdk.errors import SlackApiError
 
 from bot.views.results import error_message, notice_message, refusal_message
-from commands.shape import origin_of, response_url_allowed
+from commands.response_urls import origin_of, response_url_allowed
 from services.access.roles import Access, audit_refusal
 from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError

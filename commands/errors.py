@@ -13,7 +13,8 @@ from slack_bolt import App, BoltResponse
 
 from bot.views.results import error_message
 from commands.common import Deps, send
-from commands.shape import response_url_of, well_formed
+from commands.response_urls import response_url_of
+from commands.shape import well_formed
 
 log = logging.getLogger(__name__)
 

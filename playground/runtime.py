@@ -55,7 +55,8 @@ class Playground:
         # imported here, not at the top, to keep start-up fast: these take a second or two to load,
         # and ``qbsync playground`` (which imports this module) says what it is doing before that
         from bot.app import web_client
-        from demo.walkthrough import demo_environment, stage_problems
+        from demo.environment import demo_environment
+        from demo.walkthrough import stage_problems
         from web.app import create_web_app
         from wiring.slack import create_app
 

@@ -10,7 +10,10 @@ import socket
 import sqlalchemy as sa
 
 from services.store.models import Load, utcnow
-from services.sync.claims import Claims, _holder_is_dead, _host, worker_id
+from services.store.workers import holder_is_dead as _holder_is_dead
+from services.store.workers import this_host as _host
+from services.store.workers import worker_id
+from services.sync.claims import Claims
 from tests.builders import load as a_load
 from tests.builders import tms
 from tests.waiting import wait_for

@@ -397,7 +397,7 @@ def test_a_load_another_worker_is_pushing_is_pending_with_a_note(env, company, e
     import sqlalchemy as sa
 
     from services.store.models import Load
-    from services.sync.claims import _host
+    from services.store.workers import this_host as _host
 
     tms(engine, [a_load("L-1")], customers=CUSTOMERS)
     holder = f"{_host()}:{os.getpid()}:1"  # a live worker on this host

@@ -16,11 +16,12 @@ from click.testing import CliRunner
 from sqlalchemy import event
 from sqlmodel import Session, SQLModel, select
 
-import services.tms.importer as importer
+import services.tms.writing as writing
 from cli.main import qbsync
 from services.errors import UserInputError
 from services.store.models import ChargeCode, Customer, Load, LoadState
-from services.tms.importer import ImportFileError, import_data, import_file
+from services.tms.importer import import_data, import_file
+from services.tms.problems import ImportFileError
 
 GOOD: dict[str, Any] = {
     "customers": [
@@ -284,7 +285,7 @@ def test_a_failure_while_writing_leaves_the_database_untouched(seeded, monkeypat
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer, "_write_loads", explode)
+    monkeypatch.setattr(writing, "_write_loads", explode)
     with pytest.raises(RuntimeError):
         import_data(seeded, data)
     assert snapshot(seeded) == before

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 
 import services.tms.importer as importer
 import services.tms.stream as import_stream
+import services.tms.writing as writing
 from services.store.models import ChargeLine, Load
-from services.tms.importer import ImportFileError, import_data, import_file
+from services.tms.importer import import_data, import_file
+from services.tms.problems import ImportFileError
 from tests.test_import import good, mark_synced, snapshot
 
 
@@ -112,7 +114,7 @@ def test_loads_are_written_in_chunks_inside_one_transaction(engine, tmp_path, mo
     data = good()
     data["loads"] = [dict(data["loads"][0], load_number=f"L-{i}") for i in range(10)]
     calls = []
-    write_loads = importer._write_loads
+    write_loads = writing._write_loads
 
     def counting(conn, records, *args):
         calls.append(len(records))
@@ -120,7 +122,7 @@ def test_loads_are_written_in_chunks_inside_one_transaction(engine, tmp_path, mo
             raise RuntimeError("disk full")
         return write_loads(conn, records, *args)
 
-    monkeypatch.setattr(importer, "_write_loads", counting)
+    monkeypatch.setattr(writing, "_write_loads", counting)
     with pytest.raises(RuntimeError):
         import_file(engine, _file(tmp_path, data))
     assert calls == [3, 3, 3]
@@ -167,7 +169,7 @@ def test_memory_does_not_follow_the_number_of_loads(engine, tmp_path):
 
 
 def test_the_import_reads_a_private_copy_so_an_edit_between_its_passes_changes_nothing(tmp_path):
-    from services.tms.importer import open_source
+    from services.tms.reading import open_source
 
     path = tmp_path / "loads.json"
     path.write_bytes(b'{"customers": []}')

@@ -10,9 +10,8 @@ that one is used (refreshed once if need be) before the connection is declared b
 
 qbsync syncs to one QuickBooks company: the realm it was connected to is remembered, also after a
 disconnect. Storing tokens for another realm is refused (``CompanyOffered``) unless an administrator
-asked to switch companies; switching forgets, in the same transaction, every QuickBooks id that
-belonged to the old company (invoice ids of loads, linked customers, mapped charge codes), so those
-loads are sent to the new company on the next sync instead of being read as deleted invoices.
+asked to switch companies; the switch itself (``services.connect.company``) happens in the same
+transaction as the tokens are stored.
 """
 
 from __future__ import annotations
@@ -27,21 +26,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from services.catalogue import company_offered_words, company_switched
-from services.errors import ConfigurationError, UserInputError
-from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
-from services.store.models import (
-    INVOICE_FORGOTTEN,
-    ChargeCode,
-    ChargeCodeState,
-    ConnectionState,
-    Customer,
-    FixAudit,
-    Load,
-    LoadState,
-    QboConnection,
-    utcnow,
+from services.connect.company import (
+    CompanyOffered,
+    CompanySwitch,
+    Footprint,
+    footprint,
+    last_switch,
+    switch_company,
 )
+from services.errors import ConfigurationError
+from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
+from services.store.models import ConnectionState, QboConnection, utcnow
 from services.store.secrets import TokenCipher
 from services.store.storage import immediate_transaction, interprocess_lock, retry_busy
 
@@ -51,11 +46,6 @@ ROW_ID = 1
 REFRESH_LOCK = "qbo-refresh"
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
 _TABLE = QboConnection.__table__  # type: ignore[attr-defined]
-_LOADS = Load.__table__  # type: ignore[attr-defined]
-_CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
-_CODES = ChargeCode.__table__  # type: ignore[attr-defined]
-_AUDIT = FixAudit.__table__  # type: ignore[attr-defined]
-SWITCH_FIX = "switch_company"  # the audit's name for switching companies
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
@@ -79,36 +69,6 @@ class ConnectionStatus:
     @property
     def connected(self) -> bool:
         return self.state is ConnectionState.CONNECTED
-
-
-class CompanyOffered(UserInputError):
-    """Tokens for another QuickBooks company than the one qbsync syncs to: nothing was changed."""
-
-    def __init__(self, known_realm: str, offered_realm: str, connected: bool) -> None:
-        self.known_realm = known_realm
-        self.offered_realm = offered_realm
-        super().__init__(company_offered_words(known_realm, offered_realm, connected))
-
-
-@dataclass(frozen=True)
-class Footprint:
-    """How many QuickBooks ids of the remembered company qbsync holds."""
-
-    loads: int
-    customers: int
-    items: int
-
-
-@dataclass(frozen=True)
-class CompanySwitch:
-    from_realm: str
-    to_realm: str
-    footprint: Footprint
-
-    @property
-    def words(self) -> str:
-        f = self.footprint
-        return company_switched(self.from_realm, self.to_realm, f.loads, f.customers, f.items)
 
 
 class ConnectionService:
@@ -163,13 +123,12 @@ class ConnectionService:
 
     def footprint(self) -> Footprint:
         with self.engine.connect() as conn:
-            return _footprint(conn)
+            return footprint(conn)
 
     def last_switch(self) -> str | None:
         """What the last switch of companies did (its audit line), if there was one."""
-        query = sa.select(_AUDIT.c.detail).where(_AUDIT.c.fix == SWITCH_FIX).order_by(_AUDIT.c.id.desc())
         with self.engine.connect() as conn:
-            return conn.execute(query.limit(1)).scalar()
+            return last_switch(conn)
 
     def store(self, tokens: TokenSet, realm_id: str, actor: str) -> ConnectionStatus:
         """Save freshly obtained tokens for ``realm_id`` (connect). ``CompanyOffered`` (nothing stored)
@@ -204,23 +163,7 @@ class ConnectionService:
             if known and known != realm_id:
                 if not switch:
                     raise CompanyOffered(known, realm_id, row["state"] == ConnectionState.CONNECTED.value)
-                switched = CompanySwitch(known, realm_id, _forget_company(conn, now))
-                conn.execute(
-                    sa.insert(_AUDIT).values(
-                        at=now,
-                        actor=actor[:100],
-                        load_number=None,
-                        fix=SWITCH_FIX,
-                        outcome="applied",
-                        changes={
-                            "realm_id": {"from": known, "to": realm_id},
-                            "loads": switched.footprint.loads,
-                            "customers": switched.footprint.customers,
-                            "items": switched.footprint.items,
-                        },
-                        detail=switched.words[:4000],
-                    )
-                )
+                switched = switch_company(conn, known, realm_id, actor, now)
             if row is None:
                 conn.execute(sa.insert(_TABLE).values(id=ROW_ID, **values))
             else:
@@ -395,44 +338,3 @@ class ConnectionService:
                 query = query.with_for_update()
             row = conn.execute(query).mappings().first()
             yield conn, row
-
-
-def _footprint(conn: Connection) -> Footprint:
-    def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
-        return int(
-            conn.execute(sa.select(sa.func.count()).select_from(table).where(sa.or_(*where))).scalar_one()
-        )
-
-    return Footprint(
-        count(_LOADS, _LOADS.c.qb_invoice_id.is_not(None), _LOADS.c.qb_customer_id.is_not(None)),
-        count(_CUSTOMERS, _CUSTOMERS.c.qb_customer_id.is_not(None)),
-        count(_CODES, _CODES.c.qb_item_id.is_not(None)),
-    )
-
-
-def _forget_company(conn: Connection, now: dt.datetime) -> Footprint:
-    """Forget every QuickBooks id of the old company: those loads sync into the new one as new invoices."""
-    held = _footprint(conn)
-    conn.execute(
-        sa.update(_LOADS)
-        .where(sa.or_(_LOADS.c.qb_invoice_id.is_not(None), _LOADS.c.qb_customer_id.is_not(None)))
-        .values(
-            **INVOICE_FORGOTTEN,
-            state=LoadState.PENDING.value,
-            reasons=[],
-            problem_since=None,
-            sync_generation=_LOADS.c.sync_generation + 1,
-            updated_at=now,
-        )
-    )
-    conn.execute(
-        sa.update(_CUSTOMERS)
-        .where(_CUSTOMERS.c.qb_customer_id.is_not(None))
-        .values(qb_customer_id=None, updated_at=now)
-    )
-    conn.execute(
-        sa.update(_CODES)
-        .where(_CODES.c.qb_item_id.is_not(None))
-        .values(qb_item_id=None, sync_state=ChargeCodeState.UNSYNCED.value, sync_detail=None, updated_at=now)
-    )
-    return held

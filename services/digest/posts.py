@@ -32,7 +32,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.store.locks import write_transaction
 from services.store.models import DigestChannel, DigestPost, utcnow
-from services.sync import _holder_is_dead, worker_id
+from services.store.workers import holder_is_dead as _holder_is_dead
+from services.store.workers import worker_id
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ from services import catalogue
 from services.catalogue import ADMIN_ONLY, FIX, FIX_CODES, money
 from services.connect.connection import ConnectionService
 from services.connect.flow import new_state
+from services.crashpoints import crash_point, sending
 from services.diagnosis.diagnoser import Diagnoser, Diagnosis
 from services.diagnosis.problems import list_problems
 from services.errors import UserInputError
@@ -57,7 +58,6 @@ from services.store.models import (
 from services.store.storage import write_session
 from services.sync import LoadView, SyncEngine, SyncResult, classify, invoices
 from services.sync.company import ALL_STATES, CompanySnapshot
-from services.sync.crash import crash_point, sending
 from services.sync.docnumbers import DOC_NUMBER_MAX, clean_doc_number, used_by_other_loads
 from services.tms.importer import clean_email
 from services.tms.loadnumbers import clean_load_number, find_forbidden_character

@@ -9,6 +9,8 @@ import threading
 import requests
 from requests.adapters import HTTPAdapter
 
+from services.crashpoints import answer_arrived
+
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read: QuickBooks times a request out at 120 s
 
 
@@ -51,8 +53,6 @@ def equip(session: requests.Session, recorder: ResponseRecorder, timeout=DEFAULT
     hooks = session.hooks.setdefault("response", [])
     if recorder not in hooks:
         hooks.append(recorder)
-    if os.environ.get("QBSYNC_CRASH_AT"):  # a crash test: a ``*_sent`` point fires as its answer arrives
-        from services.sync.crash import answer_arrived
-
-        if answer_arrived not in hooks:
-            hooks.insert(0, answer_arrived)
+    # a crash test: a ``*_sent`` point fires as its answer arrives
+    if os.environ.get("QBSYNC_CRASH_AT") and answer_arrived not in hooks:
+        hooks.insert(0, answer_arrived)

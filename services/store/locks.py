@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.store.models import JobLock, utcnow
-from services.sync import _holder_is_dead, worker_id
+from services.store.workers import holder_is_dead, worker_id
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def _looks_free(engine: Engine, name: str) -> bool:
     if row is None or row.holder is None or row.until is None:
         return True
     until = row.until if row.until.tzinfo else row.until.replace(tzinfo=dt.UTC)
-    return until < utcnow() or _holder_is_dead(row.holder)
+    return until < utcnow() or holder_is_dead(row.holder)
 
 
 def acquire(engine: Engine, name: str, me: str, ttl: dt.timedelta, *, now: dt.datetime | None = None) -> bool:
@@ -186,7 +186,7 @@ def acquire(engine: Engine, name: str, me: str, ttl: dt.timedelta, *, now: dt.da
         if taken:
             return True
         holder = conn.execute(sa.select(_LOCK.c.holder).where(_LOCK.c.name == name)).scalar()
-        if holder and _holder_is_dead(holder):
+        if holder and holder_is_dead(holder):
             log.warning("lock %s: taking it over from a process that no longer runs (%s)", name, holder)
             return bool(
                 conn.execute(

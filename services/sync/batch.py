@@ -15,11 +15,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from services.crashpoints import crash_point, sending
 from services.quickbooks import Kind, QboError, QuickBooksApi
 from services.quickbooks.errors import from_fault
 from services.sync import invoices
 from services.sync.answers import classify, duplicate_reason
-from services.sync.crash import crash_point, sending
 from services.sync.results import LoadView, Outcome, batch_request_id
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,29 +22,15 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from services.crashpoints import crash_point
 from services.store.models import Load
 from services.store.storage import immediate_transaction, retry_busy
-from services.sync.crash import crash_point
+from services.store.workers import holder_is_dead
 
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = dt.timedelta(seconds=30)
 _LOAD = Load.__table__  # type: ignore[attr-defined]
-
-
-def worker_id() -> str:
-    """``host:pid:thread``; the host part names the process namespace too, so two containers that share
-    a hostname (host networking) never read each other's process ids as their own."""
-    return f"{_host()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def _host() -> str:
-    name = socket.gethostname()[:60]
-    try:
-        namespace = "".join(ch for ch in os.readlink("/proc/self/ns/pid") if ch.isdigit())
-    except OSError:  # not Linux, or /proc not mounted
-        return name
-    return f"{name}/{namespace}" if namespace else name
 
 
 class Claims:
@@ -125,7 +110,7 @@ class Claims:
             taken = {load_id for load_id, holder in held.items() if holder == me}
             dead: dict[str, int] = {}  # holder -> claims taken from it: one log line each
             for load_id, holder in held.items():
-                alive = holder == me or not holder or not _holder_is_dead(holder)
+                alive = holder == me or not holder or not holder_is_dead(holder)
                 if not alive and self._take_over(conn, load_id, holder, me, now):
                     taken.add(load_id)
                     dead[holder] = dead.get(holder, 0) + 1
@@ -141,24 +126,6 @@ class Claims:
                 .values(claimed_by=me, claimed_until=now + self.lease)
             ).rowcount
         )
-
-
-def _holder_is_dead(holder: str) -> bool:
-    """A claim by a process on this host that no longer runs may be taken over."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != _host() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class LeaseKeeper:

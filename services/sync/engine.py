@@ -11,6 +11,9 @@ a crash gets the same invoice back. Every attempt is recorded with its ``intuit_
 (``batch.py``): a worker pool within the limiter's in-flight cap takes ``batch_size`` loads at a
 time, claims, reads, checks and records them with a few set-based statements, and creates their
 invoices in one QuickBooks batch request.
+
+The checks of a push are in ``checks.py``; what the store says of loads without asking QuickBooks
+(a load's last result, the loads still to sync) in ``stored.py``.
 """
 
 from __future__ import annotations
@@ -25,26 +28,25 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from services import catalogue
-from services.catalogue import reason_title
 from services.connect.connection import ConnectionService
+from services.crashpoints import crash_point, sending
 from services.diagnosis.reasons import Reason, ordered
-from services.fixes.matching import match_customer, match_item
 from services.quickbooks import Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import in_list, needs_prefix_match
-from services.store.models import ChargeCodeState, ChargeLine, Load, LoadState, utcnow
-from services.sync import batch, invoices
-from services.sync.answers import classify, drift_reasons, duplicate_reason, not_connected_reason
-from services.sync.claims import CLAIM_LEASE, Claims, worker_id
+from services.store.models import Load, LoadState, utcnow
+from services.store.workers import worker_id
+from services.sync import batch, invoices, stored
+from services.sync.answers import classify, duplicate_reason, not_connected_reason
+from services.sync.checks import check_synced, prepare, suggest_doc_numbers, too_long_reason, verify
+from services.sync.claims import CLAIM_LEASE, Claims
 from services.sync.company import CompanySnapshot
-from services.sync.crash import crash_point, sending
-from services.sync.docnumbers import DOC_NUMBER_MAX, candidates, suggestions, used_by_other_loads
+from services.sync.docnumbers import DOC_NUMBER_MAX
 from services.sync.loads import read_view, read_views
 from services.sync.record import Recorder
 from services.sync.results import LoadView, Outcome, SyncResult, request_id_for
-from services.tms.loadnumbers import clean_load_number, suggest_load_numbers
+from services.tms.loadnumbers import clean_load_number
 
 log = logging.getLogger(__name__)
 
@@ -153,24 +155,7 @@ class SyncEngine:
     def unsynced_load_numbers(self) -> list[str]:
         """Loads not synced, and synced loads whose customer or total changed in the TMS since; never a
         dismissed load."""
-        lines = ChargeLine.__table__  # type: ignore[attr-defined]
-        total_cents = (
-            sa.select(sa.func.coalesce(sa.func.sum(lines.c.amount), 0))
-            .where(lines.c.load_id == _LOAD.c.id)
-            .scalar_subquery()
-        )
-        changed = sa.and_(
-            _LOAD.c.qb_invoice_id.is_not(None),
-            sa.or_(_LOAD.c.customer_id != _LOAD.c.synced_customer_id, _LOAD.c.synced_total != total_cents),
-        )
-        query = (
-            sa.select(_LOAD.c.load_number)
-            .where(sa.or_(_LOAD.c.state != LoadState.SYNCED.value, changed))
-            .where(_LOAD.c.dismissed_at.is_(None))
-            .order_by(_LOAD.c.id)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(query).scalars())
+        return stored.unsynced_load_numbers(self.engine)
 
     def reconcile(
         self, *, trigger: str = "reconcile", progress: Callable[[SyncResult], None] | None = None
@@ -203,7 +188,7 @@ class SyncEngine:
                 continue  # a sync of this load is running; it checks the same things
             try:
                 outcome = Outcome()
-                self._check_synced(view, found.get(row.qb_invoice_id), outcome)
+                check_synced(view, found.get(row.qb_invoice_id), outcome)
                 if outcome.reasons:
                     result = self.recorder.record(view, outcome, trigger)
                     problems.append(result)
@@ -215,41 +200,17 @@ class SyncEngine:
 
     def unknown_load_numbers(self, numbers: Iterable[str]) -> list[str]:
         """The ones of ``numbers`` that name no load, in the order given."""
-        numbers = list(numbers)
-        with self.engine.connect() as conn:
-            known = set(
-                conn.execute(sa.select(_LOAD.c.load_number).where(_LOAD.c.load_number.in_(numbers))).scalars()
-            )
-        return [number for number in numbers if number not in known]
+        return stored.unknown_load_numbers(self.engine, numbers)
 
     def not_found(self, number: str) -> SyncResult:
-        with Session(self.engine) as session:
-            known = session.exec(select(Load.load_number)).all()
-            owner = session.exec(select(Load.load_number).where(Load.qb_doc_number == number)).first()
-        near = [owner] if owner else suggest_load_numbers(number, known)
-        summary = catalogue.summary_load_not_found(number, near, owner)
-        reason = Reason("load_not_found", summary, {"load_number": number, "near_matches": near})
-        return SyncResult(number, "not_found", None, [reason])
+        return stored.not_found(self.engine, number)
 
     def recorded_reasons(self, load_id: int) -> list[dict[str, Any]]:
         """The reasons stored at the load's last attempt."""
-        with Session(self.engine) as session:
-            load = session.get(Load, load_id)
-            return list(load.reasons) if load else []
+        return stored.recorded_reasons(self.engine, load_id)
 
     def current_result(self, number: str) -> SyncResult:
-        with Session(self.engine) as session:
-            load = session.exec(select(Load).where(Load.load_number == number)).first()
-            if load is None:
-                return self.not_found(number)
-            return SyncResult(
-                load.load_number,
-                load.state.value if isinstance(load.state, LoadState) else str(load.state),
-                load.qb_invoice_id,
-                [Reason.from_dict(r) for r in load.reasons],
-                doc_number=load.qb_doc_number,
-                dismissed=load.dismissed_at is not None,
-            )
+        return stored.current_result(self.engine, number)
 
     # -- read -------------------------------------------------------------------------------------
 
@@ -313,9 +274,9 @@ class SyncEngine:
         for view, outcome in zip(views, outcomes, strict=True):
             try:
                 if view.qb_invoice_id:
-                    self._verify(view, company, outcome)
+                    verify(view, company, outcome)
                 else:
-                    prepared = self._prepare(view, company, outcome)
+                    prepared = prepare(self.engine, view, company, outcome)
                     if prepared is not None:
                         customer_id, body = prepared
                         request_id = request_id_for(
@@ -370,7 +331,7 @@ class SyncEngine:
             return outcome
         try:
             if view.qb_invoice_id:
-                self._verify(view, company, outcome)
+                verify(view, company, outcome)
             else:
                 self._create(view, company, outcome, dry_run)
         except QboError as exc:
@@ -379,33 +340,8 @@ class SyncEngine:
         outcome.reasons = ordered(outcome.reasons)
         return outcome
 
-    def _verify(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
-        """An invoice was synced before: is it still there, for the right customer and amount?"""
-        invoice = company.invoice(view.qb_invoice_id)
-        if invoice is not None and view.synced_customer_id and view.synced_customer_id != view.customer.id:
-            # The customer changed in the TMS. If the invoice already names the new customer (a
-            # ``push_customer_change`` that reached QuickBooks but was not recorded), record it.
-            linked = view.customer.qb_customer_id
-            if linked and (invoice.get("CustomerRef") or {}).get("value") == linked:
-                outcome.customer_caught_up = True
-                outcome.qb_customer_id = linked
-        self._check_synced(view, invoice, outcome)
-
-    def _check_synced(self, view: LoadView, invoice: dict[str, Any] | None, outcome: Outcome) -> None:
-        if invoice is None:
-            outcome.reasons.append(
-                Reason(
-                    "qb_invoice_deleted",
-                    catalogue.summary_qb_invoice_deleted(view.qb_invoice_id, view.load_number),
-                    {"qb_invoice_id": view.qb_invoice_id},
-                )
-            )
-            return
-        outcome.invoice = invoice
-        outcome.reasons.extend(drift_reasons(view, invoice, adopted=outcome.customer_caught_up))
-
     def _create(self, view: LoadView, company: CompanySnapshot, outcome: Outcome, dry_run: bool) -> None:
-        prepared = self._prepare(view, company, outcome)
+        prepared = prepare(self.engine, view, company, outcome)
         if prepared is None or dry_run:
             return
         customer_id, body = prepared
@@ -429,109 +365,13 @@ class SyncEngine:
         outcome.invoice = invoice
         outcome.qb_customer_id = customer_id
 
-    def _prepare(
-        self, view: LoadView, company: CompanySnapshot, outcome: Outcome
-    ) -> tuple[str, dict[str, Any]] | None:
-        """Every check before a create; (QuickBooks customer id, invoice body) when nothing is in the
-        way, else None with the reasons (or the invoice of an earlier attempt, adopted) in ``outcome``."""
-        numbering_ok = True
-        doc_number = view.doc_number
-        if len(doc_number) > DOC_NUMBER_MAX:
-            numbering_ok = False
-            outcome.reasons.append(self.too_long_reason(view, company))
-        if not company.custom_txn_numbers():
-            numbering_ok = False
-            outcome.reasons.append(
-                Reason(
-                    "custom_txn_numbers_off",
-                    catalogue.summary_custom_txn_numbers_off(doc_number),
-                    {"preference": "SalesFormsPrefs.CustomTxnNumbers", "value": False},
-                )
-            )
-        if numbering_ok:
-            existing = company.invoices_numbered(doc_number)
-            ours = [inv for inv in existing if invoices.is_ours(inv, view.load_number)]
-            if ours:
-                outcome.invoice = ours[0]
-                outcome.note = f"found invoice {ours[0]['Id']} created by an earlier attempt; linked it"
-                outcome.qb_customer_id = (ours[0].get("CustomerRef") or {}).get("value")
-                outcome.reasons.extend(drift_reasons(view, ours[0], adopted=True))
-                return None
-            if existing:
-                outcome.reasons.append(duplicate_reason(doc_number, existing[0]))
-
-        customer_id = self._resolve_customer(view, company, outcome)
-        item_ids = self._resolve_items(view, company, outcome)
-        if outcome.reasons or customer_id is None:
-            return None
-        return customer_id, invoices.invoice_body(view, customer_id, item_ids)
-
     def too_long_reason(self, view: LoadView, company: CompanySnapshot) -> Reason:
         """``doc_number_too_long`` with a suggested short invoice number that no other load uses and
         no QuickBooks invoice carries."""
-        suggested = self.suggest_doc_numbers(view, company)
-        evidence: dict[str, Any] = {
-            "load_number": view.load_number,
-            "length": len(view.doc_number),
-            "max": DOC_NUMBER_MAX,
-        }
-        if suggested:
-            evidence["suggested_doc_number"] = suggested[0]
-        summary = catalogue.summary_doc_number_too_long(view.doc_number, DOC_NUMBER_MAX)
-        return Reason("doc_number_too_long", summary, evidence)
+        return too_long_reason(self.engine, view, company)
 
     def suggest_doc_numbers(self, view: LoadView, company: CompanySnapshot, limit: int = 1) -> list[str]:
-        company.prefetch_numbered(candidates(view.load_number))
-
-        def taken(number: str) -> bool:
-            if used_by_other_loads(self.engine, number, view.id):
-                return True
-            return any(not invoices.is_ours(i, view.load_number) for i in company.invoices_numbered(number))
-
-        return suggestions(view.load_number, taken, limit)
+        return suggest_doc_numbers(self.engine, view, company, limit)
 
     def api_realm(self) -> str:
         return self.connection.status().realm_id or ""
-
-    def _resolve_customer(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> str | None:
-        customer = view.customer
-        match = match_customer(customer.name, customer.qb_email, customer.qb_customer_id, company.customers())
-        if match.customer is None:
-            outcome.reasons.append(
-                Reason(
-                    "customer_not_synced",
-                    match.problem or reason_title("customer_not_synced"),
-                    match.evidence,
-                )
-            )
-            return None
-        outcome.qb_customer_id = match.customer["Id"]
-        return match.customer["Id"]
-
-    def _resolve_items(self, view: LoadView, company: CompanySnapshot, outcome: Outcome) -> dict[str, str]:
-        links: dict[str, str] = {}
-        problems = []
-        for code, charge in sorted(view.codes.items()):
-            match = match_item(charge.name, charge.qb_item_id, company.items())
-            if match.item is not None:
-                links[code] = match.item["Id"]
-                outcome.item_links[code] = match.item["Id"]
-                continue
-            state = {
-                "missing": ChargeCodeState.MISSING,
-                "duplicate": ChargeCodeState.DUPLICATE,
-                "inactive": ChargeCodeState.INACTIVE,
-            }[match.problem or "missing"]
-            outcome.code_states[code] = (state, catalogue.summary_charge_code(charge.name, match.problem))
-            problems.append(
-                {"code": code, "name": charge.name, "problem": match.problem, "qb_items": match.candidates}
-            )
-        if problems:
-            words = "; ".join(
-                catalogue.summary_charge_code(p["name"], p["problem"], p["code"]) for p in problems
-            )
-            outcome.reasons.append(Reason("charge_codes_not_synced", words, {"charge_codes": problems}))
-        return links
-
-
-__all__ = ["SyncEngine", "SyncResult", "classify", "request_id_for"]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.quickbooks import QuickBooksApi
 from services.quickbooks.escape import needs_prefix_match, quote, safe_prefix
-
-if TYPE_CHECKING:
-    from services.sync import LoadView
+from services.sync.results import LoadView
 
 MARKER = "qbsync load {load_number}"
 _MARKER = re.compile(r"qbsync load (?P<load>.+?)\s*$", re.MULTILINE)

@@ -13,10 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from services import catalogue
+from services.crashpoints import crash_point
 from services.quickbooks import QuickBooksApi
 from services.store.models import ChargeCode, ChargeCodeState, Customer, Load, LoadState, SyncAttempt
 from services.store.storage import retry_busy, write_session
-from services.sync.crash import crash_point
 from services.sync.results import LoadView, Outcome, SyncResult
 
 log = logging.getLogger(__name__)

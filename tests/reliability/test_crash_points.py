@@ -1,5 +1,5 @@
 """Crash points, enumerated: a real ``qbsync`` process is killed with SIGKILL at each write the sync
-(or a fix) makes (``QBSYNC_CRASH_AT``, ``services/sync/crash.py``), then ``sync --all`` is run again:
+(or a fix) makes (``QBSYNC_CRASH_AT``, ``services/crashpoints.py``), then ``sync --all`` is run again:
 every load ends synced with exactly one invoice, and the run after the kill is not held up by the
 dead process's claims."""
 
@@ -15,9 +15,9 @@ import time
 import pytest
 from sqlmodel import Session, select
 
+from services.crashpoints import POINTS
 from services.store.models import Load
-from services.sync import _holder_is_dead
-from services.sync.crash import POINTS
+from services.store.workers import holder_is_dead as _holder_is_dead
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.test_fixes import manual_invoice

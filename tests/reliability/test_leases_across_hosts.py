@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.store.models import Load, utcnow
-from services.sync.claims import _host
+from services.store.workers import this_host as _host
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.waiting import wait_for

@@ -25,7 +25,7 @@ from services.diagnosis.status import build_status
 from services.digest.build import build_digest
 from services.errors import UserInputError
 from services.scheduler.autosync import sync_and_retry
-from services.tms.importer import clean_email
+from services.tms.records import clean_email
 from tests.builders import CUSTOMERS, qb_company, qb_customer, qb_item, tms
 from tests.builders import load as a_load
 from tests.slack.conftest import action_ids, words_in

@@ -20,7 +20,8 @@ from pydantic import SecretStr
 from services.errors import QbsyncError
 from services.store.models import ChargeLine, Load
 from services.tms.events import MAX_BODY, signed_headers
-from services.tms.importer import ImportFileError, import_data, import_file
+from services.tms.importer import import_data, import_file
+from services.tms.problems import ImportFileError
 from tests.builders import CHARGE_CODES, CUSTOMERS, qb_company, qb_invoices
 from tests.builders import load as a_load
 from tests.slack.conftest import wait_for

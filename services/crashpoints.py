@@ -1,4 +1,6 @@
 """Crash points: every write a sync or a fix makes, named, so a test can kill the process exactly there.
+It stands on nothing of qbsync's: the sync, the fixes and the QuickBooks adapter (``answer_arrived``, its
+response hook) all use it.
 
 ``QBSYNC_CRASH_AT=<point>`` (read once, at import) makes the process SIGKILL itself when it reaches
 that point; unset, ``crash_point`` is one comparison with ``None``. The points, in the order a push
