@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 
-from commands.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
+from bot.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
 from services.access.workspace import LOST_ERRORS, SlackAccessStore
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import ids
+from bot.shape import text_value
 from bot.views.blocks import escape, section
 from bot.views.connection import disconnected_message
 from bot.views.diagnosis import diagnosis_message
@@ -30,7 +31,6 @@ from bot.views.modals import connect_modal, loading_modal, metadata, notice_moda
 from bot.views.results import fix_result_message, notice_message, progress_message, refusal_message
 from commands.choices import fill_choice_modal
 from commands.common import Deps, actor_of, fill_view, guarded, in_background, refuse, send
-from commands.shape import text_value
 from commands.slash import problems_page
 from services.access.roles import Refusal, audit_refusal
 from services.catalogue import (

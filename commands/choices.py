@@ -18,10 +18,10 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot import ids
+from bot.shape import origin_of, response_url_allowed
 from bot.views import modals
 from bot.views.results import error_message, fix_result_message, notice_message
 from commands.common import Deps, actor_of, fill_view, in_background, refuse
-from commands.shape import origin_of, response_url_allowed
 from services.catalogue import FIX
 from services.errors import QbsyncError
 from services.fixes import choices

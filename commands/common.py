@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from slack_sdk.errors import SlackApiError
 
+from bot.response_urls import origin_of, response_url_allowed
 from bot.views.results import error_message, notice_message, refusal_message
-from commands.response_urls import origin_of, response_url_allowed
 from services.access.roles import Access, audit_refusal
 from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError
@@ -63,7 +63,7 @@ def actor_of(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def send(respond: Callable[..., Any] | None, payload: dict[str, Any]) -> bool:
-    """Answer through a response_url, only Slack's (``commands.shape.response_url_allowed``); Slack's
+    """Answer through a response_url, only Slack's (``bot.shape.response_url_allowed``); Slack's
     refusals are logged, not raised (respond does not raise)."""
     if respond is None:
         return False

@@ -11,10 +11,10 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
+from bot.response_urls import response_url_of
+from bot.shape import well_formed
 from bot.views.results import error_message
 from commands.common import Deps, send
-from commands.response_urls import response_url_of
-from commands.shape import well_formed
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.shape import IDS
 from bot.views.home import home_view
 from commands.common import Deps
-from commands.shape import IDS
 from services.access.workspace import SlackAccessStore
 from services.diagnosis.dashboard import build_dashboard
 from services.scheduler.jobs import next_digest_at
@@ -50,7 +50,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("app_home_opened")
     def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        user = event.get("user")  # checked before dispatch (commands.shape): a user id, never an object
+        user = event.get("user")  # checked before dispatch (bot.shape): a user id, never an object
         if not isinstance(user, str) or not USER_ID.fullmatch(user):
             log.warning("app_home_opened without a user id was ignored")
             return

@@ -1,4 +1,4 @@
-"""The shape check of a verified Slack request (``commands.shape``): Slack's own payloads of every kind
+"""The shape check of a verified Slack request (``bot.shape``): Slack's own payloads of every kind
 pass; strict types; the cases Slack sends that look odd still pass; a refusal says where and what,
 never a value of the payload."""
 
@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from commands.shape import problem, well_formed
+from bot.shape import problem, well_formed
 from emulator.slack import app_requests as slack
 
 USER, TEAM, CHANNEL = "U0CLERK01", "T0TEAM001", "C0CHAN001"

@@ -294,7 +294,7 @@ def test_an_app_home_event_whose_user_is_an_object_is_400_and_publishes_nothing(
 
 
 def test_which_response_urls_are_slacks():
-    from commands.response_urls import response_url_allowed, slack_response_url
+    from bot.response_urls import response_url_allowed, slack_response_url
 
     stand_in = "http://127.0.0.1:5111/api/"
     assert slack_response_url("https://hooks.slack.com/commands/T1/2/x", "https://slack.com/api/")

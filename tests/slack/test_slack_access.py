@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
 from bot.app import web_client
-from commands.shape import problem
+from bot.shape import problem
 from emulator.slack.app_requests import app_uninstalled_body, tokens_revoked_body
 from services.access.workspace import SlackAccessStore
 from services.scheduler.jobs import CATCHUP_JOB, DIGEST_JOB, build_scheduler

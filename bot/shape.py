@@ -3,10 +3,10 @@ listeners read ``user``, ``actions``, ``view``, ``event`` and the like as Slack 
 another shape would fail inside Bolt or a listener. :func:`problem` names what is wrong with one; such
 a body is answered 400 and nothing runs.
 
-Every payload type the app listens to is a pydantic model in ``commands.payloads``. A refusal names
+Every payload type the app listens to is a pydantic model in ``bot.payloads``. A refusal names
 where and what (a field's path and pydantic's error type), never a value: payloads are not log material.
 
-The response URLs the app answers through are checked in ``commands.response_urls``; the names the Slack
+The response URLs the app answers through are checked in ``bot.response_urls``; the names the Slack
 app and the listeners use are importable from here too."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from commands.payloads import IDS, PAYLOAD, WORDS
-from commands.response_urls import (
+from bot.payloads import IDS, PAYLOAD, WORDS
+from bot.response_urls import (
     allow_api_origin,
     origin_of,
     response_url_allowed,
