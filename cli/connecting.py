@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import click
 
-from cli.runtime import services
+from cli.runtime import open_services
 from services.catalogue import company_switch_plan
 from services.connect.flow import (
     check_realm_id,
@@ -93,7 +93,7 @@ def connect_command(
         check_realm_id(realm_id)
         if not refresh_token.strip():
             raise UserInputError("the refresh token is empty")
-        svc = services()
+        svc = open_services()
         if switch_company:
             _say_switch_plan(svc)
         try:
@@ -110,7 +110,7 @@ def connect_command(
             ) from None
         _echo_connected(connected.status.realm_id, connected.company_name, connected.switched)
         return
-    svc = services()
+    svc = open_services()
     require_key(svc.connector)
     if switch_company:
         _say_switch_plan(svc)
@@ -210,7 +210,7 @@ def _echo_connected(realm_id: str | None, name: str | None, switched=None) -> No
 @click.command()
 def disconnect_command() -> None:
     """Revoke the QuickBooks grant and forget the tokens."""
-    svc = services()
+    svc = open_services()
     status = svc.connection.status()
     if status.state is ConnectionState.DISCONNECTED:
         click.echo("QuickBooks was not connected.")

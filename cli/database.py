@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.runtime import services
+from cli.runtime import open_services
 from services.store.storage import current_revision, upgrade
 
 
@@ -16,7 +16,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def upgrade_command() -> None:
     """Apply database migrations (safe to run again)."""
-    svc = services()
+    svc = open_services()
     url = svc.settings.database_url
     before = current_revision(svc.engine)
     upgrade(url)

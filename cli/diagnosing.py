@@ -7,7 +7,7 @@ import json
 import click
 
 from cli.render import invoice_words, render_choice, render_evidence, render_reason, wrap
-from cli.runtime import services
+from cli.runtime import open_services
 from cli.syncing import require_known
 from services.catalogue import FIX_CODES, OUTCOME_WORDS, STATE_WORDS, dismissed_text, fix_label
 from services.diagnosis.diagnoser import Diagnosis
@@ -54,7 +54,7 @@ def render_fix(result: FixResult) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnosis as JSON.")
 def diagnose_command(load: str, as_json: bool) -> None:
     """Every reason that applies to LOAD now, with evidence and the fixes that apply."""
-    diagnosis = services().diagnoser.diagnose(load)
+    diagnosis = open_services().diagnoser.diagnose(load)
     if as_json:
         click.echo(json.dumps(diagnosis.to_dict(), indent=2, default=str))
     else:
@@ -90,7 +90,7 @@ def fix_command(
     adopt_qb_invoice, clear_qb_id, set_doc_number, enable_custom_txn_numbers, dismiss,
     undismiss, retry. The command line acts as an administrator.
     """
-    svc = services()
+    svc = open_services()
     if fix != "connect":  # a fix of a load that does not exist is bad input (exit 2), with near matches
         require_known(svc.sync, [clean_load_number(load)], "nothing was changed")
     result = svc.fixer.apply(

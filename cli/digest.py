@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.render import problem_line, shown_time
-from cli.runtime import services
+from cli.runtime import open_services
 from services.catalogue import money, reason_title
 from services.digest.build import Digest, build_digest
 from services.errors import ConfigurationError, QbsyncError
@@ -76,7 +76,7 @@ def _post(svc) -> str:
 )
 def digest_command(as_json: bool, post: bool) -> None:
     """Today's digest (in QBSYNC_TIMEZONE): open problem invoices, new and resolved today, by reason."""
-    svc = services()
+    svc = open_services()
     if post:  # a missing setting exits 2; Slack refusing or out of reach, 1; a chart refused, 0
         click.echo(_post(svc))
         return

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from cli.runtime import services
+from cli.runtime import open_services
 from services.tms.importer import import_file
 from services.tms.summary import ImportSummary
 
@@ -33,7 +33,7 @@ def import_command(file: str, as_json: bool) -> None:
     All or nothing: if anything in the file is wrong, every problem is listed (record and field)
     on stderr, nothing is written, and the exit code is 2.
     """
-    svc = services()
+    svc = open_services()
     try:
         summary = import_file(svc.engine, file)
     finally:

@@ -7,14 +7,14 @@ import json
 import click
 
 from cli.render import render_result
-from cli.runtime import services
+from cli.runtime import open_services
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the loads found with a problem as JSON.")
 def reconcile_command(as_json: bool) -> None:
     """Check every synced invoice against QuickBooks (deleted there, total or customer drifted)."""
-    problems = services().sync.reconcile(trigger="cli")
+    problems = open_services().sync.reconcile(trigger="cli")
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in problems]}, indent=2))
         return

@@ -123,7 +123,7 @@ def configure_logging() -> None:
         ) from None
 
 
-def services() -> Services:
+def open_services() -> Services:
     """Build the services from the environment (validated; a bad setting exits 2 with its name)."""
     from services.settings import load_settings
     from wiring.services import bootstrap

@@ -8,7 +8,7 @@ import sys
 import click
 
 from cli.render import render_problems, render_result
-from cli.runtime import services
+from cli.runtime import open_services
 from services.diagnosis.problems import list_dismissed, list_problems, problems_json
 from services.errors import UserInputError
 from services.tms.loadnumbers import clean_load_number
@@ -25,7 +25,7 @@ def sync_command(loads: tuple[str, ...], all_loads: bool, as_json: bool) -> None
     if loads and all_loads:
         raise UserInputError("name load numbers or use --all, not both")
     named = _load_numbers(loads)  # every number checked before anything is pushed
-    svc = services()
+    svc = open_services()
     sync = svc.sync
     require_known(sync, named)
     numbers = named if loads else sync.unsynced_load_numbers()
@@ -100,7 +100,7 @@ def _tally(results) -> str:
 def retry_command(load: str, as_json: bool) -> None:
     """Retry the sync of one LOAD."""
     number = clean_load_number(load)
-    sync = services().sync
+    sync = open_services().sync
     require_known(sync, [number])
     result = sync.sync_load(number, trigger="cli")
     if as_json:
@@ -113,7 +113,7 @@ def retry_command(load: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 def problems_command(as_json: bool) -> None:
     """List problem invoices, grouped by reason, with amounts."""
-    engine = services().engine
+    engine = open_services().engine
     problems = list_problems(engine)
     dismissed = list_dismissed(engine)
     if as_json:

@@ -23,9 +23,8 @@ from demo import data as demo_data
 from demo.clerk import ACTOR, Clerk
 from demo.environment import ATTEMPTS, DemoEnvironment, FinalState, final_state
 from demo.narrator import Narrator, Quiet
-from services.catalogue import money
+from services.catalogue import REASON_ORDER, TRANSIENT, money
 from services.diagnosis.problems import list_dismissed, list_problems
-from services.diagnosis.reasons import ORDER, TRANSIENT
 from services.digest.build import build_digest
 
 
@@ -213,7 +212,7 @@ class Story(Clerk):
             "so they come last."
         )
         problems = list_problems(self.svc.engine)
-        problems.sort(key=lambda p: (p.reasons[0].code in TRANSIENT, ORDER[p.reasons[0].code]))
+        problems.sort(key=lambda p: (p.reasons[0].code in TRANSIENT, REASON_ORDER[p.reasons[0].code]))
         for problem in problems:
             self.resolve(problem.load_number, problem.reasons)
 

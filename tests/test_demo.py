@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import qbsync
-from services.diagnosis.reasons import CATALOG
+from services.catalogue import REASONS
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_the_demo_shows_every_reason_fixes_them_all_and_cleans_up(cli_env, temp_
     result = CliRunner().invoke(qbsync, ["demo"])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    missing = [info.code for info in CATALOG if f"[{info.code}]" not in out]
+    missing = [info.code for info in REASONS if f"[{info.code}]" not in out]
     assert missing == []
     assert re.search(r"All (\d+) loads synced, each once in QuickBooks\.", out)
     assert "load numbers used twice: none" in out

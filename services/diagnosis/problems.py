@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.diagnosis.reasons import ORDER, Reason
+from services.catalogue import REASON_ORDER
+from services.diagnosis.reasons import Reason
 from services.store.models import ChargeLine, Load, LoadState
 
 _LOAD = Load.__table__  # type: ignore[attr-defined]
@@ -106,7 +107,7 @@ def summarize(engine: Engine, *, new_since: Any = None, new_until: Any = None) -
             for code in dict.fromkeys(r["code"] for r in reasons):
                 tally[code] = tally.get(code, 0) + 1
                 held[code] = held.get(code, 0) + int(load_cents or 0)
-    order = sorted(tally, key=lambda code: ORDER.get(code, 99))
+    order = sorted(tally, key=lambda code: REASON_ORDER.get(code, 99))
     return Summary(
         int(opened or 0),
         cents(total),
@@ -185,7 +186,7 @@ def by_reason(problems: list[Problem]) -> dict[str, list[Problem]]:
     for problem in problems:
         for reason in problem.reasons:
             groups.setdefault(reason.code, []).append(problem)
-    return dict(sorted(groups.items(), key=lambda pair: ORDER.get(pair[0], 99)))
+    return dict(sorted(groups.items(), key=lambda pair: REASON_ORDER.get(pair[0], 99)))
 
 
 def problems_json(problems: list[Problem], dismissed: list[Dismissed] | None = None) -> dict[str, Any]:

@@ -8,14 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.catalogue import REASON, REASON_ORDER, REASONS, TRANSIENT, ReasonWords
-
-__all__ = ["BY_CODE", "CATALOG", "ORDER", "TRANSIENT", "Reason", "ReasonInfo", "ordered"]
-
-ReasonInfo = ReasonWords
-CATALOG = REASONS
-BY_CODE = REASON
-ORDER = REASON_ORDER
+from services.catalogue import REASON, REASON_ORDER, ReasonWords
 
 
 @dataclass
@@ -28,14 +21,14 @@ class Reason:
     fixes: list[str] | None = None
 
     def __post_init__(self) -> None:
-        if self.code not in BY_CODE:
+        if self.code not in REASON:
             raise ValueError(f"unknown reason code {self.code!r}")
         if self.fixes is None:
-            self.fixes = list(BY_CODE[self.code].fixes)
+            self.fixes = list(REASON[self.code].fixes)
 
     @property
-    def info(self) -> ReasonInfo:
-        return BY_CODE[self.code]
+    def info(self) -> ReasonWords:
+        return REASON[self.code]
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "summary": self.summary, "evidence": self.evidence, "fixes": self.fixes}
@@ -50,4 +43,4 @@ def ordered(reasons: list[Reason]) -> list[Reason]:
     seen: dict[str, Reason] = {}
     for reason in reasons:
         seen.setdefault(reason.code, reason)
-    return sorted(seen.values(), key=lambda r: ORDER[r.code])
+    return sorted(seen.values(), key=lambda r: REASON_ORDER[r.code])
