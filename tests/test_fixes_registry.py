@@ -70,3 +70,7 @@ def test_each_choice_reads_a_persons_answers_into_runs(code, answers, runs, erro
 def test_a_bad_email_is_an_error_on_its_question():
     runs, errors = REGISTRY["update_customer_email"].choice.read({"": "not an email"})
     assert runs == [] and set(errors) == {""} and 0 < len(errors[""]) <= 150
+
+
+def test_every_fix_but_connect_dismiss_and_retry_is_followed_by_a_sync():
+    assert {code for code, fix in REGISTRY.items() if not fix.sync_after} == {"connect", "dismiss", "retry"}

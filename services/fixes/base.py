@@ -19,6 +19,7 @@ class Fix:
     company_wide: ClassVar[bool] = False  # changes the whole company: once for every load, one at a time
     on_dismissed: ClassVar[bool] = False  # acts on a dismissed load (others ask to restore it first)
     choice: ClassVar[Choice | None] = None  # the human choice it needs, if any
+    sync_after: ClassVar[bool] = True  # the load's sync is retried after it (unless it is dismissed)
 
     @property
     def words(self) -> FixWords:

@@ -18,6 +18,7 @@ from services.sync import LoadView
 class Connect(Fix):
     code = "connect"
     on_dismissed = True
+    sync_after = False
 
     def apply(self, ctx: FixContext, view: LoadView | None, options: Options) -> Outcome:
         status = ctx.connection.status()
@@ -32,6 +33,7 @@ class Connect(Fix):
 
 class Retry(Fix):
     code = "retry"
+    sync_after = False  # the retry itself was the sync
 
     def apply(self, ctx: FixContext, view: LoadView, options: Options) -> Outcome:
         confirmed = view.was_synced and last_push_synced(ctx, view)  # e.g. retried by someone just now

@@ -21,6 +21,7 @@ def offer_reason(sync: SyncEngine, load: str) -> Offer:
 class Dismiss(Fix):
     code = "dismiss"
     on_dismissed = True
+    sync_after = False
     choice = Choice(ChoiceKind.REASON, "reason", offer_reason, required("Say why, in a few words."))
 
     def apply(self, ctx: FixContext, view: LoadView, options: Options) -> Outcome:

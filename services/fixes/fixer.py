@@ -195,22 +195,20 @@ class Fixer:
                 {"error": reason.evidence},
             )
         if view is not None:
-            self._follow_up(result, view, actor)
+            self._follow_up(result, fix, view, actor)
         self._audit(actor, result)
         log.info("fix %s on %s by %s: %s (%s)", fix.code, number, actor, result.outcome, result.message)
         return result, view
 
-    def _follow_up(self, result: FixResult, view: LoadView, actor: str) -> None:
+    def _follow_up(self, result: FixResult, fix: Fix, view: LoadView, actor: str) -> None:
         """Retry the sync when the fix changed something (or the load still waits); ``_diagnose`` then
-        says how the load is now."""
+        says how the load is now. A dismissed load is not synced."""
         current = self.sync.current_result(view.load_number)
-        wants_sync = result.fix not in ("connect", "dismiss") and (
+        wants_sync = fix.sync_after and (
             result.outcome == OutcomeKind.APPLIED
             or (result.outcome == OutcomeKind.NOTHING_TO_DO and current.state != "synced")
         )
-        if result.fix == "retry" or current.dismissed:
-            wants_sync = False  # the retry itself was the sync; a dismissed load is not synced
-        if wants_sync:
+        if wants_sync and not current.dismissed:
             result.sync = self.sync.sync_load(view.load_number, trigger=f"fix:{result.fix}:{actor}")
 
     def _diagnose(self, result: FixResult, view: LoadView) -> None:
