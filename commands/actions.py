@@ -37,11 +37,11 @@ from services.catalogue import (
     CONNECT_ADMINS_ONLY,
     CONNECT_NO_ADMINS,
     CONNECT_NOT_SERVED,
-    FIX,
     STALE_BUTTON,
     fix_label,
 )
 from services.diagnosis.problems import list_problems
+from services.fixes.registry import REGISTRY
 from services.store.models import ConnectionState
 from services.tms.loadnumbers import clean_load_number
 
@@ -63,13 +63,14 @@ def register(app: App, deps: Deps) -> None:
         if fix == "connect":
             _connect(deps, body, respond, client)
             return
-        if fix not in FIX:
+        chosen = REGISTRY.get(fix)
+        if chosen is None:
             send(respond, notice_message(STALE_BUTTON))
             return
-        load = clean_load_number(text_value(action)) if FIX[fix].per_load else text_value(action)
+        load = clean_load_number(text_value(action)) if chosen.per_load else text_value(action)
         if refuse(deps, actor, user, fix, lambda m: send(respond, m), load):
             return
-        if FIX[fix].choice:
+        if chosen.choice is not None:
             _open_choice(client, body, fix, load, deps, respond)
             return
         send(respond, _running(fix, load, user))

@@ -22,10 +22,10 @@ from bot.shape import origin_of, response_url_allowed
 from bot.views import modals
 from bot.views.results import error_message, fix_result_message, notice_message
 from commands.common import Deps, actor_of, fill_view, in_background, refuse
-from services.catalogue import FIX
 from services.errors import QbsyncError
 from services.fixes import choices
-from services.tms.importer import clean_email
+from services.fixes.choice import Choice
+from services.fixes.registry import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -40,73 +40,38 @@ def fill_choice_modal(client: WebClient, deps: Deps, view_id: str, fix: str, loa
 
 
 def _choice_view(sync, fix: str, load: str, meta: str, view_id: str | None = None) -> dict[str, Any]:
-    if fix == "link_customer":
-        customers = choices.customer_list(sync, load)
-        if not customers.has_active():
-            return modals.notice_modal(
-                fix, "QuickBooks has no active customer to link. Create the customer instead.", meta
-            )
-        choices.remember(view_id, customers)  # before the modal shows its menu: it asks at once
-        customer = sync.read_view(load).customer
-        likely, _ = customers.answer()
-        return modals.customer_modal(load, customer.name, likely, meta)
-    if fix == "update_customer_email":
-        customer = sync.read_view(load).customer
-        current, options = choices.email_options(sync, load)
-        return modals.email_modal(load, customer.name, current, options, meta)
-    if fix == "map_charge_code":
-        items, questions = choices.item_list(sync, load)
-        choices.remember(view_id, items)
-        return modals.item_modal(load, questions, meta)
-    if fix == "set_doc_number":
-        return modals.doc_number_modal(load, choices.suggested_doc_number(sync, load), meta)
-    if fix == "dismiss":
-        return modals.dismiss_modal(load, meta)
-    raise QbsyncError(f"{fix} needs no choice")
+    """The modal that asks ``fix``'s choice for the load, filled with what its offer looked up."""
+    choice = _choice_of(fix)
+    if choice is None:
+        raise QbsyncError(f"{fix} needs no choice")
+    offer = choice.offer(sync, load)
+    if offer.notice is not None:
+        return modals.notice_modal(fix, offer.notice, meta)
+    if offer.searched is not None:
+        choices.remember(view_id, offer.searched)  # before the modal shows its menu: it asks at once
+    return modals.MODALS[choice.kind](load, offer, meta)
 
 
 def read_choice(fix: str, values: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, str]]:
     """The options each run of the fix takes, and errors by block id (empty when the input is fine)."""
-    if fix == "link_customer":
-        chosen = modals.selected(values, *ids.CUSTOMER_INPUT)
-        if not chosen:
-            return [], {ids.CUSTOMER_INPUT[0]: "Choose a QuickBooks customer."}
-        return [{"customer_id": chosen}], {}
-    if fix == "update_customer_email":
-        raw = modals.selected(values, *ids.EMAIL_INPUT) or ""
-        try:
-            return [{"email": clean_email(raw)}], {}
-        except QbsyncError as exc:
-            return [], {ids.EMAIL_INPUT[0]: str(exc)[:150]}
-    if fix == "map_charge_code":
-        runs = []
-        for block_id in values or {}:
-            if block_id.startswith(ids.ITEM_INPUT_PREFIX):
-                item = modals.selected(values, block_id, ids.ITEM_ACTION)
-                if item:
-                    runs.append({"code": block_id[len(ids.ITEM_INPUT_PREFIX) :], "item_id": item})
-        if not runs:
-            first = next(iter(values or {}), ids.ITEM_INPUT_PREFIX)
-            return [], {first: "Choose an item for at least one charge code."}
-        return runs, {}
-    if fix == "set_doc_number":
-        number = modals.selected(values, *ids.DOC_NUMBER_INPUT) or ""
-        if not number or len(number) > modals.DOC_NUMBER_MAX or not number.isprintable():
-            return [], {ids.DOC_NUMBER_INPUT[0]: "1 to 21 printable characters."}
-        return [{"doc_number": number}], {}
-    if fix == "dismiss":
-        reason = modals.selected(values, *ids.DISMISS_INPUT) or ""
-        if not reason:
-            return [], {ids.DISMISS_INPUT[0]: "Say why, in a few words."}
-        return [{"reason": reason}], {}
-    return [], {}
+    choice = _choice_of(fix)
+    if choice is None:
+        return [], {}
+    runs, errors = choice.read(modals.answers(choice.kind, values))
+    return runs, {modals.input_block(choice.kind, question): text for question, text in errors.items()}
+
+
+def _choice_of(fix: Any) -> Choice | None:
+    """The choice ``fix`` needs (None for a fix that needs none, or no fix at all)."""
+    found = REGISTRY.get(fix) if isinstance(fix, str) else None
+    return found.choice if found is not None else None
 
 
 def register(app: App, deps: Deps) -> None:
     def check(ack: Ack, view: dict[str, Any]) -> None:
         meta = modals.read_metadata(view)
         fix = meta.get("fix")
-        if fix not in FIX or not FIX[fix].choice:
+        if _choice_of(fix) is None:
             ack()
             return
         runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
@@ -129,7 +94,8 @@ def register(app: App, deps: Deps) -> None:
             ack(options=[])
             return
         try:
-            found = choices.list_for(deps.services.sync, view.get("id"), fix, load)
+            kind = REGISTRY[fix].choice.kind
+            found = choices.list_for(deps.services.sync, view.get("id"), kind, load)
             likely, others = found.answer(key, body.get("value") or "")
         except QbsyncError as exc:
             log.info("options for %s of %s: %s", fix, load, exc)
@@ -147,7 +113,7 @@ def register(app: App, deps: Deps) -> None:
         fix, load = meta.get("fix"), meta.get("load")
         answer = _answerer(meta.get("url"))
         try:
-            if fix not in FIX or not FIX[fix].choice or not load:
+            if _choice_of(fix) is None or not load:
                 return
             runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
             if errors or _inactive_choices(view.get("id"), fix, runs):
@@ -179,35 +145,24 @@ def register(app: App, deps: Deps) -> None:
 def _question(fix: Any, action_id: Any, block_id: Any) -> str | None:
     """Which question of a choice modal an options request is for: ``""`` for the customer, the charge
     code for an item; None when the request fits no picker of that modal."""
-    if fix == "link_customer" and action_id == ids.CUSTOMER_INPUT[1]:
-        return ""
-    prefix = ids.ITEM_INPUT_PREFIX
-    if (
-        fix == "map_charge_code"
-        and action_id == ids.ITEM_ACTION
-        and isinstance(block_id, str)
-        and block_id.startswith(prefix)
-        and len(block_id) > len(prefix)
-    ):
-        return block_id[len(prefix) :]
-    return None
+    choice = _choice_of(fix)
+    if choice is None or not choice.searched:
+        return None
+    return modals.picker_question(choice.kind, action_id, block_id)
 
 
 def _inactive_choices(view_id: Any, fix: str, runs: list[dict[str, str]]) -> dict[str, str]:
     """Errors for chosen customers or items that the modal's list shows as inactive (QuickBooks
     refuses them on an invoice); nothing when the list is not kept in this process."""
+    choice = _choice_of(fix)
+    if choice is None or not choice.searched:
+        return {}
     errors = {}
     for run in runs:
-        if fix == "link_customer":
-            block_id, value = ids.CUSTOMER_INPUT[0], run.get("customer_id")
-        elif fix == "map_charge_code":
-            block_id, value = f"{ids.ITEM_INPUT_PREFIX}{run.get('code')}", run.get("item_id")
-        else:
-            continue
-        entry = choices.kept_entry(view_id if isinstance(view_id, str) else None, value)
+        entry = choices.kept_entry(view_id if isinstance(view_id, str) else None, run.get(choice.option))
         if entry is not None and not entry.active:
             text = f"{entry.label} is inactive in QuickBooks: make it active there, or choose another."
-            errors[block_id] = text[:150]
+            errors[modals.input_block(choice.kind, choice.question(run))] = text[:150]
     return errors
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from services import catalogue
 from services.diagnosis import reasons
-from services.fixes.fixer import Fixer
+from services.fixes.registry import REGISTRY
 
 CONTRACT_REASONS = {
     "qb_not_connected",
@@ -46,9 +46,7 @@ CONTRACT_FIXES = {
 
 
 def implemented_fixes() -> set[str]:
-    return {
-        code for code in CONTRACT_FIXES | set(catalogue.FIX) if callable(getattr(Fixer, f"_{code}", None))
-    }
+    return {code for code, fix in REGISTRY.items() if fix.code == code and callable(fix.apply)}
 
 
 def test_every_reason_code_has_words_and_nothing_else_does():

@@ -10,9 +10,8 @@ import socket
 import sqlalchemy as sa
 
 from services.store.models import Load, utcnow
-from services.store.workers import holder_is_dead as _holder_is_dead
+from services.store.workers import holder_is_dead, worker_id
 from services.store.workers import this_host as _host
-from services.store.workers import worker_id
 from services.sync.claims import Claims
 from tests.builders import load as a_load
 from tests.builders import tms
@@ -97,12 +96,12 @@ def test_a_claim_taken_over_since_is_not_renewed_by_its_old_holder(engine):
 
 def test_only_a_process_of_this_host_and_process_namespace_is_known_dead():
     gone = 2**22 + 12345  # above Linux's pid_max: no such process
-    assert _holder_is_dead(f"{_host()}:{gone}:1")
-    assert not _holder_is_dead(f"{_host()}:{os.getpid()}:1"), "this process lives"
+    assert holder_is_dead(f"{_host()}:{gone}:1")
+    assert not holder_is_dead(f"{_host()}:{os.getpid()}:1"), "this process lives"
     # Same hostname, another process namespace (a container sharing the host's network): its pids
     # are not ours to test, so only its lease can free its claims.
-    assert not _holder_is_dead(f"{socket.gethostname()}/1:{gone}:1")
-    assert not _holder_is_dead(f"{ELSEWHERE.split(':')[0]}:{gone}:1")
+    assert not holder_is_dead(f"{socket.gethostname()}/1:{gone}:1")
+    assert not holder_is_dead(f"{ELSEWHERE.split(':')[0]}:{gone}:1")
     assert worker_id().startswith(f"{_host()}:{os.getpid()}:")
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from bot import ids
@@ -25,6 +26,7 @@ from bot.views.blocks import (
     section,
 )
 from services.catalogue import CONNECT_CONTINUE, CONNECT_LINK_WORDS, CONNECT_MODAL_TITLE, fix_label
+from services.fixes.choice import ChoiceKind, Offer
 
 DOC_NUMBER_MAX = 21
 OPTIONS_MAX = 100  # options in a menu, or in an answer to its options request
@@ -238,6 +240,64 @@ def dismiss_modal(load_number: str, meta: str) -> dict[str, Any]:
         context("Everyone sees who dismissed it, when and why."),
     ]
     return _modal("dismiss", blocks, meta, "Dismiss")
+
+
+# -- a fix's choice (``services.fixes.choice``): its modal, and its answers read back -----------------
+
+# The one input of each kind of choice that asks one question; an item is asked per charge code.
+INPUTS: dict[ChoiceKind, tuple[str, str]] = {
+    ChoiceKind.CUSTOMER: ids.CUSTOMER_INPUT,
+    ChoiceKind.EMAIL: ids.EMAIL_INPUT,
+    ChoiceKind.DOC_NUMBER: ids.DOC_NUMBER_INPUT,
+    ChoiceKind.REASON: ids.DISMISS_INPUT,
+}
+
+
+# How each kind of choice is asked, from what its fix's offer looked up.
+MODALS: dict[ChoiceKind, Callable[[str, Offer, str], dict[str, Any]]] = {
+    ChoiceKind.CUSTOMER: lambda load, offer, meta: customer_modal(load, offer.subject, offer.options, meta),
+    ChoiceKind.EMAIL: lambda load, offer, meta: email_modal(
+        load, offer.subject, offer.current, offer.options, meta
+    ),
+    ChoiceKind.ITEM: lambda load, offer, meta: item_modal(load, offer.questions, meta),
+    ChoiceKind.DOC_NUMBER: lambda load, offer, meta: doc_number_modal(load, offer.current, meta),
+    ChoiceKind.REASON: lambda load, offer, meta: dismiss_modal(load, meta),
+}
+
+
+def answers(kind: ChoiceKind, values: dict[str, Any]) -> dict[str, str | None]:
+    """What a submitted choice modal answers, by question: ``""`` for its one question, the charge
+    code for each item."""
+    if kind in INPUTS:
+        return {"": selected(values, *INPUTS[kind])}
+    prefix = ids.ITEM_INPUT_PREFIX
+    return {
+        block_id[len(prefix) :]: selected(values, block_id, ids.ITEM_ACTION)
+        for block_id in values or {}
+        if block_id.startswith(prefix)
+    }
+
+
+def input_block(kind: ChoiceKind, question: str) -> str:
+    """The block id of a question's input (where its error shows)."""
+    return INPUTS[kind][0] if kind in INPUTS else f"{ids.ITEM_INPUT_PREFIX}{question}"
+
+
+def picker_question(kind: ChoiceKind, action_id: Any, block_id: Any) -> str | None:
+    """Which question of a choice modal an options request is for: ``""`` for the customer, the charge
+    code for an item; None when the request fits no picker of that kind of modal."""
+    if kind is ChoiceKind.CUSTOMER and action_id == ids.CUSTOMER_INPUT[1]:
+        return ""
+    prefix = ids.ITEM_INPUT_PREFIX
+    if (
+        kind is ChoiceKind.ITEM
+        and action_id == ids.ITEM_ACTION
+        and isinstance(block_id, str)
+        and block_id.startswith(prefix)
+        and len(block_id) > len(prefix)
+    ):
+        return block_id[len(prefix) :]
+    return None
 
 
 def selected(values: dict[str, Any], block_id: str, action_id: str) -> str | None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from services.catalogue import ADMIN_ONLY, fix_label
+from services.catalogue import fix_label
+from services.fixes.registry import admin_only
 from services.store.models import FixAudit, utcnow
 from services.store.storage import write_session
 
@@ -38,7 +39,7 @@ class Access:
     def check(self, user: str, fix: str) -> Refusal | None:
         """None when ``user`` may run ``fix``; otherwise why not, and who may."""
         label = fix_label(fix)
-        if fix in ADMIN_ONLY:
+        if admin_only(fix):
             if self.is_admin(user):
                 return None
             if not self.admins:

@@ -32,8 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.store.locks import write_transaction
 from services.store.models import DigestChannel, DigestPost, utcnow
-from services.store.workers import holder_is_dead as _holder_is_dead
-from services.store.workers import worker_id
+from services.store.workers import holder_is_dead, worker_id
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def claim(
         if row is None:
             return None  # finished
         lapsed = row.claimed_by is None or row.claimed_until is None or _aware(row.claimed_until) < now
-        if not lapsed and not (row.claimed_by and _holder_is_dead(row.claimed_by)):
+        if not lapsed and not (row.claimed_by and holder_is_dead(row.claimed_by)):
             return None
         taken = conn.execute(
             sa.update(_POST)

@@ -35,8 +35,7 @@ from services.tms.loadnumbers import clean_load_number
 MAX_OPTIONS = 100  # a Slack menu, and an answer to its options request, holds at most 100 options
 LIST_TTL = 30 * 60.0  # seconds a modal's list is kept: long enough to choose, short enough to be fresh
 LIST_MAX = 64  # modals' lists kept at once in a process; the oldest is forgotten first
-CUSTOMERS, ITEMS = "customer", "item"
-KIND_OF_FIX = {"link_customer": CUSTOMERS, "map_charge_code": ITEMS}
+CUSTOMERS, ITEMS = "customer", "item"  # the kinds of list a picker searches
 
 
 @dataclass
@@ -234,11 +233,11 @@ def remember(view_id: str | None, choice_list: ChoiceList) -> None:
         LISTS.put(view_id, choice_list)
 
 
-def list_for(sync: SyncEngine, view_id: str | None, fix: str, load_number: str) -> ChoiceList:
-    """The list a modal searches: kept since it opened, else read once now and kept."""
-    kind = KIND_OF_FIX.get(fix)
-    if kind is None:
-        raise UserInputError(f"{fix} has no list to choose from")
+def list_for(sync: SyncEngine, view_id: str | None, kind: str, load_number: str) -> ChoiceList:
+    """The list of ``kind`` (customers or items) a modal searches: kept since it opened, else read
+    once now and kept."""
+    if kind not in (CUSTOMERS, ITEMS):
+        raise UserInputError(f"there is no list of {kind} to choose from")
     kept = LISTS.get(view_id) if view_id else None
     if kept is not None and kept.kind == kind and kept.load == clean_load_number(load_number):
         return kept

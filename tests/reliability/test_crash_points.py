@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from services.crashpoints import POINTS
 from services.store.models import Load
-from services.store.workers import holder_is_dead as _holder_is_dead
+from services.store.workers import holder_is_dead
 from tests.builders import load as a_load
 from tests.builders import qb_company, qb_invoices, tms
 from tests.test_fixes import manual_invoice
@@ -69,7 +69,7 @@ def assert_each_synced_once(svc, engine, numbers: list[str]) -> None:
         assert row.state == "synced", (number, row.state, row.reasons)
         assert counts[number] == 1, (number, counts[number])
         # a claim left by the killed process (a load it had recorded) is free to take at once
-        assert row.claimed_by is None or _holder_is_dead(row.claimed_by), (number, row.claimed_by)
+        assert row.claimed_by is None or holder_is_dead(row.claimed_by), (number, row.claimed_by)
     assert not [doc for doc, n in counts.items() if n > 1]
 
 
