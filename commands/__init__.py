@@ -1,13 +1,23 @@
-"""The Slack listeners, one module per group; ``register(app, deps)`` wires them all."""
+"""The Slack listeners, grouped by kind: ``slash`` (the command), ``actions`` (buttons), ``views``
+(modal submissions), ``options`` (pickers' options), ``events`` (App Home, uninstall) and ``errors``.
+Each listener is a module-level function that takes what it needs by name — Bolt's arguments and
+``deps``, the app's parts, which :func:`register` puts in every request's context."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+from collections.abc import Callable
 
-from commands import actions, choices, errors, events, slash
+from slack_bolt import App, BoltContext
+
+from commands import actions, errors, events, options, slash, views
 from commands.common import Deps
 
 
 def register(app: App, deps: Deps) -> None:
-    for group in (slash, actions, choices, events, errors):
-        group.register(app, deps)
+    def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 (Bolt's name)
+        context["deps"] = deps
+        next()
+
+    app.middleware(provide_deps)
+    for group in (slash, actions, views, options, events, errors):
+        group.register(app)

@@ -52,101 +52,111 @@ FINAL_ATTEMPTS = 10  # tries of the final summary when Slack asks to wait
 MAX_RETRY_AFTER = 60.0  # seconds: Slack's longest wait for a Tier 3 method
 
 
-def register(app: App, deps: Deps) -> None:
-    def acknowledge(ack: Ack) -> None:
-        ack()
+def acknowledge(ack: Ack) -> None:
+    ack()
 
-    @guarded
-    def run_fix(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        fix = ids.FIX_ACTION.match(action.get("action_id") or "").group(1)
-        actor, user = actor_of(body)
-        if fix == "connect":
-            _connect(deps, body, respond, client)
-            return
-        chosen = REGISTRY.get(fix)
-        if chosen is None:
-            send(respond, notice_message(STALE_BUTTON))
-            return
-        load = clean_load_number(text_value(action)) if chosen.per_load else text_value(action)
-        if refuse(deps, actor, user, fix, lambda m: send(respond, m), load):
-            return
-        if chosen.choice is not None:
-            _open_choice(client, body, fix, load, deps, respond)
-            return
-        send(respond, _running(fix, load, user))
-        result = deps.services.fixer.apply(
-            load or "-", fix, actor, admin=deps.access.is_admin(user), pressed_at=_pressed_at(action)
-        )
-        send(
-            respond,
-            {**fix_result_message(result, actor, connect_url=deps.connect_url), "replace_original": True},
-        )
 
-    @guarded
-    def diagnose(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        load = clean_load_number(text_value(action))
-        if not body.get("response_url"):  # the App Home: no channel to answer in, a modal instead
-            opened = _open_view(client, body, diagnosis_modal(None, load), respond)
-            if opened is None:
-                return
-            diagnosis = deps.services.diagnoser.diagnose(load)
-            fill_view(client, opened["view"]["id"], diagnosis_modal(diagnosis))
+@guarded
+def run_fix(
+    body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, deps: Deps
+) -> None:
+    fix = ids.FIX_ACTION.match(action.get("action_id") or "").group(1)
+    actor, user = actor_of(body)
+    if fix == "connect":
+        _connect(deps, body, respond, client)
+        return
+    chosen = REGISTRY.get(fix)
+    if chosen is None:
+        send(respond, notice_message(STALE_BUTTON))
+        return
+    load = clean_load_number(text_value(action)) if chosen.per_load else text_value(action)
+    if refuse(deps, actor, user, fix, lambda m: send(respond, m), load):
+        return
+    if chosen.choice is not None:
+        _open_choice(client, body, fix, load, deps, respond)
+        return
+    send(respond, _running(fix, load, user))
+    result = deps.services.fixer.apply(
+        load or "-", fix, actor, admin=deps.access.is_admin(user), pressed_at=_pressed_at(action)
+    )
+    send(
+        respond,
+        {**fix_result_message(result, actor, connect_url=deps.connect_url), "replace_original": True},
+    )
+
+
+@guarded
+def diagnose(
+    body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, deps: Deps
+) -> None:
+    load = clean_load_number(text_value(action))
+    if not body.get("response_url"):  # the App Home: no channel to answer in, a modal instead
+        opened = _open_view(client, body, diagnosis_modal(None, load), respond)
+        if opened is None:
             return
         diagnosis = deps.services.diagnoser.diagnose(load)
-        replace = action.get("block_id") == ids.NEAR  # a near match replaces the "not found" answer
-        payload = diagnosis_message(diagnosis, connect_url=deps.connect_url)
-        if replace:
-            payload["replace_original"] = True
-        else:
-            payload.update(response_type="in_channel", replace_original=False)
-        send(respond, payload)
+        fill_view(client, opened["view"]["id"], diagnosis_modal(diagnosis))
+        return
+    diagnosis = deps.services.diagnoser.diagnose(load)
+    replace = action.get("block_id") == ids.NEAR  # a near match replaces the "not found" answer
+    payload = diagnosis_message(diagnosis, connect_url=deps.connect_url)
+    if replace:
+        payload["replace_original"] = True
+    else:
+        payload.update(response_type="in_channel", replace_original=False)
+    send(respond, payload)
 
-    @guarded
-    def page(action: dict[str, Any], respond: Respond) -> None:
-        value = text_value(action)
-        number = int(value) if value.isdigit() and len(value) < 6 else 1
-        send(respond, {**problems_page(deps, number), "replace_original": True})
 
-    @guarded
-    def disconnect(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        actor, user = actor_of(body)
-        if refuse(deps, actor, user, "disconnect", lambda m: send(respond, m)):
-            return
-        status = deps.services.connection.status()
-        if status.state is ConnectionState.DISCONNECTED:
-            send(
-                respond, {**notice_message("QuickBooks was already disconnected."), "replace_original": True}
-            )
-            return
-        revoked = deps.services.connection.disconnect()
-        log.warning("QuickBooks disconnected from Slack by %s (revoked at Intuit: %s)", actor, revoked)
-        said = disconnected_message(status.realm_id, actor, revoked)
-        channel = (body.get("channel") or {}).get("id")
-        send(respond, {"delete_original": True})
-        posted = False
-        if channel:
-            try:
-                client.chat_postMessage(channel=channel, text=said["text"], blocks=said["blocks"])
-                posted = True
-            except SlackApiError as exc:
-                log.info("disconnect: answering through the response_url (%s)", exc.response.get("error"))
-        if not posted:
-            send(respond, said)
+@guarded
+def page(action: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    value = text_value(action)
+    number = int(value) if value.isdigit() and len(value) < 6 else 1
+    send(respond, {**problems_page(deps, number), "replace_original": True})
 
-    @guarded
-    def retry_all(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        actor, user = actor_of(body)
-        if refuse(deps, actor, user, "retry", lambda m: send(respond, m)):
-            return
-        code = text_value(action)
-        numbers = [
-            p.load_number for p in list_problems(deps.services.engine) if code in {r.code for r in p.reasons}
-        ]
-        if not numbers:
-            send(respond, notice_message("Nothing left to retry: those loads are no longer problems."))
-            return
-        _retry_all(deps, client, respond, body, code, numbers, actor)
 
+@guarded
+def disconnect(body: dict[str, Any], respond: Respond, client: WebClient, deps: Deps) -> None:
+    actor, user = actor_of(body)
+    if refuse(deps, actor, user, "disconnect", lambda m: send(respond, m)):
+        return
+    status = deps.services.connection.status()
+    if status.state is ConnectionState.DISCONNECTED:
+        send(respond, {**notice_message("QuickBooks was already disconnected."), "replace_original": True})
+        return
+    revoked = deps.services.connection.disconnect()
+    log.warning("QuickBooks disconnected from Slack by %s (revoked at Intuit: %s)", actor, revoked)
+    said = disconnected_message(status.realm_id, actor, revoked)
+    channel = (body.get("channel") or {}).get("id")
+    send(respond, {"delete_original": True})
+    posted = False
+    if channel:
+        try:
+            client.chat_postMessage(channel=channel, text=said["text"], blocks=said["blocks"])
+            posted = True
+        except SlackApiError as exc:
+            log.info("disconnect: answering through the response_url (%s)", exc.response.get("error"))
+    if not posted:
+        send(respond, said)
+
+
+@guarded
+def retry_all(
+    body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, deps: Deps
+) -> None:
+    actor, user = actor_of(body)
+    if refuse(deps, actor, user, "retry", lambda m: send(respond, m)):
+        return
+    code = text_value(action)
+    numbers = [
+        p.load_number for p in list_problems(deps.services.engine) if code in {r.code for r in p.reasons}
+    ]
+    if not numbers:
+        send(respond, notice_message("Nothing left to retry: those loads are no longer problems."))
+        return
+    _retry_all(deps, client, respond, body, code, numbers, actor)
+
+
+def register(app: App) -> None:
     app.action(ids.FIX_ACTION)(ack=acknowledge, lazy=[in_background(run_fix)])
     app.action(ids.DIAGNOSE_ACTION)(ack=acknowledge, lazy=[in_background(diagnose)])
     app.action(ids.PROBLEMS_PAGE_ACTION)(ack=acknowledge, lazy=[in_background(page)])

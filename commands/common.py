@@ -8,9 +8,10 @@ import logging
 import re
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -23,18 +24,44 @@ from services.access.roles import Access, audit_refusal
 from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError
 from services.quickbooks import QboError
-from wiring.services import Services
 
 log = logging.getLogger("commands")
 
 SLACK_ID = re.compile(r"^[A-Z0-9]{2,30}$")
 
 
+class SeenEvents:
+    """The ids of the last events handled in this process."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self.ids: OrderedDict[str, None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def first_time(self, event_id: str | None) -> bool:
+        if not event_id:
+            return True
+        with self.lock:
+            if event_id in self.ids:
+                return False
+            self.ids[event_id] = None
+            while len(self.ids) > self.size:
+                self.ids.popitem(last=False)
+            return True
+
+
 @dataclass
 class Deps:
-    services: Services
+    """What every listener is given. ``services`` is the composition root's ``wiring.services.Services``
+    (settings, engine, connection, diagnoser, fixer, sync), handed in by ``wiring.slack``."""
+
+    services: Any
     access: Access
     connect_url: str | None = None  # {QBSYNC_PUBLIC_URL}/qbo/connect: connecting goes through serve
+    seen_events: SeenEvents = field(default_factory=SeenEvents)  # Slack's retries of an event
+
+    def __deepcopy__(self, memo: dict) -> Deps:
+        return self  # Bolt copies a request's context for its lazy listeners: the app's parts stay shared
 
     def connect_ticket_link(self, actor: str) -> str | None:
         """A fresh Connect link for ``actor``, an administrator who just pressed Connect QuickBooks

@@ -14,16 +14,18 @@ from slack_bolt import App, BoltResponse
 from bot.response_urls import response_url_of
 from bot.shape import well_formed
 from bot.views.results import error_message
-from commands.common import Deps, send
+from commands.common import send
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.error
-    def handle(error: Exception, body: dict[str, Any], respond: Any = None) -> BoltResponse:
-        error_id = uuid.uuid4().hex[:8]
-        log.error("error %s handling a Slack request: %s", error_id, error, exc_info=error)
-        if isinstance(body, dict) and well_formed(body) and response_url_of(body):
-            send(respond, error_message(error_id))
-        return BoltResponse(status=200, body="")
+def handle(error: Exception, body: dict[str, Any], respond: Any = None) -> BoltResponse:
+    error_id = uuid.uuid4().hex[:8]
+    log.error("error %s handling a Slack request: %s", error_id, error, exc_info=error)
+    if isinstance(body, dict) and well_formed(body) and response_url_of(body):
+        send(respond, error_message(error_id))
+    return BoltResponse(status=200, body="")
+
+
+def register(app: App) -> None:
+    app.error(handle)

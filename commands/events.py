@@ -7,8 +7,6 @@ is back; QuickBooks syncs go on. Slack retries an event it did not see answered 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from slack_bolt import App
@@ -25,50 +23,30 @@ log = logging.getLogger(__name__)
 USER_ID = IDS["user"]
 
 
-class SeenEvents:
-    """The ids of the last events handled in this process."""
-
-    def __init__(self, size: int = 1000) -> None:
-        self.size = size
-        self.ids: OrderedDict[str, None] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def first_time(self, event_id: str | None) -> bool:
-        if not event_id:
-            return True
-        with self.lock:
-            if event_id in self.ids:
-                return False
-            self.ids[event_id] = None
-            while len(self.ids) > self.size:
-                self.ids.popitem(last=False)
-            return True
+def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    user = event.get("user")  # checked before dispatch (bot.shape): a user id, never an object
+    if not isinstance(user, str) or not USER_ID.fullmatch(user):
+        log.warning("app_home_opened without a user id was ignored")
+        return
+    if event.get("tab", "home") != "home" or not deps.seen_events.first_time(body.get("event_id")):
+        return
+    client.views_publish(user_id=user, view=home(deps, connect_url=deps.connect_url))
 
 
-def register(app: App, deps: Deps) -> None:
-    seen = SeenEvents()
+def uninstalled(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    log.warning("the Slack app was uninstalled from team %s", body.get("team_id"))
+    SlackAccessStore(deps.services.engine).lost("app_uninstalled", client.token)
 
-    @app.event("app_home_opened")
-    def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        user = event.get("user")  # checked before dispatch (bot.shape): a user id, never an object
-        if not isinstance(user, str) or not USER_ID.fullmatch(user):
-            log.warning("app_home_opened without a user id was ignored")
-            return
-        if event.get("tab", "home") != "home" or not seen.first_time(body.get("event_id")):
-            return
-        client.views_publish(user_id=user, view=home(deps, connect_url=deps.connect_url))
 
-    access = SlackAccessStore(deps.services.engine)
+def revoked(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    log.warning("Slack tokens were revoked in team %s", body.get("team_id"))
+    SlackAccessStore(deps.services.engine).lost("tokens_revoked", client.token)
 
-    @app.event("app_uninstalled")
-    def uninstalled(body: dict[str, Any], client: WebClient) -> None:
-        log.warning("the Slack app was uninstalled from team %s", body.get("team_id"))
-        access.lost("app_uninstalled", client.token)
 
-    @app.event("tokens_revoked")
-    def revoked(body: dict[str, Any], client: WebClient) -> None:
-        log.warning("Slack tokens were revoked in team %s", body.get("team_id"))
-        access.lost("tokens_revoked", client.token)
+def register(app: App) -> None:
+    app.event("app_home_opened")(home_opened)
+    app.event("app_uninstalled")(uninstalled)
+    app.event("tokens_revoked")(revoked)
 
 
 def home(deps: Deps, connect_url: str | None = None) -> dict[str, Any]:

@@ -67,54 +67,52 @@ def _load(kind: str, value: str) -> Request:
         return Request("invalid", error=f"That is not a load number: {exc}.")
 
 
-def register(app: App, deps: Deps) -> None:
-    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
-        request = parse(command.get("text"))
-        if request.kind == "help":
-            ack(**help_message())
-        elif request.kind == "invalid":
-            ack(**help_message(request.error))
-        else:
-            ack()
+def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+    request = parse(command.get("text"))
+    if request.kind == "help":
+        ack(**help_message())
+    elif request.kind == "invalid":
+        ack(**help_message(request.error))
+    else:
+        ack()
 
-    @guarded
-    def answer(command: dict[str, Any], respond: Respond) -> None:
-        request = parse(command.get("text"))
-        if request.kind == "problems":
-            send(respond, problems_page(deps, request.page))
-        elif request.kind == "status":
-            status = build_status(deps.services.engine, deps.services.connection.status())
-            send(respond, status_message(status, connect_url=deps.connect_url))
-        elif request.kind == "disconnect":
-            ask_disconnect(deps, command, respond)
-        elif request.kind == "diagnose":
-            with _checking(respond, request.load):
-                diagnosis = deps.services.diagnoser.diagnose(request.load)
-            send(
-                respond,
-                diagnosis_message(
-                    diagnosis, connect_url=deps.connect_url, response_type=_audience(diagnosis)
-                ),
-            )
-        elif request.kind == "retry":
-            actor, user = actor_of(command)
-            if refuse(deps, actor, user, "retry", lambda m: send(respond, m), request.load):
-                return
-            with _checking(respond, request.load, "Retrying"):
-                result = deps.services.fixer.apply(
-                    request.load, "retry", actor, admin=deps.access.is_admin(user)
-                )
-            if result.diagnosis is None and result.outcome == "refused":
-                send(respond, notice_message(result.message))
-                return
-            send(
-                respond,
-                {
-                    **fix_result_message(result, actor, connect_url=deps.connect_url),
-                    "response_type": "in_channel",
-                },
-            )
 
+@guarded
+def answer(command: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    request = parse(command.get("text"))
+    if request.kind == "problems":
+        send(respond, problems_page(deps, request.page))
+    elif request.kind == "status":
+        status = build_status(deps.services.engine, deps.services.connection.status())
+        send(respond, status_message(status, connect_url=deps.connect_url))
+    elif request.kind == "disconnect":
+        ask_disconnect(deps, command, respond)
+    elif request.kind == "diagnose":
+        with _checking(respond, request.load):
+            diagnosis = deps.services.diagnoser.diagnose(request.load)
+        send(
+            respond,
+            diagnosis_message(diagnosis, connect_url=deps.connect_url, response_type=_audience(diagnosis)),
+        )
+    elif request.kind == "retry":
+        actor, user = actor_of(command)
+        if refuse(deps, actor, user, "retry", lambda m: send(respond, m), request.load):
+            return
+        with _checking(respond, request.load, "Retrying"):
+            result = deps.services.fixer.apply(request.load, "retry", actor, admin=deps.access.is_admin(user))
+        if result.diagnosis is None and result.outcome == "refused":
+            send(respond, notice_message(result.message))
+            return
+        send(
+            respond,
+            {
+                **fix_result_message(result, actor, connect_url=deps.connect_url),
+                "response_type": "in_channel",
+            },
+        )
+
+
+def register(app: App) -> None:
     app.command(ids.COMMAND)(ack=acknowledge, lazy=[in_background(answer)])
 
 
