@@ -91,7 +91,7 @@ def test_serve_leaves_no_token_in_the_database_the_logs_or_slack(env, slack, emu
         def healthy() -> bool:
             try:
                 return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet: refused, or too slow to answer
                 return False
 
         wait_for(healthy, timeout=20, what="qbsync serve to start")

@@ -61,7 +61,7 @@ def test_serve_answers_slack_and_the_health_check(serve_env, slack, connected, e
         def healthy():
             try:
                 return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet: refused, or too slow to answer
                 return False
 
         wait_for(healthy, timeout=20, what="qbsync serve to start")

@@ -57,7 +57,7 @@ def test_serve_reports_a_missing_scope_and_an_unreachable_digest_channel_and_sti
         def healthy() -> bool:
             try:
                 return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet: refused, or too slow to answer
                 return False
 
         wait_for(healthy, timeout=30, what="qbsync serve to start")
