@@ -114,7 +114,7 @@ def interprocess_lock(engine: Engine, name: str) -> Iterator[None]:
         if not path or path == ":memory:":  # one process only: nothing to share
             yield
             return
-        import fcntl
+        import fcntl  # POSIX only, and only a SQLite file needs it: loaded where it is used
 
         handle = os.open(f"{path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -157,13 +157,13 @@ def alembic_config(url: str):
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
-    from alembic import command
+    from alembic import command  # Alembic loads only when migrations run (start-up stays fast)
 
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext  # as above: loaded when asked
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

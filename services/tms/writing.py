@@ -120,6 +120,7 @@ def _not_older(
 
 def _upsert_insert(conn: Connection) -> Any:
     """``INSERT … ON CONFLICT`` of the record timestamps in this database's dialect."""
+    # the dialect's own insert is chosen at run time: a SQLite deployment never loads PostgreSQL's
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
