@@ -10,7 +10,6 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -21,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.response_urls import origin_of, response_url_allowed
 from bot.views.results import error_message, notice_message, refusal_message
 from services.access.roles import Access, audit_refusal
+from services.background import hand_over
 from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError
 from services.quickbooks import QboError
@@ -143,10 +143,6 @@ def fill_view(client, view_id: str, view: dict[str, Any]) -> bool:
     return True
 
 
-WORK_THREADS = 64  # the slow part of every request (QuickBooks, a fix waiting its turn) runs here
-_work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="qbsync-work")
-
-
 def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
     """A lazy listener whose work runs on qbsync's own pool. Bolt runs acknowledgements and lazy
     listeners on one pool: slow work holding its threads (fixes of one load waiting their turn, syncs
@@ -155,31 +151,10 @@ def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
     reads the listener's parameters through ``functools.wraps``.)"""
 
     @wraps(func)
-    def hand_over(**kwargs: Any) -> None:
-        future = _work.submit(func, **kwargs)
-        with _in_flight_lock:
-            _in_flight.add(future)
-        future.add_done_callback(_finished)
+    def handed_over(**kwargs: Any) -> None:
+        hand_over(func, **kwargs)
 
-    return hand_over
-
-
-_in_flight: set[Future] = set()
-_in_flight_lock = threading.Lock()
-
-
-def _finished(future: Future) -> None:
-    with _in_flight_lock:
-        _in_flight.discard(future)
-
-
-def wait_for_work(timeout: float) -> bool:
-    """Wait until the work handed over so far has finished (a server stopping, a test ending). True when
-    nothing is left running."""
-    with _in_flight_lock:
-        pending = list(_in_flight)
-    _, not_done = wait(pending, timeout=timeout)
-    return not not_done
+    return handed_over
 
 
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,7 +12,6 @@ to the digest channel (when one is set) and retries every load that only waited 
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import Flask, Response, redirect, request
 from jinja2 import Environment, PackageLoader
@@ -20,6 +19,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.views.connection import connected_message
+from services.background import hand_over
 from services.connect.states import LIFETIME
 from services.connect.web import ConnectRefused, WebConnected, finish, retry_blocked, start
 
@@ -86,12 +86,7 @@ def _forget_browser(answer: Response) -> Response:
 
 
 def _after_connect(slack_app: App, services, connected: WebConnected) -> None:
-    threading.Thread(
-        target=_announce_and_retry,
-        args=(slack_app, services, connected),
-        name="qbsync-connected",
-        daemon=True,
-    ).start()
+    hand_over(_announce_and_retry, slack_app, services, connected)
 
 
 def _announce_and_retry(slack_app: App, services, connected: WebConnected) -> None:

@@ -5,10 +5,10 @@ with the counts; the loads it created or changed are synced after the answer has
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import Flask, Response, jsonify, request
 
+from services.background import hand_over
 from services.errors import QbsyncError
 from services.tms.events import (
     MAX_BODY,
@@ -70,4 +70,4 @@ def _sync_after(services, summary) -> None:
             log.exception("syncing the loads of a TMS event failed")
 
     if summary.written:
-        threading.Thread(target=run, name="qbsync-tms-event", daemon=True).start()
+        hand_over(run)

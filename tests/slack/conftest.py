@@ -176,7 +176,7 @@ def make_bot(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., Bo
         return Bot(slack, f"http://127.0.0.1:{server.server_port}", app, services)
 
     yield build
-    from commands.common import wait_for_work
+    from services.background import wait_for_work
 
     # work handed over by this test's requests answers this test, not the next one
     assert wait_for_work(timeout=30), "work from the test's requests was still running after 30 s"
@@ -234,7 +234,7 @@ def make_web(slack: SlackStandIn, settings, engine) -> Iterator[Callable[..., We
         return Web(url, services, app)
 
     yield build
-    from commands.common import wait_for_work
+    from services.background import wait_for_work
 
     assert wait_for_work(timeout=30), "work from the test's requests was still running after 30 s"
     for server in servers:
