@@ -124,7 +124,7 @@ def main() -> int:
                 try:
                     if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not up yet: refused, or too slow to answer
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError("qbsync serve did not start")
