@@ -94,7 +94,8 @@ class QuickBooksApi:
     def _client(self) -> tuple[QuickBooks, str]:
         realm_id, token = self.tokens.current()
         cached = getattr(self._local, "client", None)
-        if cached is not None and cached[1] == (realm_id, token):
+        key = (realm_id, token, self.timeout)  # a changed timeout takes effect on the next request
+        if cached is not None and cached[1] == key:
             return cached[0], token
         qb = QuickBooks(
             auth_client=_StaticAuth(self.auth.client_id, token),
@@ -105,7 +106,7 @@ class QuickBooksApi:
         )
         qb.api_url_v3 = self.api_base  # the configured base (environment override or emulator)
         equip(qb.session, self.recorder, self.timeout)
-        self._local.client = (qb, (realm_id, token))
+        self._local.client = (qb, key)
         return qb, token
 
     @contextlib.contextmanager
