@@ -53,12 +53,11 @@ def run_clock(settings, *, stop: threading.Event, parent: int | None = None) -> 
     if current_revision(services.engine) is None:
         raise QbsyncError("the database has no qbsync tables; run qbsync db upgrade")
     client = slack_client(settings, services.engine)
-    if client is not None and parent is None:  # under qbsync serve, serve has checked the channel
+    port = digest_channel(services, client) if client is not None else None
+    if port is not None and parent is None:  # under qbsync serve, serve has checked the channel
         from services.digest.channel import check_digest_channel
 
-        # one line if it cannot be reached
-        check_digest_channel(settings.digest_channel, digest_channel(services, client), services.engine)
-    port = digest_channel(services, client) if client is not None else None
+        check_digest_channel(settings.digest_channel, port, services.engine)  # one line if unreachable
     scheduler = build_scheduler(services, digest_channel=port, stop=stop)
     scheduler.start()
     log = logging.getLogger("qbsync.clock")
