@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from services.store.models import SlackAccess, utcnow
-from services.store.storage import immediate_transaction, retry_busy
+from services.store.storage import immediate_transaction, lock_row, retry_busy
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ class SlackAccessStore:
 
         def write() -> bool:
             with immediate_transaction(self.engine) as conn:
-                row = conn.execute(sa.select(_TABLE).where(_TABLE.c.name == ROW)).first()
-                if row is not None and row.lost_at is not None:
+                row = lock_row(conn, _TABLE, {"name": ROW}, {"skips_logged": {}, "updated_at": now})
+                if row.lost_at is not None:
                     return False
                 values = {
                     "lost_at": now,
@@ -82,10 +82,7 @@ class SlackAccessStore:
                     "skips_logged": {},
                     "updated_at": now,
                 }
-                if row is None:
-                    conn.execute(sa.insert(_TABLE).values(name=ROW, **values))
-                else:
-                    conn.execute(sa.update(_TABLE).where(_TABLE.c.name == ROW).values(**values))
+                conn.execute(sa.update(_TABLE).where(_TABLE.c.name == ROW).values(**values))
                 return True
 
         news = retry_busy(write)
@@ -136,8 +133,8 @@ class SlackAccessStore:
 
         def write() -> bool:
             with immediate_transaction(self.engine) as conn:
-                row = conn.execute(sa.select(_TABLE).where(_TABLE.c.name == ROW)).first()
-                logged = dict(row.skips_logged or {}) if row is not None else {}
+                row = lock_row(conn, _TABLE, {"name": ROW}, {"skips_logged": {}, "updated_at": self.clock()})
+                logged = dict(row.skips_logged or {})
                 if logged.get(job) == today:
                     return False
                 logged[job] = today

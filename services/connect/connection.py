@@ -38,7 +38,7 @@ from services.errors import ConfigurationError
 from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
 from services.store.models import ConnectionState, QboConnection, utcnow
 from services.store.secrets import TokenCipher
-from services.store.storage import immediate_transaction, interprocess_lock, retry_busy
+from services.store.storage import immediate_transaction, interprocess_lock, lock_row, retry_busy
 
 log = logging.getLogger(__name__)
 
@@ -159,34 +159,30 @@ class ConnectionService:
         }
         switched = None
         with self._locked_row() as (conn, row):
-            known = row["realm_id"] if row is not None else None
+            known = row["realm_id"]
             if known and known != realm_id:
                 if not switch:
                     raise CompanyOffered(known, realm_id, row["state"] == ConnectionState.CONNECTED.value)
                 switched = switch_company(conn, known, realm_id, actor, now)
-            if row is None:
-                conn.execute(sa.insert(_TABLE).values(id=ROW_ID, **values))
-            else:
-                conn.execute(sa.update(_TABLE).where(_TABLE.c.id == ROW_ID).values(**values))
+            conn.execute(sa.update(_TABLE).where(_TABLE.c.id == ROW_ID).values(**values))
         return switched
 
     def forget(self) -> None:
         now = self.clock()
-        with self._locked_row() as (conn, row):
-            if row is not None:
-                conn.execute(
-                    sa.update(_TABLE)
-                    .where(_TABLE.c.id == ROW_ID)
-                    .values(
-                        state=ConnectionState.DISCONNECTED.value,
-                        access_token=None,
-                        refresh_token=None,
-                        access_expires_at=None,
-                        refresh_expires_at=None,
-                        broken_reason=None,
-                        updated_at=now,
-                    )
+        with self._locked_row() as (conn, _row):
+            conn.execute(
+                sa.update(_TABLE)
+                .where(_TABLE.c.id == ROW_ID)
+                .values(
+                    state=ConnectionState.DISCONNECTED.value,
+                    access_token=None,
+                    refresh_token=None,
+                    access_expires_at=None,
+                    refresh_expires_at=None,
+                    broken_reason=None,
+                    updated_at=now,
                 )
+            )
 
     def disconnect(self) -> bool:
         """Revoke the grant at Intuit (best effort) and forget the tokens. True if Intuit confirmed."""
@@ -333,8 +329,5 @@ class ConnectionService:
     def _locked_row(self) -> Iterator[tuple[Connection, object]]:
         """A transaction holding the write lock on the connection row (committed on success)."""
         with immediate_transaction(self.engine) as conn:
-            query = sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)
-            if conn.dialect.name != "sqlite":
-                query = query.with_for_update()
-            row = conn.execute(query).mappings().first()
-            yield conn, row
+            defaults = {"state": ConnectionState.DISCONNECTED.value, "updated_at": self.clock()}
+            yield conn, lock_row(conn, _TABLE, {"id": ROW_ID}, defaults)._mapping

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.store.locks import write_transaction
 from services.store.models import DigestChannel, DigestPost, utcnow
+from services.store.storage import lock_row
 from services.store.workers import holder_is_dead, worker_id
 
 log = logging.getLogger(__name__)
@@ -181,13 +182,10 @@ def record_channel(engine: Engine, state: ChannelState) -> ChannelState:
     it, e.g. after the app was removed from the channel). Returns the state as stored."""
     now = utcnow()
     with write_transaction(engine) as conn:
-        row = conn.execute(sa.select(_CHANNEL).where(_CHANNEL.c.channel == state.channel)).first()
-        name = state.name or (row.name if row is not None else None)
+        row = lock_row(conn, _CHANNEL, {"channel": state.channel}, {"checked_at": now})
+        name = state.name or row.name
         values = {"name": name, "problem": state.problem, "needed": state.needed, "checked_at": now}
-        if row is None:
-            conn.execute(sa.insert(_CHANNEL).values(channel=state.channel, **values))
-        else:
-            conn.execute(sa.update(_CHANNEL).where(_CHANNEL.c.channel == state.channel).values(**values))
+        conn.execute(sa.update(_CHANNEL).where(_CHANNEL.c.channel == state.channel).values(**values))
     return ChannelState(state.channel, name, state.problem, state.needed, now)
 
 

@@ -67,6 +67,28 @@ def immediate_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def dialect_insert(conn: Connection, table: sa.Table):
+    """An ``INSERT`` in this connection's dialect, for ``ON CONFLICT`` clauses (SQLite's and
+    PostgreSQL's read the same)."""
+    # the dialect's own insert is chosen at run time: a SQLite deployment never loads PostgreSQL's
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def lock_row(conn: Connection, table: sa.Table, key: dict[str, object], defaults: dict[str, object]):
+    """Inside a write transaction: the row of ``table`` whose primary key is ``key``, created from
+    ``defaults`` when missing and locked until the transaction ends. Two writers that both find no row
+    would otherwise both insert it, and PostgreSQL would refuse the second (a unique violation)."""
+    conn.execute(dialect_insert(conn, table).values(**key, **defaults).on_conflict_do_nothing())
+    query = sa.select(table).where(*(table.c[name] == value for name, value in key.items()))
+    if conn.dialect.name != "sqlite":  # SQLite's write lock is the whole database, taken at BEGIN
+        query = query.with_for_update()
+    return conn.execute(query).one()
+
+
 @contextlib.contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """An ORM session inside ``immediate_transaction``; committed on success."""

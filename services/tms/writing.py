@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from services.catalogue import restored_by_import_text
 from services.errors import QbsyncError
 from services.store.models import ChargeCode, Customer, Load, utcnow
+from services.store.storage import dialect_insert
 from services.tms.checking import Checked, Sections
 from services.tms.records import SECTIONS, SPECS, ChargeCodeRecord, CustomerRecord, LoadRecord, SectionSpec
 from services.tms.summary import ImportSummary, SectionCounts
@@ -103,7 +104,7 @@ def _not_older(
     two concurrent events on one record apply in order). The others are added to
     ``summary.skipped_older``."""
     applied: set[str] = set()
-    insert = _upsert_insert(conn)
+    insert = dialect_insert(conn, RECORD_EVENTS)
     statement = insert.on_conflict_do_update(
         index_elements=[RECORD_EVENTS.c.kind, RECORD_EVENTS.c.key],
         set_={"event_at": insert.excluded.event_at},
@@ -116,16 +117,6 @@ def _not_older(
     if skipped:
         summary.skipped_older.setdefault(spec.name, []).extend(skipped)
     return [record for record in records if getattr(record, spec.key) in applied]
-
-
-def _upsert_insert(conn: Connection) -> Any:
-    """``INSERT … ON CONFLICT`` of the record timestamps in this database's dialect."""
-    # the dialect's own insert is chosen at run time: a SQLite deployment never loads PostgreSQL's
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(RECORD_EVENTS)
 
 
 def _refresh_statistics(conn: Connection, summary: ImportSummary) -> None:

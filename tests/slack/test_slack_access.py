@@ -127,6 +127,46 @@ def test_a_refused_token_on_any_call_is_recorded(connected, engine, slack):
     assert slack.calls() == []
 
 
+def test_many_losses_at_once_record_one(engine):
+    """Slack sends ``tokens_revoked`` and ``app_uninstalled`` together, and retries both: with no row yet,
+    every writer finds none. One loss is recorded, each other writer is told it is not news, none fails
+    (PostgreSQL refused all but the first insert of the row when each writer inserted it)."""
+    access = SlackAccessStore(engine)
+    barrier = threading.Barrier(8)
+    results: list[object] = []
+
+    def lose(reason: str) -> None:
+        barrier.wait()
+        try:
+            results.append(access.lost(reason, "xoxb-old"))
+        except Exception as exc:  # noqa: BLE001 - the test reports every failure
+            results.append(exc)
+
+    threads = [
+        threading.Thread(target=lose, args=(("tokens_revoked", "app_uninstalled")[i % 2],)) for i in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(repr, results)) == sorted(["True"] + ["False"] * 7)
+    assert access.state().reason in {"tokens_revoked", "app_uninstalled"}
+
+    skips: list[object] = []
+    barrier = threading.Barrier(4)
+
+    def skip() -> None:
+        barrier.wait()
+        skips.append(access.skip("digest", "xoxb-old"))
+
+    threads = [threading.Thread(target=skip) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert skips == [True] * 4
+
+
 def test_a_clock_restarted_with_a_new_token_resumes(env, slack, connected, engine):
     qb_company(connected.api)
     tms(engine, [a_load("W-1")])
