@@ -3,11 +3,14 @@
 * ``POST reset`` -- a fresh default company; other realms, tokens, stats and faults forgotten.
 * ``POST seed`` -- ``{"realm_id"?, "preferences"?, "company_info"?, "accounts"?, "customers"?,
   "items"?, "invoices"?}``; records are created in that order through the same rules as the API
-  (only authentication is skipped). For convenience a reference may name its target instead of
-  giving its id (``{"name": "Acme Foods"}``), and an item without ``IncomeAccountRef`` gets the
-  "Services" income account. All or nothing: on a fault nothing of the seed is kept and the answer
-  is 400 naming the section and index.
+  (only authentication is skipped) and made by the ``X-Emulator-User`` user. For convenience a
+  reference may name its target instead of giving its id (``{"name": "Acme Foods"}``), and an item
+  without ``IncomeAccountRef`` gets the "Services" income account. All or nothing: on a fault
+  nothing of the seed is kept and the answer is 400 naming the section and index.
 * ``GET stats`` -- requests by realm, endpoint and method; throttled, faults injected, auth failures.
+* ``GET|POST users`` -- a company's user ids and display names (``?realm_id=``;
+  ``{"realm_id"?, "users": {"id": "Jane Clerk"}}`` adds or renames). QuickBooks itself exposes only
+  the id (``MetaData.LastModifiedByRef``); the names are for tests.
 * ``GET queries`` -- the query log: each statement (``/query`` and batch) with its entity and the
   literal values of each condition as parsed, or its fault; ``DELETE`` clears it.
 * ``POST tokens`` -- ``{"realm_id"?, "client_id"?}``: mint a grant, returns access and refresh tokens.
@@ -24,7 +27,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from emulator import entities, errors, prefs
+from emulator import changes, entities, errors, prefs
 from emulator.context import current
 from emulator.limits import ScriptedFault
 from emulator.responses import json_response
@@ -61,6 +64,7 @@ def index() -> Response:
         "POST tokens/expire": "expire every access token of a realm now",
         "GET|POST faults": "pending scripted faults; script one or a list",
         "GET|POST config": "latency, fault rate, limits, throttle_xml",
+        "GET|POST users": "a company's user ids and display names (LastModifiedByRef)",
     }
     return json_response({"endpoints": endpoints})
 
@@ -120,7 +124,8 @@ def seed() -> Response:
     realm_id = _realm_id(data)
     if not realm_id.isdigit():
         return _bad("realm_id must be numeric")
-    with emu.store.lock:
+    user = changes.user_from_header(request.headers.get(changes.USER_HEADER))
+    with emu.store.lock, changes.recording(user):
         realm = emu.store.realm(realm_id, create=True)
         assert realm is not None
         before = realm.snapshot()
@@ -143,6 +148,32 @@ def seed() -> Response:
             realm.restore(before)
             return _bad(f"seed failed in {where['section']}[{where['index']}]", **where, Fault=err.fault())
     return json_response(created)
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users() -> Response:
+    emu = current()
+    data = _payload() if request.method == "POST" else {"realm_id": request.args.get("realm_id")}
+    realm_id = _realm_id(data)
+    if not realm_id.isdigit():
+        return _bad("realm_id must be numeric")
+    with emu.store.lock:
+        realm = emu.store.realm(realm_id, create=request.method == "POST")
+        if realm is None:
+            return json_response({"error": f"no company {realm_id}"}, 404)
+        if request.method == "POST":
+            names = data.get("users")
+            if not isinstance(names, dict) or not all(
+                isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in names.items()
+            ):
+                return _bad('users must be an object of user id -> display name, e.g. {"1": "Jane"}')
+            realm.users.update({k.strip(): v for k, v in names.items()})
+        return json_response(
+            {"realm_id": realm_id, "default_user_id": changes.DEFAULT_USER_ID, "users": dict(realm.users)}
+        )
 
 
 # --- stats, tokens, faults, config ---------------------------------------------------------------

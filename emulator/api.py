@@ -4,6 +4,9 @@ Every request passes the same gate, in this order: statistics, bearer-token chec
 / 403 fault 3100), rate limit and concurrency limit (429 fault 3001), latency, scripted or random
 fault injection, then the operation itself under the store lock. Writes honour ``?requestid=``:
 the first response for an id in a realm is stored and replayed byte for byte.
+
+Writes are made by the user named in the ``X-Emulator-User`` header (default: the app's user,
+see :mod:`emulator.changes`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from emulator import cdc, entities, errors, query
+from emulator import cdc, changes, entities, errors, query
 from emulator.context import Emulator, current
 from emulator.responses import dumps, json_response, raw_json_response
 from emulator.state import Realm
@@ -124,10 +127,11 @@ def _run(emu: Emulator, realm: Realm, operation: Operation) -> Response:
             if request_id in realm.request_ids:
                 status, text = realm.request_ids[request_id]
                 return raw_json_response(text, status)
-        try:
-            status, body = operation(realm)
-        except errors.QBOError as err:
-            status, body = err.status, err.body()
+        with changes.recording(changes.user_from_header(request.headers.get(changes.USER_HEADER))):
+            try:
+                status, body = operation(realm)
+            except errors.QBOError as err:
+                status, body = err.status, err.body()
         text = dumps(body)
         if request_id is not None and request.method == "POST":
             realm.request_ids[request_id] = (status, text)

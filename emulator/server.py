@@ -190,8 +190,10 @@ class EmulatorServer:
 
     # -- admin helpers (plain HTTP, like any other client) --------------------------------------
 
-    def _admin(self, method: str, path: str, payload: Any = None) -> Any:
-        response = self._http.request(method, f"{self.url}/_emulator/{path}", json=payload, timeout=10)
+    def _admin(self, method: str, path: str, payload: Any = None, **params: Any) -> Any:
+        response = self._http.request(
+            method, f"{self.url}/_emulator/{path}", json=payload, params=params or None, timeout=10
+        )
         if response.status_code != 200:
             raise RuntimeError(f"emulator admin {path} failed: {response.status_code} {response.text}")
         return response.json()
@@ -221,3 +223,12 @@ class EmulatorServer:
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         return self._admin("POST", "config", changes)
+
+    def set_users(self, users: dict[str, str], realm_id: str | None = None) -> dict[str, str]:
+        """Name user ids (as they appear in ``MetaData.LastModifiedByRef``) for a company."""
+        return self._admin("POST", "users", {"realm_id": realm_id, "users": users})["users"]
+
+    def users(self, realm_id: str | None = None) -> dict[str, str]:
+        """A company's user ids and display names."""
+        params = {"realm_id": realm_id} if realm_id else {}
+        return self._admin("GET", "users", **params)["users"]

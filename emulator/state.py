@@ -1,8 +1,11 @@
-"""In-memory companies (realms): their entities, tombstones, counters and request-id cache.
+"""In-memory companies (realms): their entities, tombstones, counters, request-id cache and users.
 
 One :class:`Store` holds every realm and one re-entrant lock. API handlers take the lock for the
 whole read-validate-write of an operation, so operations on the emulator are serialisable;
 artificial latency is spent outside the lock.
+
+Every insert, replace and delete stamps ``MetaData.LastModifiedByRef`` with the writing user and
+reports the change to the current recording (:mod:`emulator.changes`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import defaults
-from emulator.timeutil import meta_time
+from emulator import changes, defaults
+from emulator.timeutil import meta_time, utcnow
 
 ENTITY_NAMES = ("Invoice", "Customer", "Item", "Account", "Preferences", "CompanyInfo")
 
@@ -28,6 +31,7 @@ class Realm:
     counters: dict[str, int] = field(default_factory=dict)
     next_doc_number: int = 1001
     request_ids: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)  # user id -> display name (tests only)
 
     def __post_init__(self) -> None:
         for name in ENTITY_NAMES:
@@ -42,23 +46,31 @@ class Realm:
 
     def insert(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Store a new record, giving it Id, SyncToken "0", MetaData, domain and sparse."""
-        now = meta_time()
+        moment = utcnow()
+        now = meta_time(moment)
         record = {
             "Id": self.next_id(entity),
             "SyncToken": "0",
-            "MetaData": {"CreateTime": now, "LastUpdatedTime": now},
+            "MetaData": {"CreateTime": now, "LastModifiedByRef": _by(), "LastUpdatedTime": now},
             "domain": "QBO",
             "sparse": False,
             **fields,
         }
         self.records[entity][record["Id"]] = record
+        changes.note(self.realm_id, entity, record["Id"], changes.CREATE, moment)
         return record
 
-    def replace(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Store a changed record: SyncToken + 1, LastUpdatedTime now."""
+    def replace(self, entity: str, record: dict[str, Any], operation: str = changes.UPDATE) -> dict[str, Any]:
+        """Store a changed record: SyncToken + 1, LastUpdatedTime now, modified by the writer."""
+        moment = utcnow()
         record["SyncToken"] = str(int(record["SyncToken"]) + 1)
-        record["MetaData"] = {**record["MetaData"], "LastUpdatedTime": meta_time()}
+        record["MetaData"] = {
+            **record["MetaData"],
+            "LastModifiedByRef": _by(),
+            "LastUpdatedTime": meta_time(moment),
+        }
         self.records[entity][record["Id"]] = record
+        changes.note(self.realm_id, entity, record["Id"], operation, moment)
         return record
 
     def get(self, entity: str, record_id: Any) -> dict[str, Any] | None:
@@ -68,15 +80,17 @@ class Realm:
         return list(self.records[entity].values())
 
     def delete(self, entity: str, record_id: str) -> dict[str, Any]:
-        """Remove a record and keep a tombstone for CDC."""
+        """Remove a record and keep a tombstone for CDC (when and by whom it was deleted)."""
+        moment = utcnow()
         self.records[entity].pop(record_id)
         tomb = {
             "domain": "QBO",
             "status": "Deleted",
             "Id": record_id,
-            "MetaData": {"LastUpdatedTime": meta_time()},
+            "MetaData": {"LastModifiedByRef": _by(), "LastUpdatedTime": meta_time(moment)},
         }
         self.tombstones[entity][record_id] = tomb
+        changes.note(self.realm_id, entity, record_id, changes.DELETE, moment)
         return tomb
 
     def snapshot(self) -> Realm:
@@ -99,11 +113,19 @@ class Realm:
         return bool(self.preferences.get("SalesFormsPrefs", {}).get("CustomTxnNumbers", True))
 
 
+def _by() -> dict[str, str]:
+    return {"value": changes.user_id()}
+
+
 def new_realm(realm_id: str) -> Realm:
     """A company with the default chart of accounts, a "Services" item, preferences and info."""
-    realm = Realm(realm_id=realm_id)
+    with changes.unrecorded():
+        return _populate(Realm(realm_id=realm_id))
+
+
+def _populate(realm: Realm) -> Realm:
     realm.insert("Preferences", defaults.default_preferences())
-    realm.insert("CompanyInfo", defaults.default_company_info(realm_id))
+    realm.insert("CompanyInfo", defaults.default_company_info(realm.realm_id))
     for name, acct_type, sub_type, classification in defaults.DEFAULT_ACCOUNTS:
         realm.insert(
             "Account",
