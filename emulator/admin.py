@@ -2,11 +2,12 @@
 
 * ``POST reset`` -- a fresh default company; other realms, tokens, stats and faults forgotten.
 * ``POST seed`` -- ``{"realm_id"?, "preferences"?, "company_info"?, "accounts"?, "customers"?,
-  "items"?, "invoices"?}``; records are created in that order through the same rules as the API
-  (only authentication is skipped) and made by the ``X-Emulator-User`` user. For convenience a
-  reference may name its target instead of giving its id (``{"name": "Acme Foods"}``), and an item
-  without ``IncomeAccountRef`` gets the "Services" income account. All or nothing: on a fault
-  nothing of the seed is kept and the answer is 400 naming the section and index.
+  "items"?, "invoices"?, "payments"?}``; records are created in that order through the same rules
+  as the API (only authentication is skipped) and made by the ``X-Emulator-User`` user. For
+  convenience a reference may name its target instead of giving its id (``{"name": "Acme Foods"}``),
+  a payment's ``LinkedTxn`` may name its invoice by ``{"DocNumber": "L-1"}``, and an item without
+  ``IncomeAccountRef`` gets the "Services" income account. All or nothing: on a fault nothing of
+  the seed is kept and the answer is 400 naming the section and index.
 * ``GET stats`` -- requests by realm, endpoint and method; throttled, faults injected, auth failures.
 * ``GET|POST users`` -- a company's user ids and display names (``?realm_id=``;
   ``{"realm_id"?, "users": {"id": "Jane Clerk"}}`` adds or renames). QuickBooks itself exposes only
@@ -35,8 +36,14 @@ from emulator.state import Realm
 
 bp = Blueprint("emulator_admin", __name__, url_prefix="/_emulator")
 
-SEED_ORDER = ("accounts", "customers", "items", "invoices")
-SEED_ENTITY = {"accounts": "Account", "customers": "Customer", "items": "Item", "invoices": "Invoice"}
+SEED_ORDER = ("accounts", "customers", "items", "invoices", "payments")
+SEED_ENTITY = {
+    "accounts": "Account",
+    "customers": "Customer",
+    "items": "Item",
+    "invoices": "Invoice",
+    "payments": "Payment",
+}
 
 
 def _payload() -> dict[str, Any]:
@@ -114,7 +121,26 @@ def _prepare(realm: Realm, section: str, record: dict[str, Any]) -> dict[str, An
             lines.append(line)
         if lines:
             record["Line"] = lines
+    elif section == "payments":
+        _named_ref(realm, record, "CustomerRef", "Customer")
+        record["Line"] = [_payment_line(realm, line) for line in record.get("Line") or []]
     return record
+
+
+def _payment_line(realm: Realm, line: Any) -> Any:
+    """A payment line whose LinkedTxn names its invoice by DocNumber gets the invoice's id."""
+    if not isinstance(line, dict) or not isinstance(line.get("LinkedTxn"), list):
+        return line
+    links = []
+    for link in line["LinkedTxn"]:
+        if isinstance(link, dict) and not link.get("TxnId") and link.get("DocNumber"):
+            found = [i["Id"] for i in realm.all("Invoice") if i.get("DocNumber") == link["DocNumber"]]
+            link = {
+                "TxnId": found[0] if found else link["DocNumber"],
+                "TxnType": link.get("TxnType", "Invoice"),
+            }
+        links.append(link)
+    return {**line, "LinkedTxn": links}
 
 
 @bp.route("/seed", methods=["POST"])

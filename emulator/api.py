@@ -196,8 +196,9 @@ def _batch_item(realm: Realm, item: Any) -> dict[str, Any]:
             raise errors.invalid_property("a batch item needs exactly one entity object or a Query")
         entity = entities.canonical(keys[0]) or ""
         operation = str(item.get("operation") or "")
-        if operation not in ("create", "update", "delete"):
+        if operation not in entities.OPERATIONS:
             raise errors.invalid_property(f"operation '{operation}' is not supported", "operation")
+        operation = _operation(entity, operation, "")
         return {"bId": bid, entity: entities.operate(realm, entity, operation, item[keys[0]])}
     except errors.QBOError as err:
         return {"bId": bid, "Fault": err.fault()}
@@ -222,6 +223,15 @@ def preferences(realm_id: str) -> Response:
     return _gate(realm_id, "preferences", operation)
 
 
+def _operation(entity: str, op: str, include: str) -> str:
+    """Invoices are voided with ``operation=void``; payments with ``operation=update&include=void``."""
+    if entity == "Payment" and op in ("update", "") and "void" in include:
+        return "void"
+    if op == "void" and entity != "Invoice":
+        raise errors.unsupported_operation(f"void {entity}")
+    return op
+
+
 @bp.route("/<entity_name>", methods=["POST"])
 def write_entity(realm_id: str, entity_name: str) -> Response:
     def operation(realm: Realm) -> tuple[int, dict[str, Any]]:
@@ -229,10 +239,11 @@ def write_entity(realm_id: str, entity_name: str) -> Response:
         if entity is None:
             raise errors.unsupported_operation(f"POST /{entity_name}")
         body = _json_body()
-        allow_dup = "allowduplicatedocnum" in request.args.get("include", "").lower()
-        op = request.args.get("operation", "").lower()
-        if op == "delete":
-            return _ok(entity, entities.operate(realm, entity, "delete", body))
+        include = request.args.get("include", "").lower()
+        allow_dup = "allowduplicatedocnum" in include
+        op = _operation(entity, request.args.get("operation", "").lower(), include)
+        if op in ("delete", "void"):
+            return _ok(entity, entities.operate(realm, entity, op, body))
         if op in ("", "update", "create"):
             if op:
                 return _ok(entity, entities.operate(realm, entity, op, body, allow_dup))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from emulator import errors, invoices, names, prefs
+from emulator import errors, invoices, names, payments, prefs
 from emulator.state import ENTITY_NAMES, Realm
 
 BY_LOWER = {name.lower(): name for name in ENTITY_NAMES}
-WRITABLE_ENTITIES = ("Invoice", "Customer", "Item", "Account")
+WRITABLE_ENTITIES = ("Invoice", "Customer", "Item", "Account", "Payment")
+OPERATIONS = ("create", "update", "delete", "void")
 
 
 def canonical(name: str) -> str | None:
@@ -24,7 +25,7 @@ def canonical(name: str) -> str | None:
 def operate(
     realm: Realm, entity: str, operation: str, body: Any, allow_duplicate_doc: bool = False
 ) -> dict[str, Any]:
-    """Create, update or delete; ``operation`` is "create", "update" or "delete"."""
+    """Create, update, delete or void (Invoice, Payment); ``operation`` is one of OPERATIONS."""
     if not isinstance(body, dict):
         raise errors.invalid_property(f"{entity} must be a JSON object")
     if entity == "Preferences" and operation == "update":
@@ -32,17 +33,30 @@ def operate(
     if entity not in WRITABLE_ENTITIES:
         raise errors.unsupported_operation(f"{operation.capitalize()} {entity}")
     if operation == "delete":
-        if entity != "Invoice":
-            raise errors.unsupported_operation(f"Delete {entity}")
-        return invoices.delete(realm, body)
-    if operation == "create":
+        if entity == "Invoice":
+            return invoices.delete(realm, body)
+        if entity == "Payment":
+            return payments.delete(realm, body)
+        raise errors.unsupported_operation(f"Delete {entity}")
+    if operation == "void":
+        if entity == "Invoice":
+            record = invoices.void(realm, body)
+        elif entity == "Payment":
+            record = payments.void(realm, body)
+        else:
+            raise errors.unsupported_operation(f"Void {entity}")
+    elif operation == "create":
         if entity == "Invoice":
             record = invoices.create(realm, body, allow_duplicate_doc)
+        elif entity == "Payment":
+            record = payments.create(realm, body)
         else:
             record = names.create(realm, entity, body)
     elif operation == "update":
         if entity == "Invoice":
             record = invoices.update(realm, body, allow_duplicate_doc)
+        elif entity == "Payment":
+            record = payments.update(realm, body)
         else:
             record = names.update(realm, entity, body)
     else:

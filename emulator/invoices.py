@@ -11,14 +11,20 @@ DocNumber follows the company preference ``SalesFormsPrefs.CustomTxnNumbers``:
   disappear in practice.) On update a supplied DocNumber changes that invoice, as documented.
 
 A DocNumber longer than 21 characters is refused with 2050 in either case.
+
+Voiding (``operation=void``) keeps the invoice but zeroes it: every line's Amount (and a sales
+line's Qty, so Amount = Qty x UnitPrice still holds), TotalAmt and Balance become 0 and the memo
+(``PrivateNote``) becomes "Voided". Payments applied to an invoice lower its ``Balance``
+(:mod:`emulator.payments`); an update keeps them, and a total below what was paid is refused (6000).
 """
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import Any
 
-from emulator import errors
+from emulator import changes, errors, payments
 from emulator.defaults import USD
 from emulator.records import (
     CENT,
@@ -236,6 +242,14 @@ def update(realm: Realm, body: dict[str, Any], allow_duplicate: bool = False) ->
     else:
         fields = writable(body, WRITABLE)
     built = _build(realm, fields, existing, allow_duplicate)
+    paid = payments.applied_to(realm, existing["Id"])
+    if paid > built["TotalAmt"]:
+        raise errors.business_validation(
+            f"The invoice total {built['TotalAmt']} is less than the payments applied to it ({paid}).",
+            "Line",
+        )
+    built["Balance"] = built["TotalAmt"] - paid
+    built["LinkedTxn"] = list(existing.get("LinkedTxn") or [])
     record = {key: existing[key] for key in ("Id", "SyncToken", "MetaData", "domain")}
     record.update({"sparse": False, **built})
     return realm.replace("Invoice", record)
@@ -243,5 +257,24 @@ def update(realm: Realm, body: dict[str, Any], allow_duplicate: bool = False) ->
 
 def delete(realm: Realm, body: dict[str, Any]) -> dict[str, Any]:
     existing = existing_for_update(realm, "Invoice", body)
+    payments.detach_invoice(realm, existing["Id"])
     realm.delete("Invoice", existing["Id"])
     return {"status": "Deleted", "domain": "QBO", "Id": existing["Id"]}
+
+
+def void(realm: Realm, body: dict[str, Any]) -> dict[str, Any]:
+    """Void: the invoice stays, worth nothing, its memo "Voided"; payments on it become unapplied."""
+    existing = existing_for_update(realm, "Invoice", body)
+    payments.detach_invoice(realm, existing["Id"])
+    record = copy.deepcopy(existing)
+    zero = Decimal("0.00")
+    for line in record["Line"]:
+        line["Amount"] = zero
+        detail = line.get("SalesItemLineDetail")
+        if isinstance(detail, dict):
+            detail["Qty"] = zero
+    record["TotalAmt"] = zero
+    record["Balance"] = zero
+    record["PrivateNote"] = "Voided"
+    record["LinkedTxn"] = [link for link in record.get("LinkedTxn") or [] if link.get("TxnType") != "Payment"]
+    return realm.replace("Invoice", record, operation=changes.VOID)

@@ -3,7 +3,7 @@
 (:mod:`emulator.query_eval`), then page and project them into a ``QueryResponse``.
 
 Supported: ``SELECT * | SELECT count(*) | SELECT f1, f2 [, ...] | SELECT *, f`` ``FROM`` one of
-Invoice, Customer, Item, Account, Preferences, CompanyInfo; ``WHERE`` conditions joined by ``AND``
+Invoice, Customer, Item, Account, Payment, Preferences, CompanyInfo; ``WHERE`` conditions joined by ``AND``
 (``OR`` is a parse error, as in QuickBooks) with ``= < > <= >= IN (...) LIKE``; ``ORDERBY`` (or
 ``ORDER BY``) field [ASC|DESC]; ``STARTPOSITION n`` (1-based) and ``MAXRESULTS n`` (default 100,
 at most 1000).

@@ -79,6 +79,14 @@ FIELDS: dict[str, dict[str, str]] = {
         "CurrentBalance": NUM,
         "SubAccount": BOOL,
     },
+    "Payment": {
+        "TxnDate": DATE,
+        "CustomerRef": REF,
+        "TotalAmt": NUM,
+        "UnappliedAmt": NUM,
+        "PaymentRefNum": STR,
+        "PrivateNote": STR,
+    },
     "Preferences": {},
     "CompanyInfo": {"CompanyName": STR, "LegalName": STR, "Country": STR},
 }

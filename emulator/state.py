@@ -18,7 +18,7 @@ from typing import Any
 from emulator import changes, defaults
 from emulator.timeutil import meta_time, utcnow
 
-ENTITY_NAMES = ("Invoice", "Customer", "Item", "Account", "Preferences", "CompanyInfo")
+ENTITY_NAMES = ("Invoice", "Customer", "Item", "Account", "Payment", "Preferences", "CompanyInfo")
 
 
 @dataclass
