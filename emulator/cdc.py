@@ -1,9 +1,20 @@
-"""Change data capture: what changed (or was deleted) since a moment, within the last 30 days."""
+"""Change data capture: what changed (or was deleted) since a moment, within the last 30 days.
+
+``changedSince`` takes Intuit's forms: ``2026-12-03T10:00:00Z``, ``2026-12-03T10:00:00-08:00``,
+``2026-12-03T10:00:00.123Z``, a date alone, or no offset (UTC). A ``+`` in the offset that reached
+the server as a space (a client that did not URL-encode it) is read as ``+``. The comparison is
+inclusive (``LastUpdatedTime >= changedSince``).
+
+Each entity's objects -- changed ones and deletions (``{"Id", "status": "Deleted", "domain",
+"MetaData"}``) together -- come oldest first by ``MetaData.LastUpdatedTime``, at most 1000 objects
+in all per answer, so a client that got a full answer can ask again from the newest time it saw.
+"""
 
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from emulator import errors
@@ -13,10 +24,17 @@ from emulator.timeutil import parse_datetime, utcnow
 
 LOOKBACK = timedelta(days=30)
 MAX_OBJECTS = 1000
+_SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
 
 def _invalid(detail: str) -> errors.QBOError:
     return errors.QBOError(4001, "Invalid query", f"QueryValidationError: {detail}")
+
+
+def parse_since(text: str) -> datetime:
+    """``changedSince`` as an aware datetime; ValueError when it is not an ISO date-time."""
+    text = _SPACED_OFFSET.sub(r"\1+\2", text.strip())
+    return parse_datetime(text)
 
 
 def changes(realm: Realm, entities_param: str | None, changed_since: str | None) -> list[dict[str, Any]]:
@@ -33,7 +51,7 @@ def changes(realm: Realm, entities_param: str | None, changed_since: str | None)
         if name not in names:
             names.append(name)
     try:
-        since = parse_datetime(changed_since)
+        since = parse_since(changed_since)
     except ValueError as exc:
         raise _invalid(f"changedSince '{changed_since}' is not an ISO date-time") from exc
     if since < utcnow() - LOOKBACK:
@@ -45,9 +63,10 @@ def changes(realm: Realm, entities_param: str | None, changed_since: str | None)
     remaining = MAX_OBJECTS
     responses: list[dict[str, Any]] = []
     for name in names:
-        live = sorted((r for r in realm.all(name) if updated(r) >= since), key=updated)
-        dead = sorted((t for t in realm.tombstones[name].values() if updated(t) >= since), key=updated)
-        objects = [copy.deepcopy(obj) for obj in (live + dead)[:remaining]]
+        found = [r for r in realm.all(name) if updated(r) >= since]
+        found += [t for t in realm.tombstones[name].values() if updated(t) >= since]
+        found.sort(key=updated)
+        objects = [copy.deepcopy(obj) for obj in found[:remaining]]
         remaining -= len(objects)
         if objects:
             responses.append(
