@@ -3,15 +3,21 @@
 * ``POST reset`` -- a fresh default company; other realms, tokens, stats and faults forgotten.
 * ``POST seed`` -- ``{"realm_id"?, "preferences"?, "company_info"?, "accounts"?, "customers"?,
   "items"?, "invoices"?, "payments"?}``; records are created in that order through the same rules
-  as the API (only authentication is skipped) and made by the ``X-Emulator-User`` user. For
-  convenience a reference may name its target instead of giving its id (``{"name": "Acme Foods"}``),
-  a payment's ``LinkedTxn`` may name its invoice by ``{"DocNumber": "L-1"}``, and an item without
-  ``IncomeAccountRef`` gets the "Services" income account. All or nothing: on a fault nothing of
-  the seed is kept and the answer is 400 naming the section and index.
-* ``GET stats`` -- requests by realm, endpoint and method; throttled, faults injected, auth failures.
+  as the API (only authentication is skipped), made by the ``X-Emulator-User`` user, and announced
+  by webhooks like API writes. For convenience a reference may name its target instead of giving
+  its id (``{"name": "Acme Foods"}``), a payment's ``LinkedTxn`` may name its invoice by
+  ``{"DocNumber": "L-1"}``, and an item without ``IncomeAccountRef`` gets the "Services" income
+  account. All or nothing: on a fault nothing of the seed is kept (nor announced) and the answer is
+  400 naming the section and index.
+* ``GET stats`` -- requests by realm, endpoint and method; throttled, faults injected, auth failures;
+  ``webhooks``: deliveries sent (2xx), events queued, deliveries failed (retries exhausted),
+  duplicates, retries, events queued now.
 * ``GET|POST users`` -- a company's user ids and display names (``?realm_id=``;
   ``{"realm_id"?, "users": {"id": "Jane Clerk"}}`` adds or renames). QuickBooks itself exposes only
   the id (``MetaData.LastModifiedByRef``); the names are for tests.
+* ``GET|DELETE webhooks`` -- the recent deliveries (body, signature, attempts and their status),
+  newest last; ``DELETE`` clears the list. ``POST webhooks/flush`` ``{"timeout"?: seconds}`` waits
+  until no event is queued and every delivery is answered (200 ``{"idle": true}``, else 504).
 * ``GET queries`` -- the query log: each statement (``/query`` and batch) with its entity and the
   literal values of each condition as parsed, or its fault; ``DELETE`` clears it.
 * ``POST tokens`` -- ``{"realm_id"?, "client_id"?}``: mint a grant, returns access and refresh tokens.
@@ -19,7 +25,8 @@
 * ``POST faults`` -- one scripted fault or a list (see :mod:`emulator.limits`); ``GET`` lists
   pending ones.
 * ``GET|POST config`` -- read or change latency_ms, fault_rate, rate_limit, concurrency_limit
-  (alias concurrency), throttle_xml, batch_limit, batch_rate_limit.
+  (alias concurrency), throttle_xml, batch_limit, batch_rate_limit, webhook_url (null: off),
+  webhook_verifier, webhook_format, webhook_delay_ms, webhook_duplicate_rate, webhook_batch_ms.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ SEED_ENTITY = {
     "invoices": "Invoice",
     "payments": "Payment",
 }
+FLUSH_TIMEOUT_MAX = 120.0
 
 
 def _payload() -> dict[str, Any]:
@@ -70,8 +78,10 @@ def index() -> Response:
         "POST tokens": "mint a grant (access and refresh tokens)",
         "POST tokens/expire": "expire every access token of a realm now",
         "GET|POST faults": "pending scripted faults; script one or a list",
-        "GET|POST config": "latency, fault rate, limits, throttle_xml",
+        "GET|POST config": "latency, fault rate, limits, throttle_xml, webhook settings",
         "GET|POST users": "a company's user ids and display names (LastModifiedByRef)",
+        "GET|DELETE webhooks": "recent webhook deliveries: body, signature, attempts",
+        "POST webhooks/flush": "wait until every queued webhook event is delivered or dropped",
     }
     return json_response({"endpoints": endpoints})
 
@@ -151,7 +161,7 @@ def seed() -> Response:
     if not realm_id.isdigit():
         return _bad("realm_id must be numeric")
     user = changes.user_from_header(request.headers.get(changes.USER_HEADER))
-    with emu.store.lock, changes.recording(user):
+    with emu.store.lock, changes.recording(user) as rec:
         realm = emu.store.realm(realm_id, create=True)
         assert realm is not None
         before = realm.snapshot()
@@ -173,6 +183,7 @@ def seed() -> Response:
         except errors.QBOError as err:
             realm.restore(before)
             return _bad(f"seed failed in {where['section']}[{where['index']}]", **where, Fault=err.fault())
+        emu.webhooks.enqueue(rec.changes)
     return json_response(created)
 
 
@@ -207,7 +218,28 @@ def users() -> Response:
 
 @bp.route("/stats", methods=["GET"])
 def stats() -> Response:
-    return json_response(current().limits.stats.snapshot())
+    emu = current()
+    return json_response({**emu.limits.stats.snapshot(), "webhooks": emu.webhooks.stats()})
+
+
+@bp.route("/webhooks", methods=["GET", "DELETE"])
+def webhooks() -> Response:
+    sender = current().webhooks
+    if request.method == "DELETE":
+        sender.clear_log()
+    return json_response({"deliveries": sender.deliveries(), "stats": sender.stats()})
+
+
+@bp.route("/webhooks/flush", methods=["POST"])
+def flush_webhooks() -> Response:
+    raw = _payload().get("timeout", 10)
+    try:
+        timeout = min(max(float(raw), 0.0), FLUSH_TIMEOUT_MAX)
+    except (TypeError, ValueError):
+        return _bad("timeout must be a number of seconds")
+    sender = current().webhooks
+    idle = sender.flush(timeout)
+    return json_response({"idle": idle, "stats": sender.stats()}, 200 if idle else 504)
 
 
 @bp.route("/queries", methods=["GET", "DELETE"])

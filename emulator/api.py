@@ -6,7 +6,7 @@ fault injection, then the operation itself under the store lock. Writes honour `
 the first response for an id in a realm is stored and replayed byte for byte.
 
 Writes are made by the user named in the ``X-Emulator-User`` header (default: the app's user,
-see :mod:`emulator.changes`).
+see :mod:`emulator.changes`); what they change is handed to the webhook sender.
 """
 
 from __future__ import annotations
@@ -127,11 +127,12 @@ def _run(emu: Emulator, realm: Realm, operation: Operation) -> Response:
             if request_id in realm.request_ids:
                 status, text = realm.request_ids[request_id]
                 return raw_json_response(text, status)
-        with changes.recording(changes.user_from_header(request.headers.get(changes.USER_HEADER))):
+        with changes.recording(changes.user_from_header(request.headers.get(changes.USER_HEADER))) as rec:
             try:
                 status, body = operation(realm)
             except errors.QBOError as err:
                 status, body = err.status, err.body()
+        emu.webhooks.enqueue(rec.changes)
         text = dumps(body)
         if request_id is not None and request.method == "POST":
             realm.request_ids[request_id] = (status, text)

@@ -2,7 +2,8 @@
 
 Every write to a realm (API, batch or the admin seed) runs inside :func:`recording`, which says which
 QuickBooks user makes it (``MetaData.LastModifiedByRef``) and collects a :class:`Change` per record
-created, updated, deleted or voided.
+created, updated, deleted or voided. The caller hands the collected changes to the webhook sender
+once the write is committed (a failed seed throws them away with its rollback).
 
 The user comes from the optional request header ``X-Emulator-User`` (a test and operator
 convenience: real QuickBooks knows the user from the token); without it writes are made by

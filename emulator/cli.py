@@ -7,6 +7,7 @@ import threading
 
 import click
 
+from emulator.config import DEFAULT_WEBHOOK_VERIFIER, WEBHOOK_FORMATS
 from emulator.server import EmulatorServer
 
 
@@ -65,6 +66,44 @@ from emulator.server import EmulatorServer
 )
 @click.option("--client-id", default=None, help="Only accept this OAuth client id (default: any).")
 @click.option("--client-secret", default=None, help="Only accept this OAuth client secret (default: any).")
+@click.option(
+    "--webhook-url",
+    default=None,
+    help="POST webhook deliveries for Invoice, Customer, Item and Payment changes here (default: off).",
+)
+@click.option(
+    "--webhook-verifier",
+    default=DEFAULT_WEBHOOK_VERIFIER,
+    show_default=True,
+    help="Verifier token: the key of the intuit-signature HMAC.",
+)
+@click.option(
+    "--webhook-format",
+    default="cloudevents",
+    show_default=True,
+    type=click.Choice(WEBHOOK_FORMATS),
+    help="CloudEvents array (Intuit's current format) or legacy eventNotifications.",
+)
+@click.option(
+    "--webhook-delay-ms",
+    default=200,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="From a change to its delivery (Intuit: seconds to minutes); also the grouping window.",
+)
+@click.option(
+    "--webhook-duplicate-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Fraction of deliveries sent twice (seeded by --seed).",
+)
+@click.option(
+    "--webhook-batch-ms",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Events due within this window go in one delivery (default: the delay).",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -78,6 +117,12 @@ def emulator_command(
     throttle_xml: bool,
     client_id: str | None,
     client_secret: str | None,
+    webhook_url: str | None,
+    webhook_verifier: str,
+    webhook_format: str,
+    webhook_delay_ms: int,
+    webhook_duplicate_rate: float,
+    webhook_batch_ms: int | None,
 ) -> None:
     """Run a local QuickBooks Online API v3 and Intuit OAuth 2.0 emulator."""
     try:
@@ -95,7 +140,15 @@ def emulator_command(
             client_id=client_id,
             client_secret=client_secret,
             quiet=False,
+            webhook_url=webhook_url,
+            webhook_verifier=webhook_verifier,
+            webhook_format=webhook_format,
+            webhook_delay_ms=webhook_delay_ms,
+            webhook_duplicate_rate=webhook_duplicate_rate,
+            webhook_batch_ms=webhook_batch_ms,
         )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     stop = threading.Event()
@@ -108,6 +161,8 @@ def emulator_command(
         click.echo(f"  Discovery URL:  {server.discovery_url}   (INTUIT_DISCOVERY_URL)")
         click.echo(f"  Default realm:  {server.realm_id}")
         click.echo(f"  Admin:          {server.url}/_emulator/ (reset, seed, stats, tokens, faults, config)")
+        if webhook_url:
+            click.echo(f"  Webhooks:       {webhook_format} to {webhook_url} (GET /_emulator/webhooks)")
         click.echo("Press Ctrl-C to stop.")
         while not stop.wait(0.5):
             pass

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from emulator import admin, api, errors, oauth
-from emulator.config import EmulatorConfig
+from emulator.config import DEFAULT_WEBHOOK_VERIFIER, EmulatorConfig
 from emulator.context import EXTENSION_KEY, Emulator
 from emulator.responses import json_response
 
@@ -116,6 +116,12 @@ class EmulatorServer:
         client_id: str | None = None,
         client_secret: str | None = None,
         quiet: bool = True,
+        webhook_url: str | None = None,
+        webhook_verifier: str = DEFAULT_WEBHOOK_VERIFIER,
+        webhook_format: str = "cloudevents",
+        webhook_delay_ms: int = 200,
+        webhook_duplicate_rate: float = 0.0,
+        webhook_batch_ms: int | None = None,
     ) -> None:
         self.config = EmulatorConfig(
             latency_ms=latency_ms,
@@ -128,6 +134,12 @@ class EmulatorServer:
             throttle_xml=throttle_xml,
             client_id=client_id,
             client_secret=client_secret,
+            webhook_url=webhook_url,
+            webhook_verifier=webhook_verifier,
+            webhook_format=webhook_format,
+            webhook_delay_ms=webhook_delay_ms,
+            webhook_duplicate_rate=webhook_duplicate_rate,
+            webhook_batch_ms=webhook_batch_ms,
         )
         self.app = create_app(self.config)
         self.host = host
@@ -175,11 +187,13 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and stop the webhook sender (no thread is left behind)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        self.emulator.webhooks.close()
         self._http.close()
 
     def __enter__(self) -> EmulatorServer:
@@ -222,6 +236,7 @@ class EmulatorServer:
         return self._admin("POST", "faults", {"kind": kind, "count": count, **match})
 
     def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change settings at run time, e.g. ``configure(webhook_url=None)`` to stop webhooks."""
         return self._admin("POST", "config", changes)
 
     def set_users(self, users: dict[str, str], realm_id: str | None = None) -> dict[str, str]:
@@ -232,3 +247,25 @@ class EmulatorServer:
         """A company's user ids and display names."""
         params = {"realm_id": realm_id} if realm_id else {}
         return self._admin("GET", "users", **params)["users"]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The recent webhook deliveries, oldest first (see ``GET /_emulator/webhooks``)."""
+        return self._admin("GET", "webhooks")["deliveries"]
+
+    def clear_webhooks(self) -> None:
+        """Forget the recorded deliveries (queued events are still sent)."""
+        self._admin("DELETE", "webhooks")
+
+    def flush_webhooks(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until no webhook event is queued and every delivery (retries included) is answered;
+        the recent deliveries. Raises TimeoutError when that takes longer than ``timeout`` seconds."""
+        response = self._http.post(
+            f"{self.url}/_emulator/webhooks/flush", json={"timeout": timeout}, timeout=timeout + 10
+        )
+        if response.status_code == 504:
+            raise TimeoutError(f"webhooks still pending after {timeout} s: {response.json()['stats']}")
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"emulator admin webhooks/flush failed: {response.status_code} {response.text}"
+            )
+        return self.webhooks()

@@ -5,7 +5,7 @@ whole read-validate-write of an operation, so operations on the emulator are ser
 artificial latency is spent outside the lock.
 
 Every insert, replace and delete stamps ``MetaData.LastModifiedByRef`` with the writing user and
-reports the change to the current recording (:mod:`emulator.changes`).
+reports the change to the current recording (:mod:`emulator.changes`), which feeds the webhooks.
 """
 
 from __future__ import annotations
