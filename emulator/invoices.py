@@ -14,8 +14,9 @@ A DocNumber longer than 21 characters is refused with 2050 in either case.
 
 Voiding (``operation=void``) keeps the invoice but zeroes it: every line's Amount (and a sales
 line's Qty, so Amount = Qty x UnitPrice still holds), TotalAmt and Balance become 0 and the memo
-(``PrivateNote``) becomes "Voided". Payments applied to an invoice lower its ``Balance``
-(:mod:`emulator.payments`); an update keeps them, and a total below what was paid is refused (6000).
+(``PrivateNote``) starts with "Voided" (prepended to the memo there was, as Intuit documents).
+Payments applied to an invoice lower its ``Balance`` (:mod:`emulator.payments`); an update keeps
+them, and a total below what was paid is refused (6000).
 """
 
 from __future__ import annotations
@@ -275,6 +276,7 @@ def void(realm: Realm, body: dict[str, Any]) -> dict[str, Any]:
             detail["Qty"] = zero
     record["TotalAmt"] = zero
     record["Balance"] = zero
-    record["PrivateNote"] = "Voided"
+    memo = record.get("PrivateNote") or ""
+    record["PrivateNote"] = f"Voided {memo}".strip() if not memo.startswith("Voided") else memo
     record["LinkedTxn"] = [link for link in record.get("LinkedTxn") or [] if link.get("TxnType") != "Payment"]
     return realm.replace("Invoice", record, operation=changes.VOID)

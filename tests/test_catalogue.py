@@ -25,6 +25,7 @@ CONTRACT_REASONS = {
     "qb_throttled",
     "qb_unavailable",
     "load_not_found",
+    "qb_invoice_voided",
 }
 CONTRACT_FIXES = {
     "connect",

@@ -23,6 +23,18 @@ Nothing here knows about Slack or the terminal: renderers decide layout, this pa
 
 from __future__ import annotations
 
+from services.catalogue.changes import (
+    NOTICE_ACTION,
+    blocked_words,
+    gone_words,
+    notice_line,
+    notice_text,
+    payment_words,
+    summary_customer_changed_in_quickbooks,
+    summary_customer_gone,
+    summary_items_gone,
+    summary_qb_invoice_voided,
+)
 from services.catalogue.connection import (
     CONNECT_ADMINS_ONLY,
     CONNECT_CONTINUE,
@@ -117,6 +129,16 @@ from services.catalogue.values import (
 )
 
 __all__ = [
+    "blocked_words",
+    "NOTICE_ACTION",
+    "gone_words",
+    "notice_line",
+    "notice_text",
+    "payment_words",
+    "summary_customer_changed_in_quickbooks",
+    "summary_customer_gone",
+    "summary_items_gone",
+    "summary_qb_invoice_voided",
     "ADMIN_ONLY",
     "CONNECTION_WORDS",
     "CONNECT_ADMINS_ONLY",

@@ -49,6 +49,8 @@ def evidence_lines(code: str, evidence: dict[str, Any], *, dates: bool = True) -
         add("TMS customer", ev.get("tms_customer"))
         add("TMS QuickBooks email", ev.get("tms_email") or "(empty)" if "tms_email" in ev else None)
         add("Linked QuickBooks customer", ev.get("linked_qb_customer_id"))
+        if ev.get("gone_in_quickbooks"):
+            add("Changed in QuickBooks", f"{ev['gone_in_quickbooks']} {when(ev.get('changed_at'))}")
         for entry in ev.get("qb_customers_with_this_email") or []:
             add("QuickBooks customer with this email", _customer(entry))
         for entry in ev.get("candidates") or []:
@@ -77,12 +79,21 @@ def evidence_lines(code: str, evidence: dict[str, Any], *, dates: bool = True) -
             was = f"{was} (QuickBooks: {qb_name})"
         add("Synced for", was)
         add("Load now for", current.get("name") or current.get("tms_id"))
+        moved = ev.get("qb_customer_now") or {}
+        add("QuickBooks invoice now for", moved.get("name") or moved.get("id"))
     elif code == "amount_mismatch":
         add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
         add("QuickBooks total", money(ev["qb_total"]) if ev.get("qb_total") is not None else None)
         add("Load total", money(ev["tms_total"]) if ev.get("tms_total") is not None else None)
     elif code == "qb_invoice_deleted":
         add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
+        add("Deleted by", ev.get("changed_by"))
+        add("Deleted at", when(ev["changed_at"]) if ev.get("changed_at") else None)
+    elif code == "qb_invoice_voided":
+        add("Invoice", f"QuickBooks invoice {ev['qb_invoice_id']}" if ev.get("qb_invoice_id") else None)
+        add("Voided by", ev.get("changed_by"))
+        add("Voided at", when(ev["changed_at"]) if ev.get("changed_at") else None)
+        add("Total before", money(ev["synced_total"]) if ev.get("synced_total") is not None else None)
     elif code == "doc_number_too_long" and ev.get("length"):
         add("Load number", f"{ev.get('load_number')} ({ev['length']} characters, at most {ev.get('max')})")
         add("QuickBooks invoice number set", ev.get("qb_doc_number"))

@@ -111,6 +111,17 @@ REASONS: tuple[ReasonWords, ...] = (
         ),
     ),
     ReasonWords(
+        "qb_invoice_voided",
+        "The synced invoice was voided in QuickBooks",
+        ("clear_qb_id", "dismiss"),
+        (
+            "QuickBooks: Sales > Invoices, open the invoice (it shows VOIDED) to see who voided it; "
+            "the audit log says when.",
+            "If the load was cancelled, dismiss it here. Otherwise clear the QuickBooks ID to send a new "
+            "invoice (QuickBooks keeps the voided one and its number).",
+        ),
+    ),
+    ReasonWords(
         "amount_mismatch",
         "The QuickBooks invoice total differs from the load",
         ("push_invoice_update",),

@@ -51,6 +51,8 @@ def drift_reasons(view: LoadView, invoice: dict[str, Any], adopted: bool = False
                 },
             )
         )
+    elif not adopted and view.qb_customer_id and _customer_of(invoice) not in (None, view.qb_customer_id):
+        reasons.append(moved_in_quickbooks(view, invoice))
     qb_total = Decimal(str(invoice.get("TotalAmt", "0"))).quantize(Decimal("0.01"))
     if qb_total != view.total:
         reasons.append(
@@ -61,6 +63,53 @@ def drift_reasons(view: LoadView, invoice: dict[str, Any], adopted: bool = False
             )
         )
     return reasons
+
+
+def _customer_of(invoice: dict[str, Any]) -> str | None:
+    return (invoice.get("CustomerRef") or {}).get("value")
+
+
+def moved_in_quickbooks(view: LoadView, invoice: dict[str, Any]) -> Reason:
+    """The invoice was moved to another customer in QuickBooks (the load's customer did not change)."""
+    now = invoice.get("CustomerRef") or {}
+    return Reason(
+        "customer_changed",
+        catalogue.summary_customer_changed_in_quickbooks(
+            view.load_number,
+            invoice["Id"],
+            now.get("name") or f"customer {now.get('value')}",
+            view.customer.name,
+        ),
+        {
+            "synced_customer": {
+                "tms_id": view.synced_customer_id,
+                "name": view.synced_customer_name,
+                "qb_customer_id": view.qb_customer_id,
+            },
+            "current_customer": {"tms_id": view.customer.id, "name": view.customer.name},
+            "qb_customer_now": {"id": now.get("value"), "name": now.get("name")},
+            "qb_invoice_id": invoice["Id"],
+            "changed_in": "quickbooks",
+            "changed_by": invoices.changed_by(invoice),
+            "changed_at": invoices.changed_at(invoice),
+        },
+    )
+
+
+def voided_reason(view: LoadView, invoice: dict[str, Any]) -> Reason:
+    by, at = invoices.changed_by(invoice), invoices.changed_at(invoice)
+    return Reason(
+        "qb_invoice_voided",
+        catalogue.summary_qb_invoice_voided(
+            invoice["Id"], view.load_number, by, catalogue.when(at) if at else None
+        ),
+        {
+            "qb_invoice_id": invoice["Id"],
+            "changed_by": by,
+            "changed_at": at,
+            "synced_total": str(view.total),
+        },
+    )
 
 
 def classify(exc: QboError) -> Reason:

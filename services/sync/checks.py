@@ -5,6 +5,7 @@ before, whether it is still there, for the right customer and amount (``verify``
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -15,7 +16,7 @@ from services.diagnosis.reasons import Reason
 from services.fixes.matching import match_customer, match_item
 from services.store.models import ChargeCodeState
 from services.sync import invoices
-from services.sync.answers import drift_reasons, duplicate_reason
+from services.sync.answers import drift_reasons, duplicate_reason, voided_reason
 from services.sync.company import CompanySnapshot
 from services.sync.docnumbers import DOC_NUMBER_MAX, candidates, suggestions, used_by_other_loads
 from services.sync.results import LoadView, Outcome
@@ -35,16 +36,22 @@ def verify(view: LoadView, company: CompanySnapshot, outcome: Outcome) -> None:
 
 
 def check_synced(view: LoadView, invoice: dict[str, Any] | None, outcome: Outcome) -> None:
-    if invoice is None:
+    if invoice is None or invoice.get("status") == "Deleted":  # a deletion as change data capture tells it
+        evidence = {"qb_invoice_id": view.qb_invoice_id}
+        if invoice is not None:
+            evidence.update(changed_by=invoices.changed_by(invoice), changed_at=invoices.changed_at(invoice))
         outcome.reasons.append(
             Reason(
                 "qb_invoice_deleted",
                 catalogue.summary_qb_invoice_deleted(view.qb_invoice_id, view.load_number),
-                {"qb_invoice_id": view.qb_invoice_id},
+                evidence,
             )
         )
         return
     outcome.invoice = invoice
+    if invoices.is_voided(invoice):
+        outcome.reasons.append(voided_reason(view, invoice))
+        return
     outcome.reasons.extend(drift_reasons(view, invoice, adopted=outcome.customer_caught_up))
 
 
@@ -152,3 +159,17 @@ def _resolve_items(view: LoadView, company: CompanySnapshot, outcome: Outcome) -
         words = "; ".join(catalogue.summary_charge_code(p["name"], p["problem"], p["code"]) for p in problems)
         outcome.reasons.append(Reason("charge_codes_not_synced", words, {"charge_codes": problems}))
     return links
+
+
+def looks_changed(row: Any, invoice: dict[str, Any] | None) -> bool:
+    """Whether a synced load's invoice, as read, may differ from what the load says (the whole check
+    decides): gone or voided, another total or customer, or the load's customer changed in the TMS."""
+    if invoice is None or invoices.is_voided(invoice):
+        return True
+    total = Decimal(str(invoice.get("TotalAmt", "0"))).quantize(Decimal("0.01"))
+    if int(total * 100) != int(row.total_cents or 0):
+        return True
+    customer = (invoice.get("CustomerRef") or {}).get("value")
+    return customer != row.qb_customer_id or (
+        row.synced_customer_id is not None and row.synced_customer_id != row.customer_id
+    )

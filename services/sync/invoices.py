@@ -24,6 +24,23 @@ def is_ours(invoice: dict[str, Any], load_number: str) -> bool:
     return any(m.group("load") == load_number for m in _MARKER.finditer(note))
 
 
+def is_voided(invoice: dict[str, Any]) -> bool:
+    """Voided in QuickBooks: the invoice stays, its amounts are zeroed and its memo starts "Voided"."""
+    note = (invoice.get("PrivateNote") or "").lstrip()
+    return note.startswith("Voided") and not invoice.get("TotalAmt")
+
+
+def changed_by(record: dict[str, Any]) -> str | None:
+    """Who last changed a QuickBooks record: their name when QuickBooks gives one (its API usually
+    gives only a user id, which says nothing to a clerk and is left out)."""
+    ref = (record.get("MetaData") or {}).get("LastModifiedByRef") or {}
+    return ref.get("name") or None
+
+
+def changed_at(record: dict[str, Any]) -> str | None:
+    return (record.get("MetaData") or {}).get("LastUpdatedTime") or None
+
+
 def doc_number_where(load_number: str) -> str:
     """A WHERE condition selecting invoices numbered ``load_number`` (a superset when it has a curly
     quote: those are never put in a query; the part before it is matched with LIKE instead)."""

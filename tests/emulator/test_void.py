@@ -49,7 +49,7 @@ def test_void_keeps_the_invoice_worth_nothing(emu, tokens, invoice):
     assert voided["Id"] == invoice["Id"] and voided["DocNumber"] == "L-100"
     assert voided["SyncToken"] == "1"
     assert voided["TotalAmt"] == 0 and voided["Balance"] == 0
-    assert voided["PrivateNote"] == "Voided"
+    assert voided["PrivateNote"] == "Voided load L-100", "prepended to the memo there was"
     sales = [line for line in voided["Line"] if line["DetailType"] == "SalesItemLineDetail"]
     assert [line["Amount"] for line in voided["Line"]] == [0, 0, 0]  # two sales lines and SubTotal
     for line in sales:
@@ -97,7 +97,7 @@ def test_void_as_a_batch_item(emu, tokens, invoice):
         {"bId": "v2", "operation": "void", "Customer": {"Id": "1", "SyncToken": "0"}},
     ]
     answer = api(emu, tokens, "POST", "batch", json={"BatchItemRequest": items}).json()["BatchItemResponse"]
-    assert answer[0]["Invoice"]["PrivateNote"] == "Voided"
+    assert answer[0]["Invoice"]["PrivateNote"] == "Voided load L-100"
     assert answer[1]["Fault"]["Error"][0]["Message"] == "Unsupported Operation"
 
 
