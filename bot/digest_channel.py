@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.views.blocks import cut, escape
 from bot.views.chart import chart_png
 from bot.views.digest import METADATA_EVENT, digest_message, digest_metadata
 from services.catalogue import money
@@ -70,6 +71,18 @@ class SlackDigestChannel:
             unfurl_links=False,
         )
         return Posted(answer["ts"], answer.get("channel") or channel)
+
+    def post_text(self, channel: str, text: str) -> str:
+        """A short notice (QuickBooks' changes): plain words, escaped so nothing in them (a customer's
+        name from the TMS) becomes a link or a mention; Slack's 40,000-character text limit kept."""
+        answer = self._call(
+            "chat_postMessage",
+            channel=channel,
+            text=cut(escape(text), 40000),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(answer["ts"])
 
     def upload_chart(self, channel: str, day: dt.date, points: Sequence[Any]) -> str:
         last = points[-1]

@@ -25,6 +25,8 @@ def render_diagnosis(diagnosis: Diagnosis, indent: str = "") -> str:
     if diagnosis.dismissed:
         d = diagnosis.dismissed
         lines.extend(wrap(dismissed_text(d["by"], d["at"], d["reason"]), inner))
+    if diagnosis.payment:
+        lines.extend(wrap(diagnosis.payment["words"], inner))
     if diagnosis.note:
         lines.extend(wrap(diagnosis.note, inner))
     for reason in diagnosis.reasons:

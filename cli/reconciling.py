@@ -24,3 +24,21 @@ def reconcile_command(as_json: bool) -> None:
     for result in problems:
         click.echo(render_result(result))
     click.echo(f"\n{len(problems)} synced invoice(s) need attention.")
+
+
+@click.command()
+@click.option("--full", is_flag=True, help="Read every synced invoice back instead of what changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+def changes_command(full: bool, as_json: bool) -> None:
+    """Read what changed in QuickBooks since last time (change data capture) and apply it now."""
+    done = open_services().changes.catch_up(trigger="cli", full=full)
+    if as_json:
+        click.echo(json.dumps(done.to_dict(), indent=2))
+        return
+    click.echo(done.summary())
+    for result, reason in done.found.problems:
+        click.echo(f"  {result.load_number}: {reason.summary}")
+    for reason, numbers in done.found.blocked:
+        click.echo(f"  {reason.summary}: {', '.join(numbers)}")
+    if done.mode == "skipped":
+        raise SystemExit(1)

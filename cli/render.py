@@ -18,6 +18,7 @@ from services.catalogue import (
     evidence_lines,
     fix_label,
     money,
+    payment_words,
     plural,
     reason_title,
     when,
@@ -118,6 +119,8 @@ def problem_line(
     if problem.doc_number:
         number += f" (QuickBooks invoice number {problem.doc_number})"
     line = f"{indent}{number:<22} {money(problem.amount):>14}   since {since(problem.since)}"
+    if problem.payment:
+        line += f"  ({payment_words(problem.qb_total, problem.qb_balance)})"
     if codes:
         line += "  " + ", ".join(r.code for r in problem.reasons)
     return line

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     sync_every: int = Field(300, validation_alias="QBSYNC_SYNC_EVERY")  # seconds; "5m", "90s" accepted
 
     tms_webhook_secret: SecretStr | None = Field(None, validation_alias="QBSYNC_TMS_WEBHOOK_SECRET")
+    qbo_webhook_verifier_token: SecretStr | None = Field(None, validation_alias="QBO_WEBHOOK_VERIFIER_TOKEN")
+    # How often QuickBooks' changes are read when no webhook said so: unset = every minute without a
+    # verifier token (webhooks off), every 15 minutes with one (a safety net for missed webhooks).
+    changes_every: int | None = Field(None, validation_alias="QBSYNC_CHANGES_EVERY")
     public_url: str | None = Field(None, validation_alias="QBSYNC_PUBLIC_URL")
 
     # QuickBooks' limits per company and app (Intuit's published values; its pages disagree on the
@@ -135,6 +139,25 @@ class Settings(BaseSettings):
         if not 30 <= seconds <= 86400:
             raise ValueError("QBSYNC_SYNC_EVERY must be 30 seconds to 24 hours, e.g. 300, 90s, 5m or 1h")
         return seconds
+
+    @field_validator("changes_every", mode="before")
+    @classmethod
+    def _changes_every(cls, value: object) -> int | None:
+        if value is None or str(value).strip() == "":
+            return None
+        match = re.fullmatch(r"(\d+)\s*([smh]?)", str(value).strip().lower())
+        seconds = int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)] if match else 0
+        if not 10 <= seconds <= 86400:
+            raise ValueError("QBSYNC_CHANGES_EVERY must be 10 seconds to 24 hours, e.g. 60, 90s, 15m or 1h")
+        return seconds
+
+    @property
+    def changes_interval(self) -> int:
+        """Seconds between two reads of QuickBooks' changes when no webhook asked for one."""
+        if self.changes_every is not None:
+            return self.changes_every
+        token = self.qbo_webhook_verifier_token
+        return 900 if token is not None and token.get_secret_value() else 60
 
     @field_validator("timezone")
     @classmethod

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlmodel import Session, SQLModel, select
 
+import services.store.changes  # noqa: F401  (its tables are part of the model)
 from cli.main import qbsync
 from services.store.models import ChargeCode, ChargeLine, Customer, Load
 from services.store.storage import make_engine

@@ -16,7 +16,7 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_bolt.adapter.flask.handler import to_flask_response
 from werkzeug.exceptions import HTTPException
 
-from web import connect, tms
+from web import connect, qbo_webhooks, tms
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def create_web_app(slack_app: App, services) -> Flask:
 
     connect.register(web, slack_app, services)
     tms.register(web, services)
+    qbo_webhooks.register(web, services)
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:

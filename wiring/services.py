@@ -78,6 +78,12 @@ class Services:
         return BrowserConnect(self.settings, self.engine, self.connector, self.sync)
 
     @cached_property
+    def changes(self):
+        from services.changes.feed import ChangeFeed
+
+        return ChangeFeed(self.engine, self.sync)
+
+    @cached_property
     def diagnoser(self):
         from services.diagnosis.diagnoser import Diagnoser
 

@@ -45,6 +45,7 @@ def digest_poster(services: Any, client: WebClient, **changes: Any) -> DigestPos
         connection=services.connection,
         sync=services.sync,
         slack=digest_channel(services, client),
+        changes=services.changes,
     )
     for name, value in changes.items():
         setattr(poster, name, value)

@@ -139,6 +139,8 @@ def diagnosis_blocks(diagnosis: Any, *, connect_url: str | None = None) -> list[
         head += f" (QuickBooks invoice {escape(diagnosis.qb_invoice_id)})"
     if getattr(diagnosis, "doc_number", None):
         head += f"\nQuickBooks invoice number: `{escape(diagnosis.doc_number)}`"
+    if getattr(diagnosis, "payment", None):
+        head += f"\n:moneybag: {escape(diagnosis.payment['words'])}"
     if dismissed:
         when = slack_date(dismissed["at"]) if dismissed.get("at") else "earlier"
         by = actor_mention(dismissed.get("by"))

@@ -16,6 +16,7 @@ from services.catalogue import (
     TRANSIENT,
     dismissed_count,
     money,
+    payment_words,
     plural,
     reason_title,
 )
@@ -63,7 +64,11 @@ def problems_message(
         lines = [f"*{escape(reason_title(code))}* — {plural(count, 'load')}, {money(amount)}"]
         for problem in members:
             since = slack_date(problem.since) if problem.since else "?"
-            lines.append(f"• `{escape(problem.load_number)}` {money(problem.amount)} · since {since}")
+            paid = payment_words(problem.qb_total, problem.qb_balance) if problem.payment else None
+            lines.append(
+                f"• `{escape(problem.load_number)}` {money(problem.amount)} · since {since}"
+                + (f" · {escape(paid)}" if paid else "")
+            )
         blocks.append(section("\n".join(lines), block_id=ids.group_block(code)))
         buttons = [
             button(f"Diagnose {p.load_number}", ids.diagnose_action(i), p.load_number)

@@ -39,6 +39,7 @@ class Diagnosis:
     note: str | None = None
     doc_number: str | None = None  # the QuickBooks invoice number, when it is not the load number
     dismissed: dict[str, Any] | None = None  # {"by", "at", "reason"} while the load is dismissed
+    payment: dict[str, str] | None = None  # {"total", "balance", "status": paid | partly_paid, "words"}
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -52,6 +53,8 @@ class Diagnosis:
             data["qb_doc_number"] = self.doc_number
         if self.dismissed:
             data["dismissed"] = {**self.dismissed, "at": self.dismissed["at"].isoformat()}
+        if self.payment:
+            data["payment"] = {key: value for key, value in self.payment.items() if key != "words"}
         return data
 
 
@@ -67,7 +70,7 @@ class Diagnoser:
         if view is None:
             missing = self.sync.not_found(number)
             return Diagnosis(number, "not_found", None, missing.reasons)
-        reasons = self._check(view)
+        reasons, invoice = self._check(view)
         state = "problem" if reasons else ("synced" if view.qb_invoice_id else "pending")
         note = None
         dismissed = None
@@ -87,6 +90,7 @@ class Diagnoser:
             note=note,
             doc_number=view.qb_doc_number,
             dismissed=dismissed,
+            payment=_payment(invoice),
         )
 
     def _restored_note(self, number: str) -> str | None:
@@ -99,19 +103,21 @@ class Diagnoser:
             return last.detail
         return None
 
-    def _check(self, view: LoadView) -> list[Reason]:
+    def _check(self, view: LoadView) -> tuple[list[Reason], dict[str, Any] | None]:
+        """The reasons that apply, and the load's QuickBooks invoice as read (None: none, or not read)."""
         status = self.sync.connection.status()
         if not status.connected:
-            return [not_connected_reason(status.state.value, status.broken_reason)]
+            return [not_connected_reason(status.state.value, status.broken_reason)], None
         company = CompanySnapshot(self.api)
         try:
             self._prefetch(view, company)
         except QboError as exc:
-            return [classify(exc)]
+            return [classify(exc)], None
         outcome = self.sync.evaluate(view, company)
         reasons = list(outcome.reasons)
         reasons.extend(self._only_known_by_trying(view, reasons))
-        return ordered(reasons)
+        invoice = outcome.invoice or (company.invoice(view.qb_invoice_id) if view.qb_invoice_id else None)
+        return ordered(reasons), invoice
 
     def _prefetch(self, view: LoadView, company: CompanySnapshot) -> None:
         """One batch request for everything the checks read."""
@@ -185,6 +191,18 @@ class Diagnoser:
             retry_at = retry.next_attempt_at if retry is not None else None
         failed_at = (failed[0] or failed[1]) if failed else None
         return _iso(failed_at), _iso(retry_at)
+
+
+def _payment(invoice: dict[str, Any] | None) -> dict[str, str] | None:
+    """What was paid on the invoice in QuickBooks, when anything was."""
+    if not invoice or invoice.get("status") == "Deleted":
+        return None
+    words = catalogue.payment_words(invoice.get("TotalAmt"), invoice.get("Balance"))
+    if words is None:
+        return None
+    total, balance = str(invoice.get("TotalAmt")), str(invoice.get("Balance"))
+    status = "paid" if float(balance) <= 0 else "partly_paid"
+    return {"total": total, "balance": balance, "status": status, "words": words}
 
 
 def _rows(answer: dict[str, Any], bid: str) -> list[dict[str, Any]]:

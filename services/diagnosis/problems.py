@@ -26,6 +26,20 @@ class Problem:
     amount: Decimal
     since: Any
     doc_number: str | None = None  # the QuickBooks invoice number, when it is not the load number
+    qb_total: Decimal | None = None  # what QuickBooks last said of the invoice (its changes)
+    qb_balance: Decimal | None = None
+
+    @property
+    def payment(self) -> str | None:
+        """``paid`` or ``partly_paid`` in QuickBooks, or None."""
+        if (
+            self.qb_total is None
+            or self.qb_balance is None
+            or self.qb_total <= 0
+            or self.qb_balance >= self.qb_total
+        ):
+            return None
+        return "paid" if self.qb_balance <= 0 else "partly_paid"
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -36,6 +50,12 @@ class Problem:
         }
         if self.doc_number:
             data["qb_doc_number"] = self.doc_number
+        if self.payment:
+            data["paid"] = {
+                "status": self.payment,
+                "balance": str(self.qb_balance),
+                "total": str(self.qb_total),
+            }
         return data
 
 
@@ -124,7 +144,13 @@ def list_problems(engine: Engine, *, limit: int | None = None, offset: int = 0) 
     ``limit``/``offset``): one statement, each load's amount summed by the database."""
     query = (
         sa.select(
-            _LOAD.c.load_number, _LOAD.c.reasons, total_cents(), _LOAD.c.problem_since, _LOAD.c.qb_doc_number
+            _LOAD.c.load_number,
+            _LOAD.c.reasons,
+            total_cents(),
+            _LOAD.c.problem_since,
+            _LOAD.c.qb_doc_number,
+            _LOAD.c.qb_total,
+            _LOAD.c.qb_balance,
         )
         .where(_LOAD.c.state == LoadState.PROBLEM.value, _LOAD.c.dismissed_at.is_(None))
         .order_by(_LOAD.c.problem_since, _LOAD.c.id)
@@ -133,7 +159,9 @@ def list_problems(engine: Engine, *, limit: int | None = None, offset: int = 0) 
     )
     with engine.connect() as conn:
         return [
-            Problem(row[0], [Reason.from_dict(r) for r in row[1]], cents(row[2]), row[3], row[4])
+            Problem(
+                row[0], [Reason.from_dict(r) for r in row[1]], cents(row[2]), row[3], row[4], row[5], row[6]
+            )
             for row in conn.execute(query)
         ]
 

@@ -65,9 +65,19 @@ class DigestPoster:
     tz: str = "UTC"
     at: dt.time = dt.time(8, 0)
     now: Callable[[], dt.datetime] = field(default=_utcnow)
+    changes: Any = None  # services.changes.feed.ChangeFeed: what changed, instead of every invoice read back
 
     @classmethod
-    def from_settings(cls, settings: Any, *, engine: Any, connection: Any, sync: Any, slack: DigestChannel):
+    def from_settings(
+        cls,
+        settings: Any,
+        *,
+        engine: Any,
+        connection: Any,
+        sync: Any,
+        slack: DigestChannel,
+        changes: Any = None,
+    ):
         hour, minute = (int(part) for part in settings.digest_time.split(":"))
         return cls(
             engine,
@@ -77,6 +87,7 @@ class DigestPoster:
             settings.digest_channel or "",
             settings.timezone,
             dt.time(hour, minute),
+            changes=changes,
         )
 
 
@@ -182,11 +193,18 @@ def _complete(poster: DigestPoster, held: DigestClaim) -> str:
 
 
 def _compose(poster: DigestPoster, day: dt.date, now: dt.datetime, *, since: dt.datetime | None) -> Digest:
-    """Reconcile first (deleted or drifted invoices show up), then the digest from the database."""
+    """QuickBooks' changes first (deleted, voided or drifted invoices show up), then the digest from the
+    database."""
     if poster.connection.status().connected:
         try:
-            found = poster.sync.reconcile(trigger="scheduler:reconcile")
-            log.info("digest: reconcile found %s", plural(len(found), "problem"))
+            if poster.changes is not None:  # what changed since the last catch-up
+                log.info(
+                    "digest: QuickBooks changes: %s",
+                    poster.changes.catch_up(trigger="scheduler:digest").summary(),
+                )
+            else:
+                found = poster.sync.reconcile(trigger="scheduler:reconcile")
+                log.info("digest: reconcile found %s", plural(len(found), "problem"))
         except (QboError, QbsyncError) as exc:  # the digest still goes out, with what is known
             log.warning("digest: reconcile failed (%s); posting without it", exc)
     return build_digest(poster.engine, today=day, tz=poster.tz, since=since, until=now)

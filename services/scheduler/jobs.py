@@ -6,6 +6,7 @@ unless ``QBSYNC_SCHEDULER=off``): APScheduler 3 in the ``QBSYNC_TIMEZONE`` zone,
 | ``daily_digest`` | every day at ``QBSYNC_DIGEST_TIME`` | the digest, once per channel and day |
 | ``digest_catchup`` | at start, then every ``QBSYNC_SYNC_EVERY`` | the same job: a digest missed while down or left half done is completed (a no-op once posted, once Slack refused the channel or token that day, or before its time) |
 | ``sync`` | at start, then every ``QBSYNC_SYNC_EVERY`` | ready loads pushed, transient reasons retried with back-off |
+| ``qbo_changes`` | every 10 s | QuickBooks' changes read when a webhook said so or ``QBSYNC_CHANGES_EVERY`` passed; notices posted |
 
 Every job coalesces missed runs into one and never runs twice at once in a process; across processes
 the database decides (the digest's claim, the sync lock). Each run is logged with its outcome.
@@ -27,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from services.access.workspace import SlackAccessStore
 from services.digest.channel import DigestChannel
 from services.digest.posting import DigestPoster, daily_digest
+from services.scheduler.changes import TICK
 
 log = logging.getLogger("qbsync.clock")
 
@@ -35,6 +37,8 @@ CATCHUP_JOB = "digest_catchup"
 SYNC_JOB = "sync"
 DIGEST_FUNC = "services.scheduler.jobs:digest_job"  # the day's digest, unless Slack access is lost
 SYNC_FUNC = "services.scheduler.autosync:sync_and_retry"
+CHANGES_JOB = "qbo_changes"
+CHANGES_FUNC = "services.scheduler.changes:changes_job"
 DIGEST_GRACE = 12 * 3600  # a late digest still goes out the same day (the job itself checks the day)
 
 
@@ -81,6 +85,7 @@ def build_scheduler(
             connection=services.connection,
             sync=services.sync,
             slack=digest_channel,
+            changes=services.changes,
         )
         scheduler.add_job(
             DIGEST_FUNC,
@@ -95,6 +100,17 @@ def build_scheduler(
     else:
         log.warning("no digest: it needs SLACK_BOT_TOKEN and QBSYNC_DIGEST_CHANNEL")
     every_few_minutes(SYNC_FUNC, SYNC_JOB, "automatic sync and retry", args=[services], kwargs={"stop": stop})
+    notice_port = digest_channel if settings.digest_channel else None
+    scheduler.add_job(
+        CHANGES_FUNC,
+        trigger=IntervalTrigger(seconds=TICK, timezone=settings.timezone),
+        args=[services.changes, settings.changes_interval, notice_port, settings.digest_channel],
+        id=CHANGES_JOB,
+        name="QuickBooks changes and notices",
+        misfire_grace_time=TICK,
+        next_run_time=now,
+        **ONE_AT_A_TIME,
+    )
     scheduler.add_listener(_log_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
 
@@ -122,7 +138,8 @@ def _log_run(event: JobExecutionEvent) -> None:
         )
     else:
         outcome = event.retval.summary() if hasattr(event.retval, "summary") else event.retval
-        log.info("job %s: %s", event.job_id, outcome)
+        quiet = outcome == "nothing due"  # the changes job's ticks between two catch-ups
+        log.log(logging.DEBUG if quiet else logging.INFO, "job %s: %s", event.job_id, outcome)
 
 
 def describe(scheduler: BackgroundScheduler) -> list[str]:

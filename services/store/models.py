@@ -155,6 +155,9 @@ class Load(SQLModel, table=True):
     synced_total: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
     synced_at: dt.datetime | None = _when(nullable=True)
     sync_generation: int = Field(default=0)  # bumped when a push must not reuse the last request id
+    # What QuickBooks last said of the invoice's money (its total and what is still owed), from its changes.
+    qb_total: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
+    qb_balance: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
     # The QuickBooks invoice number when it is not the load number (set_doc_number; kept on re-import).
     qb_doc_number: str | None = Field(default=None, max_length=21, unique=True, index=True)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import services.store.models  # noqa: F401  (registers the tables)
+import services.store.changes  # noqa: F401  (registers the tables)
+import services.store.models  # noqa: F401
 from services.store.storage import make_engine
 
 config = context.config

@@ -1,0 +1,45 @@
+"""``POST /qbo/webhooks``: Intuit's change notifications (``services.changes.webhooks``), verified
+with ``QBO_WEBHOOK_VERIFIER_TOKEN``. Answers at once: the companies named are marked due, and the
+changes job reads what changed (change data capture) within its next tick."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+
+from services.changes.receive import receive
+from services.changes.webhooks import MAX_BODY, SIGNATURE_HEADER, BodyRefused, SignatureRefused, parse, verify
+
+log = logging.getLogger(__name__)
+
+
+def register(web: Flask, services) -> None:
+    @web.post("/qbo/webhooks")
+    def qbo_webhooks() -> tuple[Response, int]:
+        token = services.settings.qbo_webhook_verifier_token
+        if token is None or not token.get_secret_value():
+            log.warning("POST /qbo/webhooks refused: QBO_WEBHOOK_VERIFIER_TOKEN is not set")
+            return jsonify(error="QuickBooks webhooks are not set up (no verifier token configured)"), 503
+        request.max_content_length = MAX_BODY
+        raw = request.get_data(cache=False)
+        if len(raw) >= MAX_BODY:
+            return jsonify(error=f"the body is over {MAX_BODY // 1024} KB"), 413
+        try:
+            verify(token.get_secret_value(), raw, request.headers.get(SIGNATURE_HEADER))
+        except SignatureRefused as exc:
+            log.warning("POST /qbo/webhooks refused (401): %s", exc)
+            return jsonify(error="the intuit-signature does not verify"), 401
+        try:
+            notifications = parse(raw)
+        except BodyRefused as exc:
+            log.warning("POST /qbo/webhooks refused (400): %s", exc)
+            return jsonify(error=f"not a QuickBooks notification: {exc}"), 400
+        status = services.connection.status()
+        followed = {status.realm_id} if status.realm_id else set()
+        received = receive(services.engine, notifications, followed, services.changes)
+        if received.elsewhere:
+            log.info(
+                "QuickBooks webhook: %d notifications of companies qbsync does not follow", received.elsewhere
+            )
+        return jsonify(received=received.new, repeated=received.repeated, ignored=received.elsewhere), 200
