@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from services.catalogue import REASON_ORDER
 from services.diagnosis.reasons import Reason
 from services.store.models import ChargeLine, Load, LoadState
+from services.sync.stored import total_cents
 
 _LOAD = Load.__table__  # type: ignore[attr-defined]
 _LINES = ChargeLine.__table__  # type: ignore[attr-defined]
@@ -193,15 +194,6 @@ def list_dismissed(engine: Engine, *, limit: int | None = None) -> list[Dismisse
             )
             for row in conn.execute(query)
         ]
-
-
-def total_cents() -> sa.ScalarSelect:
-    """A load's total in cents, summed by the database (``charge_line.load_id`` is indexed)."""
-    return (
-        sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(_LINES.c.amount, sa.BigInteger)), 0))
-        .where(_LINES.c.load_id == _LOAD.c.id)
-        .scalar_subquery()
-    )
 
 
 def cents(value: int | None) -> Decimal:

@@ -32,7 +32,6 @@ from sqlalchemy.engine import Engine
 from services import catalogue
 from services.connect.connection import ConnectionService
 from services.crashpoints import crash_point, sending
-from services.diagnosis.problems import total_cents
 from services.diagnosis.reasons import Reason, ordered
 from services.quickbooks import Kind, QboError, QuickBooksApi
 from services.quickbooks.escape import in_list, needs_prefix_match
@@ -54,6 +53,7 @@ from services.sync.docnumbers import DOC_NUMBER_MAX
 from services.sync.loads import read_view, read_views
 from services.sync.record import Recorder
 from services.sync.results import LoadView, Outcome, SyncResult, request_id_for
+from services.sync.stored import total_cents
 from services.tms.loadnumbers import clean_load_number
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from services.sync.results import SyncResult
 from services.tms.loadnumbers import suggest_load_numbers
 
 _LOAD = Load.__table__  # type: ignore[attr-defined]
+_LINE_TABLE = ChargeLine.__table__  # type: ignore[attr-defined]
 
 
 def unsynced_load_numbers(engine: Engine) -> list[str]:
@@ -83,3 +84,12 @@ def current_result(engine: Engine, number: str) -> SyncResult:
             doc_number=load.qb_doc_number,
             dismissed=load.dismissed_at is not None,
         )
+
+
+def total_cents() -> sa.ScalarSelect:
+    """A load's total in cents, summed by the database (``charge_line.load_id`` is indexed)."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(_LINE_TABLE.c.amount, sa.BigInteger)), 0))
+        .where(_LINE_TABLE.c.load_id == _LOAD.c.id)
+        .scalar_subquery()
+    )

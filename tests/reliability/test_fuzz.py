@@ -5,6 +5,9 @@ traceback or an error id shown to a person, nothing half-written."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -45,8 +48,8 @@ def figures():
     yield
     print(
         f"FIGURE fuzz: {SEEN.get('slack', 0)} Slack requests, {SEEN.get('import', 0)} import files, "
-        f"{SEEN.get('webhook', 0)} webhook bodies: 0 HTTP 500, 0 tracebacks or error ids shown, "
-        "0 half-written"
+        f"{SEEN.get('webhook', 0)} webhook bodies, {SEEN.get('qbo webhook', 0)} QuickBooks webhook bodies: "
+        "0 HTTP 500, 0 tracebacks or error ids shown, 0 half-written"
     )
     print(
         f"FIGURE fuzz, signed Slack payloads: {SEEN.get('status 200', 0)} answered 200, "
@@ -393,6 +396,50 @@ def test_webhook_bodies(tms_web, engine, raw):
     assert b"Traceback" not in answer.data
     if answer.status_code != 202:
         assert counts(engine) == before, "half-written"
+
+
+@pytest.fixture
+def qbo_web(make_web, connected):
+    from web.app import create_web_app
+
+    web = make_web(qbo_webhook_verifier_token=SecretStr("fuzz-verifier"))
+    return create_web_app(web.app, web.services).test_client(), web
+
+
+def cloud_events(realm: str):
+    event = st.fixed_dictionaries(
+        {
+            "specversion": st.one_of(st.just("1.0"), json_scalars),
+            "id": st.one_of(st.uuids().map(str), json_scalars),
+            "type": st.one_of(
+                st.sampled_from(["qbo.invoice.deleted.v1", "qbo.item.updated.v1", "qbo.payment.created.v1"]),
+                texts,
+            ),
+            "intuitentityid": st.one_of(st.sampled_from(["1", "2", "999"]), json_scalars),
+            "intuitaccountid": st.one_of(st.just(realm), json_scalars),
+            "time": st.one_of(st.just("2026-12-03T10:00:00.000Z"), json_scalars),
+        }
+    )
+    return st.one_of(
+        st.lists(event, max_size=4), json_values, st.builds(lambda e: {"eventNotifications": e}, json_values)
+    )
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data())
+def test_quickbooks_webhook_bodies(qbo_web, engine, data):
+    client, web = qbo_web
+    realm = web.services.connection.status().realm_id
+    raw = data.draw(
+        st.one_of(cloud_events(realm).map(lambda b: json.dumps(b).encode()), st.binary(max_size=200))
+    )
+    SEEN["qbo webhook"] = SEEN.get("qbo webhook", 0) + 1
+    signature = base64.b64encode(hmac.new(b"fuzz-verifier", raw, hashlib.sha256).digest()).decode()
+    answer = client.post("/qbo/webhooks", data=raw, headers={"intuit-signature": signature})
+    assert answer.status_code in (200, 400), (raw[:200], answer.status_code, answer.data[:300])
+    assert b"Traceback" not in answer.data
+    unsigned = client.post("/qbo/webhooks", data=raw, headers={"intuit-signature": "Zm9yZ2Vk"})
+    assert unsigned.status_code == 401
 
 
 def test_no_fix_audit_row_is_left_half_written(fuzzed, engine):
