@@ -50,6 +50,7 @@ class Clerk:
             "duplicate_load_number": self._duplicate,
             "customer_changed": self._customer_changed,
             "qb_invoice_deleted": self._deleted,
+            "qb_invoice_voided": self._voided,
             "amount_mismatch": self._amount,
             "qb_validation_error": self._rejected,
         }
@@ -86,6 +87,13 @@ class Clerk:
         why = (
             "The invoice was deleted by mistake: clear the QuickBooks ID so the load is sent again "
             "(the fix first checks that it is really gone)."
+        )
+        return self._fix(number, "clear_qb_id", why).diagnosis
+
+    def _voided(self, number: str, reason: Reason) -> Diagnosis:
+        why = (
+            "The customer changed its mind and the move went ahead: clear the voided invoice's QuickBooks ID "
+            "so the load is invoiced again."
         )
         return self._fix(number, "clear_qb_id", why).diagnosis
 
@@ -137,7 +145,9 @@ class Clerk:
         return self._fix(number, "enable_custom_txn_numbers", why).diagnosis
 
     def _shorten(self, number: str, reason: Reason) -> Diagnosis:
-        offered = self._fix(number, "set_doc_number", "Ask for a shorter QuickBooks invoice number.")
+        shorter = reason.code == "doc_number_too_long"
+        ask = f"Ask for {'a shorter' if shorter else 'another'} QuickBooks invoice number."
+        offered = self._fix(number, "set_doc_number", ask)
         if offered.outcome != "choice" or not offered.choices:
             return offered.diagnosis
         short = offered.choices[0]["doc_number"]
@@ -199,6 +209,8 @@ class Clerk:
 
     def _duplicate(self, number: str, reason: Reason) -> Diagnosis:
         manual = reason.evidence
+        if manual.get("voided"):  # QuickBooks keeps the voided invoice's number
+            return self._shorten(number, reason)
         load_total = self.svc.sync.read_view(number).total
         if str(load_total) == manual["total"] and _same_company(
             self._load_customer(number), manual["customer"]

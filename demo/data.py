@@ -156,6 +156,7 @@ def build(today: dt.date) -> Sample:
         "moved": n(398),  # customer changed in the TMS after the sync
         "recharged": n(401),  # charges changed in the TMS after the sync
         "deleted": n(403),  # its invoice deleted in QuickBooks
+        "voided": n(405),  # its invoice voided in QuickBooks (the move was cancelled)
         "copied_by_hand": n(414),  # a bookkeeper typed the same invoice into QuickBooks
         "typed_by_hand": n(416),  # a bookkeeper made another invoice with this number
         "too_long": long_number,

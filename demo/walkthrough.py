@@ -101,6 +101,12 @@ class Story(Clerk):
         invoice = api.read("Invoice", self._load_row(s.roles["deleted"]).qb_invoice_id)
         api.delete("Invoice", invoice["Id"], invoice["SyncToken"])
         self.out.say(f"Someone deletes invoice {s.roles['deleted']} (id {invoice['Id']}) in QuickBooks.")
+        cancelled = api.read("Invoice", self._load_row(s.roles["voided"]).qb_invoice_id)
+        api.void("Invoice", cancelled["Id"], cancelled["SyncToken"])
+        self.out.say(
+            f"The customer cancels the move of load {s.roles['voided']}, and the bookkeeper voids its "
+            f"invoice (id {cancelled['Id']}) in QuickBooks."
+        )
         parent = self._item("Accessorials")
         extra = api.create(
             "Item",

@@ -33,6 +33,7 @@ from services.catalogue.changes import (
     summary_customer_changed_in_quickbooks,
     summary_customer_gone,
     summary_items_gone,
+    summary_number_held_by_voided,
     summary_qb_invoice_voided,
 )
 from services.catalogue.connection import (
@@ -138,6 +139,7 @@ __all__ = [
     "summary_customer_changed_in_quickbooks",
     "summary_customer_gone",
     "summary_items_gone",
+    "summary_number_held_by_voided",
     "summary_qb_invoice_voided",
     "ADMIN_ONLY",
     "CONNECTION_WORDS",

@@ -19,6 +19,13 @@ def summary_qb_invoice_voided(qb_invoice_id: str, load_number: str, by: str | No
     return f"Invoice {qb_invoice_id} for load {load_number} was voided in QuickBooks{who}{moment}"
 
 
+def summary_number_held_by_voided(doc_number: str, qb_invoice_id: str) -> str:
+    return (
+        f"QuickBooks keeps voided invoice {doc_number} (id {qb_invoice_id}) and its number: the new invoice "
+        "needs another number"
+    )
+
+
 def summary_customer_changed_in_quickbooks(
     load_number: str, qb_invoice_id: str, now_for: str, synced_for: str
 ) -> str:

@@ -1,6 +1,6 @@
 """The fixes of a load's QuickBooks invoice: ``push_invoice_update`` (its lines follow the load's
 charges), ``adopt_qb_invoice`` (an invoice made by hand with the load's number becomes the load's) and
-``clear_qb_id`` (administrators: forget an invoice verified gone from QuickBooks, and send again)."""
+``clear_qb_id`` (administrators: forget an invoice verified gone or voided in QuickBooks, and send again)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,20 @@ class ClearQbId(Fix):
                 "Delete it there first (Sales > Invoices), then clear the QuickBooks ID."
             )
         if view.qb_invoice_id:
-            if ctx.api.read("Invoice", view.qb_invoice_id) is not None:
+            current = ctx.api.read("Invoice", view.qb_invoice_id)
+            if current is not None and invoices.is_voided(current):
+                ctx.update_load(
+                    view,
+                    **INVOICE_FORGOTTEN,
+                    state=LoadState.PENDING,
+                    sync_generation=view.sync_generation + 1,
+                )
+                return applied(
+                    f"Forgot voided QuickBooks invoice {view.qb_invoice_id}. QuickBooks keeps it and its "
+                    f"number {view.doc_number}: give the new invoice another number (Set invoice number).",
+                    {"qb_invoice_id": {"from": view.qb_invoice_id, "to": None}, "voided": True},
+                )
+            if current is not None:
                 return nothing_to_do(f"Nothing to clear: invoice {view.qb_invoice_id} is in QuickBooks.")
             ctx.update_load(
                 view, **INVOICE_FORGOTTEN, state=LoadState.PENDING, sync_generation=view.sync_generation + 1

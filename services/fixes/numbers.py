@@ -90,7 +90,9 @@ def sent_as(ctx: FixContext, view: LoadView, doc_number: str) -> Outcome | None:
     if len(doc_number) > DOC_NUMBER_MAX:
         return None
     ours = [
-        i for i in invoices.find_by_doc_number(ctx.api, doc_number) if invoices.is_ours(i, view.load_number)
+        i
+        for i in invoices.find_by_doc_number(ctx.api, doc_number)
+        if invoices.is_ours_live(i, view.load_number)
     ]
     if not ours:
         return None

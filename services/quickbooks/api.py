@@ -280,6 +280,18 @@ class QuickBooksApi:
             repeatable=request_id is not None,
         )
 
+    def void(self, entity: str, entity_id: str, sync_token: str) -> dict[str, Any]:
+        """Void a transaction (``operation=void``): QuickBooks keeps it, worth nothing."""
+        payload = _dumps({"Id": entity_id, "SyncToken": sync_token})
+        url = f"/company/{{}}/{entity.lower()}"
+        data = self.call(
+            lambda qb: qb.post(
+                f"{qb.api_url}{url.format(qb.company_id)}", payload, params={"operation": "void"}
+            ),
+            repeatable=False,
+        )
+        return data[entity]
+
     def batch(
         self, items: Iterable[dict[str, Any]], *, request_id: str | None = None
     ) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,10 @@ def not_connected_reason(state: str, detail: str | None) -> Reason:
 
 def duplicate_reason(doc_number: str, invoice: dict[str, Any]) -> Reason:
     evidence = invoices.invoice_brief(invoice)
+    if invoices.is_voided(invoice):  # QuickBooks keeps a voided invoice and its number
+        evidence["voided"] = True
+        summary = catalogue.summary_number_held_by_voided(doc_number, evidence["qb_invoice_id"])
+        return Reason("duplicate_load_number", summary, evidence, fixes=["set_doc_number"])
     return Reason(
         "duplicate_load_number", catalogue.summary_duplicate_load_number(doc_number, evidence), evidence
     )

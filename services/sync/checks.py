@@ -76,7 +76,10 @@ def prepare(
         )
     if numbering_ok:
         existing = company.invoices_numbered(doc_number)
-        ours = [inv for inv in existing if invoices.is_ours(inv, view.load_number)]
+        # a voided invoice of ours is never adopted again: it holds the number, nothing more
+        ours = [
+            inv for inv in existing if invoices.is_ours(inv, view.load_number) and not invoices.is_voided(inv)
+        ]
         if ours:
             outcome.invoice = ours[0]
             outcome.note = f"found invoice {ours[0]['Id']} created by an earlier attempt; linked it"

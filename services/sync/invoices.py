@@ -24,6 +24,11 @@ def is_ours(invoice: dict[str, Any], load_number: str) -> bool:
     return any(m.group("load") == load_number for m in _MARKER.finditer(note))
 
 
+def is_ours_live(invoice: dict[str, Any], load_number: str) -> bool:
+    """Ours and not voided: an invoice a retry may adopt (a voided one only holds its number)."""
+    return is_ours(invoice, load_number) and not is_voided(invoice)
+
+
 def is_voided(invoice: dict[str, Any]) -> bool:
     """Voided in QuickBooks: the invoice stays, its amounts are zeroed and its memo starts "Voided"."""
     note = (invoice.get("PrivateNote") or "").lstrip()

@@ -134,3 +134,31 @@ def test_a_point_older_than_thirty_days_reads_everything_again(connected, engine
     realm = connected.connection.status().realm_id
     feed._reached(realm, dt.datetime.now(dt.UTC) - dt.timedelta(days=31), full=False, objects=0)
     assert feed.catch_up(trigger="test").mode == "full"
+
+
+def test_a_voided_invoice_is_cleared_then_sent_under_another_number(connected, engine, emu):
+    import requests
+
+    results = synced(connected, engine, ["L-7051"])
+    feed = connected.changes
+    feed.catch_up(trigger="test")
+    invoice = connected.api.read("Invoice", results["L-7051"].qb_invoice_id)
+    grant = emu.issue_tokens()
+    voided = requests.post(
+        f"{emu.api_base}/company/{grant['realm_id']}/invoice?operation=void",
+        json={"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]},
+        headers={"Authorization": f"Bearer {grant['access_token']}", "Accept": "application/json"},
+        timeout=10,
+    )
+    assert voided.status_code == 200, voided.text
+    [(result, reason)] = feed.catch_up(trigger="test").found.problems
+    assert reason.code == "qb_invoice_voided" and reason.fixes == ["clear_qb_id", "dismiss"]
+    cleared = connected.fixer.apply("L-7051", "clear_qb_id", actor="test", admin=True)
+    assert cleared.outcome == "applied" and "another number" in cleared.message, cleared
+    held = connected.diagnoser.diagnose("L-7051")
+    assert [r.code for r in held.reasons] == ["duplicate_load_number"]
+    assert held.reasons[0].evidence["voided"] is True and held.reasons[0].fixes == ["set_doc_number"]
+    renumbered = connected.fixer.apply("L-7051", "set_doc_number", actor="test", doc_number="L-7051-R")
+    assert renumbered.outcome == "applied", renumbered
+    after = connected.sync.current_result("L-7051")
+    assert after.state == "synced" and after.qb_invoice_id != invoice["Id"]
