@@ -107,3 +107,29 @@ def api(
     headers.update(kwargs.pop("headers", {}))
     url = f"{emu.api_base}/company/{tokens['realm_id']}/{path}"
     return requests.request(method, url, headers=headers, timeout=10, **kwargs)
+
+
+def line_json(amount: float, qty: float, price: float) -> dict:
+    """A sales line as raw JSON (item 1), for requests sent without python-quickbooks."""
+    detail = {"ItemRef": {"value": "1"}, "Qty": qty, "UnitPrice": price}
+    return {"DetailType": "SalesItemLineDetail", "Amount": amount, "SalesItemLineDetail": detail}
+
+
+@pytest.fixture
+def tokens(emu):
+    return emu.issue_tokens()
+
+
+@pytest.fixture
+def invoice(qb, tokens, emu):
+    """Invoice L-100 for Acme Foods ($125.50, memo "load L-100"), created over HTTP."""
+    customer = make_customer(qb, "Acme Foods")
+    body = {
+        "CustomerRef": {"value": customer.Id},
+        "DocNumber": "L-100",
+        "PrivateNote": "load L-100",
+        "Line": [line_json(100.0, 2, 50.0), line_json(25.5, 1, 25.5)],
+    }
+    response = api(emu, tokens, "POST", "invoice", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["Invoice"]

@@ -12,11 +12,6 @@ import time_machine
 from .conftest import api
 
 
-@pytest.fixture
-def tokens(emu):
-    return emu.issue_tokens()
-
-
 def cdc(emu, tokens, entities, since):
     response = api(emu, tokens, "GET", "cdc", params={"entities": entities, "changedSince": since})
     assert response.status_code == 200, response.text

@@ -12,11 +12,6 @@ from .conftest import api, make_customer, make_invoice, ref
 
 
 @pytest.fixture
-def tokens(emu):
-    return emu.issue_tokens()
-
-
-@pytest.fixture
 def setup(qb):
     acme = make_customer(qb, "Acme Foods")
     other = make_customer(qb, "Other Co")

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from quickbooks.objects.invoice import Invoice
 
 from .conftest import api, make_customer, make_invoice
 
 SINCE = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def sales_line(amount: float, qty: float, price: float) -> dict:
-    detail = {"ItemRef": {"value": "1"}, "Qty": qty, "UnitPrice": price}
-    return {"DetailType": "SalesItemLineDetail", "Amount": amount, "SalesItemLineDetail": detail}
-
-
-@pytest.fixture
-def tokens(emu):
-    return emu.issue_tokens()
-
-
-@pytest.fixture
-def invoice(qb, tokens, emu):
-    customer = make_customer(qb, "Acme Foods")
-    body = {
-        "CustomerRef": {"value": customer.Id},
-        "DocNumber": "L-100",
-        "PrivateNote": "load L-100",
-        "Line": [sales_line(100.0, 2, 50.0), sales_line(25.5, 1, 25.5)],
-    }
-    response = api(emu, tokens, "POST", "invoice", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()["Invoice"]
 
 
 def void(emu, tokens, body, **kwargs):
