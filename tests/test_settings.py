@@ -143,3 +143,18 @@ def test_a_list_setting_that_is_not_slack_ids_exits_2_naming_its_variable(tmp_pa
     assert ran.returncode == 2, ran.stderr
     assert name in ran.stderr and "Traceback" not in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
+
+
+def test_how_often_quickbooks_changes_are_read_comes_from_the_environment(monkeypatch):
+    assert load_settings().changes_interval == 60, "webhooks off: every minute"
+    monkeypatch.setenv("QBO_WEBHOOK_VERIFIER_TOKEN", "verifier")
+    assert load_settings().changes_interval == 900, "webhooks on: a 15-minute safety net"
+    monkeypatch.setenv("QBSYNC_CHANGES_EVERY", "90s")
+    assert load_settings().changes_interval == 90
+
+
+@pytest.mark.parametrize("value", ["5", "2d", "soon"])
+def test_a_bad_changes_interval_exits_2_naming_its_variable(tmp_path, value):
+    ran = _qbsync(tmp_path, QBSYNC_CHANGES_EVERY=value)
+    assert ran.returncode == 2, ran.stderr
+    assert "QBSYNC_CHANGES_EVERY" in ran.stderr and "Traceback" not in ran.stderr

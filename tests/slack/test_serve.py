@@ -182,3 +182,57 @@ def test_the_app_starts_without_a_warning_about_its_own_token(serve_env, slack, 
     with caplog.at_level("WARNING"):
         create_app(settings, bootstrap(settings, engine=engine))
     assert not [r for r in caplog.records if "token" in r.getMessage()], caplog.text
+
+
+def test_serve_verifies_quickbooks_webhooks_with_the_token_from_the_environment(serve_env, connected, engine):
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    port = free_port()
+    server = subprocess.Popen(
+        [QBSYNC, "serve", "--port", str(port), "--host", "127.0.0.1"],
+        env={**serve_env, "QBO_WEBHOOK_VERIFIER_TOKEN": "verifier-from-env"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def healthy():
+            try:
+                return requests.get(f"{url}/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(healthy, timeout=20, what="qbsync serve to start")
+        realm = connected.connection.status().realm_id
+        raw = json.dumps(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": "env-1",
+                    "type": "qbo.invoice.deleted.v1",
+                    "intuitentityid": "1",
+                    "intuitaccountid": realm,
+                    "time": "2026-12-03T10:00:00Z",
+                }
+            ]
+        ).encode()
+        signed = base64.b64encode(hmac.new(b"verifier-from-env", raw, hashlib.sha256).digest()).decode()
+        answer = requests.post(
+            f"{url}/qbo/webhooks", data=raw, headers={"intuit-signature": signed}, timeout=5
+        )
+        assert answer.status_code == 200 and answer.json()["received"] == 1, answer.text
+        other = base64.b64encode(hmac.new(b"another", raw, hashlib.sha256).digest()).decode()
+        assert (
+            requests.post(f"{url}/qbo/webhooks", data=raw, headers={"intuit-signature": other}).status_code
+            == 401
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output
+    assert "Traceback" not in output
