@@ -44,8 +44,9 @@ def summary_items_gone(names: Sequence[str], how: str) -> str:
 
 
 def gone_words(status: str) -> str:
-    """How a customer or item left QuickBooks: ``inactive``, ``merged`` or ``deleted``."""
-    return {"merged": "merged into another", "deleted": "deleted"}.get(status, "made inactive")
+    """How a customer or item left QuickBooks: ``inactive`` (also a customer merged into another) or
+    ``deleted``."""
+    return "deleted" if status == "deleted" else "made inactive"
 
 
 def payment_words(qb_total: Any, qb_balance: Any) -> str | None:

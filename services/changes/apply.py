@@ -132,7 +132,7 @@ def _apply_invoices(
             continue
         total, balance = _money(invoice.get("TotalAmt")), _money(invoice.get("Balance"))
         if (total, balance) != (row.qb_total, row.qb_balance):
-            money.append({"load_id": row.id, "qb_total": total, "qb_balance": balance})
+            money.append({"load_id": row.id, "total": total, "balance": balance})
             if balance is not None and total and balance < total:
                 found.paid.append(row.load_number)
     if money:
@@ -179,12 +179,15 @@ def _worth_checking(row: Any) -> bool:
 def _write_money(sync: SyncEngine, money: list[dict[str, Any]]) -> None:
     def write() -> None:
         with immediate_transaction(sync.engine) as conn:
-            for entry in money:
-                conn.execute(
-                    sa.update(_LOAD)
-                    .where(_LOAD.c.id == entry["load_id"])
-                    .values(qb_total=entry["qb_total"], qb_balance=entry["qb_balance"])
-                )
+            conn.execute(
+                sa.update(_LOAD)
+                .where(_LOAD.c.id == sa.bindparam("load_id"))
+                .values(
+                    qb_total=sa.bindparam("total", type_=_LOAD.c.qb_total.type),
+                    qb_balance=sa.bindparam("balance", type_=_LOAD.c.qb_balance.type),
+                ),
+                money,
+            )
 
     retry_busy(write)
 
@@ -197,15 +200,9 @@ def _gone(objects: Iterable[dict[str, Any]]) -> dict[str, tuple[str, dict[str, A
             continue
         if obj.get("status") == "Deleted":
             gone[obj["Id"]] = ("deleted", obj)
-        elif obj.get("Active") is False:
-            merged = "merged" in str(obj.get("DisplayName") or obj.get("Name") or "").lower()
-            gone[obj["Id"]] = ("merged" if merged else "inactive", obj)
+        elif obj.get("Active") is False:  # also how QuickBooks leaves a customer merged into another
+            gone[obj["Id"]] = ("inactive", obj)
     return gone
-
-
-def _waiting(query: Any, sync: SyncEngine) -> list[Any]:
-    with sync.engine.connect() as conn:
-        return conn.execute(query).all()
 
 
 def _mark_blocked(sync: SyncEngine, numbers: list[str], reason: Reason, trigger: str, found: Found) -> None:
@@ -227,16 +224,16 @@ def _mark_blocked(sync: SyncEngine, numbers: list[str], reason: Reason, trigger:
         found.blocked.append((reason, [result.load_number for result in results]))
 
 
-def _not_yet_synced(query: Any) -> Any:
-    return query.where(
+def _waiting_without(sync: SyncEngine, which: Any, code: str) -> list[str]:
+    """The loads still to sync among ``which`` (a condition on loads) not already showing ``code``."""
+    query = sa.select(_LOAD.c.load_number, _LOAD.c.reasons).where(
+        which,
         _LOAD.c.state.in_([LoadState.PENDING.value, LoadState.PROBLEM.value]),
         _LOAD.c.dismissed_at.is_(None),
         _LOAD.c.qb_invoice_id.is_(None),
     )
-
-
-def _without(rows: list[Any], code: str) -> list[str]:
-    """The load numbers of ``rows`` not already showing the reason ``code``."""
+    with sync.engine.connect() as conn:
+        rows = conn.execute(query).all()
     return [row.load_number for row in rows if code not in {r.get("code") for r in row.reasons or []}]
 
 
@@ -254,9 +251,7 @@ def _apply_gone_customers(
         ).all()
     for customer in customers:
         how, obj = gone[customer.qb_customer_id]
-        query = sa.select(_LOAD.c.load_number, _LOAD.c.reasons).where(_LOAD.c.customer_id == customer.id)
-        rows = _waiting(_not_yet_synced(query), sync)
-        numbers = _without(rows, "customer_not_synced")
+        numbers = _waiting_without(sync, _LOAD.c.customer_id == customer.id, "customer_not_synced")
         if not numbers:
             continue
         qb_name = obj.get("DisplayName") or f"customer {customer.qb_customer_id}"
@@ -289,11 +284,8 @@ def _apply_gone_items(sync: SyncEngine, objects: list[dict[str, Any]], trigger: 
         by_how[gone[code.qb_item_id][0]].append(code)
     for how, group in by_how.items():
         names = [code.code for code in group]
-        query = sa.select(_LOAD.c.load_number, _LOAD.c.reasons).where(
-            _LOAD.c.id.in_(sa.select(_LINE.c.load_id).where(_LINE.c.code.in_(names)))
-        )
-        rows = _waiting(_not_yet_synced(query), sync)
-        numbers = _without(rows, "charge_codes_not_synced")
+        uses = _LOAD.c.id.in_(sa.select(_LINE.c.load_id).where(_LINE.c.code.in_(names)))
+        numbers = _waiting_without(sync, uses, "charge_codes_not_synced")
         if not numbers:
             continue
         reason = Reason(

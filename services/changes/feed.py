@@ -39,6 +39,7 @@ SAFE_LOOKBACK = LOOKBACK - dt.timedelta(hours=1)
 OVERLAP = dt.timedelta(minutes=2)  # asked again each time: QuickBooks' clock and ours may disagree
 ROUNDS = 3  # catch-ups in a row while notifications keep arriving
 LOCK_TTL = dt.timedelta(minutes=15)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the time of an object QuickBooks gave none
 _POINT = QboChangePoint.__table__  # type: ignore[attr-defined]
 
 
@@ -231,9 +232,7 @@ def _merge(changed: dict[str, dict[str, dict[str, Any]]], answer: dict[str, list
             if not isinstance(key, str):
                 continue
             old = bucket.get(key)
-            if old is None or (_time(obj) or dt.datetime.min.replace(tzinfo=dt.UTC)) >= (
-                _time(old) or dt.datetime.min.replace(tzinfo=dt.UTC)
-            ):
+            if old is None or (_time(obj) or EPOCH) >= (_time(old) or EPOCH):
                 bucket[key] = obj
 
 
