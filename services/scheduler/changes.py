@@ -24,7 +24,12 @@ TICK = 10  # seconds: a webhook's changes are read within this of its arrival
 def changes_job(feed: ChangeFeed, every: int, port: Any = None, channel: str | None = None) -> str:
     status = feed.sync.connection.status()
     outcome = "nothing due"
-    if status.connected and status.realm_id and feed.is_due(status.realm_id, dt.timedelta(seconds=every)):
+    due = (
+        status.connected
+        and status.realm_id
+        and feed.is_due(status.realm_id, dt.timedelta(seconds=every), slack=dt.timedelta(seconds=TICK / 2))
+    )
+    if due:
         try:
             outcome = feed.catch_up(trigger="scheduler:changes").summary()
         except QboError as exc:  # the next tick tries again; the point has not moved

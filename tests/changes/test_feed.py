@@ -162,3 +162,20 @@ def test_a_voided_invoice_is_cleared_then_sent_under_another_number(connected, e
     assert renumbered.outcome == "applied", renumbered
     after = connected.sync.current_result("L-7051")
     assert after.state == "synced" and after.qb_invoice_id != invoice["Id"]
+
+
+def test_the_interval_is_kept_to_the_tick_not_a_tick_late(connected, engine, emu):
+    """The point is stamped a moment after the tick that started the catch-up: a job ticking every 10 s
+    with a 60 s interval catches up on the sixth tick after, not the seventh."""
+    from services.scheduler.changes import TICK
+
+    synced(connected, engine, ["L-7061"])
+    feed = connected.changes
+    feed.catch_up(trigger="test")
+    realm = connected.connection.status().realm_id
+    reached = feed.point(realm).reached_at
+    every, slack = dt.timedelta(seconds=60), dt.timedelta(seconds=TICK / 2)
+    feed.clock = lambda: reached + every - dt.timedelta(milliseconds=5)  # the sixth tick, 5 ms short
+    assert feed.is_due(realm, every, slack=slack)
+    feed.clock = lambda: reached + every - slack - dt.timedelta(seconds=1)  # the fifth tick
+    assert not feed.is_due(realm, every, slack=slack)

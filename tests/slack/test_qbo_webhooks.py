@@ -21,6 +21,7 @@ from services.changes.webhooks import BodyRefused, parse
 from services.diagnosis.problems import list_problems
 from services.scheduler.changes import changes_job
 from services.store.changes import QboChangeEvent, QboChangePoint
+from services.store.models import Load
 from tests.builders import load as a_load
 from tests.builders import qb_company, tms
 from wiring.slack import digest_channel
@@ -249,6 +250,11 @@ def expect_found(services, slack, *, notice_lines: int) -> None:
     assert [r.code for r in current["W-3"].reasons] == ["amount_mismatch"]
     assert current["W-4"].state == "synced"
     assert [r.code for r in current["W-6"].reasons] == ["charge_codes_not_synced"], "blocked before it fails"
+    with services.engine.connect() as conn:
+        total, balance = conn.execute(
+            sa.select(Load.qb_total, Load.qb_balance).where(Load.load_number == "W-4")
+        ).one()
+    assert balance == total - 100, "the payment is kept on the load"
     diagnosis = services.diagnoser.diagnose("W-4")
     assert diagnosis.payment["status"] == "partly_paid" and "still owed" in diagnosis.payment["words"]
     voided = services.diagnoser.diagnose("W-2")
