@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify, request
 
 from services.changes.receive import receive
 from services.changes.webhooks import MAX_BODY, SIGNATURE_HEADER, BodyRefused, SignatureRefused, parse, verify
+from web.bodies import limited_body
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,8 @@ def register(web: Flask, services) -> None:
         if token is None or not token.get_secret_value():
             log.warning("POST /qbo/webhooks refused: QBO_WEBHOOK_VERIFIER_TOKEN is not set")
             return jsonify(error="QuickBooks webhooks are not set up (no verifier token configured)"), 503
-        request.max_content_length = MAX_BODY
-        raw = request.get_data(cache=False)
-        if len(raw) >= MAX_BODY:
+        raw = limited_body(MAX_BODY)
+        if raw is None:
             return jsonify(error=f"the body is over {MAX_BODY // 1024} KB"), 413
         try:
             verify(token.get_secret_value(), raw, request.headers.get(SIGNATURE_HEADER))

@@ -20,6 +20,7 @@ from services.tms.events import (
     verify,
 )
 from services.tms.importer import DuplicateEventError, ImportFileError
+from web.bodies import limited_body
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,8 @@ def register(web: Flask, services) -> None:
         if secret is None or not secret.get_secret_value():
             log.warning("POST /tms/events refused: QBSYNC_TMS_WEBHOOK_SECRET is not set")
             return jsonify(error="TMS events are not set up (no webhook secret configured)"), 503
-        request.max_content_length = MAX_BODY  # Flask answers 413 above it, before reading the rest
-        raw = request.get_data(cache=False)
-        if request.content_length is None and len(raw) >= MAX_BODY:  # chunked: cut at the limit
+        raw = limited_body(MAX_BODY)
+        if raw is None:
             return jsonify(error=f"the body is over {MAX_BODY // (1024 * 1024)} MB"), 413
         try:
             event_at = verify(
