@@ -148,9 +148,16 @@ class NoticeLostAccess(RetryHandler):
         return False
 
 
-def web_client(settings, token: str | None = None, *, access: SlackAccessStore | None = None) -> WebClient:
-    """A Web API client on ``SLACK_API_URL``; with ``access``, Slack's refusals of the token are recorded."""
-    token = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
+_ENVIRONMENT_TOKEN = object()
+
+
+def web_client(
+    settings, token: Any = _ENVIRONMENT_TOKEN, *, access: SlackAccessStore | None = None
+) -> WebClient:
+    """A Web API client on ``SLACK_API_URL`` with ``token`` (by default ``SLACK_BOT_TOKEN``); with
+    ``access``, Slack's refusals of the token are recorded."""
+    if token is _ENVIRONMENT_TOKEN:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers: list[RetryHandler] = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=3),
@@ -174,21 +181,35 @@ def checked_client(settings, engine) -> tuple[WebClient, dict[str, Any]]:
     return client, who.data if isinstance(who.data, dict) else {}
 
 
-def build_bolt_app(settings, engine, *, socket_mode: bool = False) -> QbsyncApp:
+def build_bolt_app(settings, engine, *, socket_mode: bool = False, install=None) -> QbsyncApp:
     """Bolt's app for ``settings``, with no listeners yet (``wiring.slack.create_app`` adds them): a Web
-    API client on ``SLACK_API_URL`` that records Slack's refusals of the token in ``engine``."""
+    API client on ``SLACK_API_URL`` that records Slack's refusals of the token in ``engine``. In
+    distribution mode (``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``) Bolt's OAuth flow serves
+    ``/slack/install`` and ``/slack/oauth_redirect``, keeps each workspace's installation in the
+    database and finds every request's bot token there; ``install`` (a ``bot.install.Install``) says
+    what happens when a workspace installs."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_log = logging.getLogger("bot.bolt")
     if not any(isinstance(f, _SameTokenNotice) for f in bolt_log.filters):
         bolt_log.addFilter(_SameTokenNotice())
-    app = QbsyncApp(
-        client=web_client(settings, access=SlackAccessStore(engine)),
-        signing_secret=secret,
-        request_verification_enabled=not socket_mode,
-        process_before_response=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="qbsync-slack"),
-        logger=bolt_log,
-    )
+    common: dict[str, Any] = {
+        "signing_secret": secret,
+        "request_verification_enabled": not socket_mode,
+        "process_before_response": False,
+        "listener_executor": ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="qbsync-slack"),
+        "logger": bolt_log,
+    }
+    if settings.distribution and install is not None:
+        # Every workspace's token comes from its installation; Slack's refusals of it arrive as
+        # app_uninstalled / tokens_revoked events (commands.events), not through a shared client.
+        app = QbsyncApp(
+            client=web_client(settings, token=None),
+            oauth_settings=install.oauth_settings(),
+            installation_store_bot_only=True,
+            **common,
+        )
+    else:
+        app = QbsyncApp(client=web_client(settings, access=SlackAccessStore(engine)), **common)
     app.signing_secret = None if socket_mode else secret
     app.api_url = settings.slack_api_url
     allow_api_origin(settings.slack_api_url)

@@ -24,7 +24,25 @@ VERBS = {
     "serve": "cli.serving:serve_command",
     "playground": "cli.playground:playground_command",
     "clock": "cli.clock:clock_command",
+    "workspaces": "cli.workspaces:workspaces_group",
 }
+
+# The verbs that act on one workspace's data: they take --workspace TEAM (or QBSYNC_WORKSPACE).
+WORKSPACE_VERBS = frozenset(
+    {
+        "import",
+        "sync",
+        "retry",
+        "problems",
+        "diagnose",
+        "fix",
+        "reconcile",
+        "changes",
+        "connect",
+        "disconnect",
+        "digest",
+    }
+)
 
 
 # What ``qbsync --help`` lists, so that it imports no command (keep in step with each docstring).
@@ -45,6 +63,7 @@ SUMMARIES = {
     "demo": "Run the demo: sample TMS data, a local QuickBooks emulator, every reason fixed.",
     "serve": "The Slack app.",
     "clock": "The scheduler (daily digest, automatic sync and retry).",
+    "workspaces": "The Slack workspaces served (distribution mode); erase one.",
 }
 
 
@@ -58,6 +77,9 @@ def qbsync() -> None:
     Configuration comes from the environment (DATABASE_URL, QBO_*, SLACK_*, QBSYNC_*);
     see the README. With nothing set, qbsync uses ./qbsync.db (SQLite).
     """
+
+
+qbsync.workspace_verbs = WORKSPACE_VERBS
 
 
 def main() -> None:

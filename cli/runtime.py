@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from services.errors import ConfigurationError, QbsyncError, SettingsError
+from services.errors import ConfigurationError, QbsyncError, SettingsError, UserInputError
 
 if TYPE_CHECKING:
     from wiring.services import Services
@@ -57,8 +57,14 @@ class QbsyncGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             module_name, attribute = self.lazy[cmd_name].split(":")
-            return getattr(importlib.import_module(module_name), attribute)
-        return super().get_command(ctx, cmd_name)
+            command = getattr(importlib.import_module(module_name), attribute)
+        else:
+            command = super().get_command(ctx, cmd_name)
+        if command is not None and cmd_name in self.workspace_verbs:
+            _take_workspace(command)
+        return command
+
+    workspace_verbs: frozenset[str] = frozenset()
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -123,10 +129,85 @@ def configure_logging() -> None:
         ) from None
 
 
-def open_services() -> Services:
-    """Build the services from the environment (validated; a bad setting exits 2 with its name)."""
+WORKSPACE_META = "qbsync.workspace"
+
+
+def _remember_workspace(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[WORKSPACE_META] = value
+
+
+def _take_workspace(command: click.Command) -> None:
+    """Give ``command`` (and its sub-commands) the ``--workspace TEAM`` option, once."""
+    commands = [command, *getattr(command, "commands", {}).values()]
+    for each in commands:
+        if not any(param.name == "workspace" for param in each.params):
+            each.params.append(
+                click.Option(
+                    ["--workspace"],
+                    metavar="TEAM",
+                    expose_value=False,
+                    callback=_remember_workspace,
+                    help="The Slack workspace (team id) to act on, if several (or QBSYNC_WORKSPACE).",
+                )
+            )
+
+
+def open_root() -> Services:
+    """The deployment's services from the environment (validated; a bad setting exits 2 with its name),
+    not scoped to a workspace: for the verbs that act on all of them (``db upgrade``, ``workspaces``)."""
     from services.settings import load_settings
     from wiring.services import bootstrap
 
     configure_logging()
     return bootstrap(load_settings())
+
+
+def open_services() -> Services:
+    """The services of the workspace the command acts on: the one named by ``--workspace`` or
+    ``QBSYNC_WORKSPACE``; else, in single-workspace mode, the deployment's own, and in distribution
+    mode the only workspace there is. Several and none named: exit 2 listing them."""
+    root = open_root()
+    return scoped(root, _chosen_workspace(root))
+
+
+def _chosen_workspace(root: Services) -> str | None:
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(WORKSPACE_META) if ctx is not None else None
+    if chosen is not None:
+        from services.settings import TEAM_ID
+
+        chosen = chosen.strip()
+        if not TEAM_ID.fullmatch(chosen):
+            raise UserInputError(f"--workspace {chosen[:40]!r} is not a Slack team id (like T0123ABCD)")
+    return chosen or root.settings.workspace
+
+
+def scoped(root: Services, chosen: str | None) -> Services:
+    from services.catalogue import workspaces as words
+
+    if chosen is None and not root.settings.distribution:
+        return root  # single-workspace mode: the home tables, as always
+    workspaces = _registered(root)
+    teams = ", ".join(w.label for w in workspaces) or "none"
+    if chosen is not None:
+        for workspace in workspaces:
+            if workspace.team_id == chosen:
+                return root.for_workspace(workspace)
+        raise UserInputError(words.WORKSPACE_UNKNOWN.format(team=chosen, teams=teams))
+    if len(workspaces) == 1:
+        return root.for_workspace(workspaces[0])
+    if not workspaces:
+        raise UserInputError(words.NO_WORKSPACES)
+    raise UserInputError(words.WORKSPACE_NEEDED.format(count=len(workspaces), teams=teams))
+
+
+def _registered(root: Services) -> list:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        return root.registry.all()
+    except (OperationalError, ProgrammingError) as exc:  # no registry yet: qbsync db upgrade not run
+        if _database_problem(exc) and "no qbsync tables" in (_database_problem(exc) or ""):
+            return []
+        raise

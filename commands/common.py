@@ -63,6 +63,26 @@ class Deps:
     def __deepcopy__(self, memo: dict) -> Deps:
         return self  # Bolt copies a request's context for its lazy listeners: the app's parts stay shared
 
+    def for_request(self, context: Any) -> Deps | None:
+        """The dependencies of the workspace a request comes from. In single-workspace mode, these; in
+        distribution mode, a copy whose services are that workspace's (built on its own storage, so
+        that nothing a listener does can read or write another workspace's data), or None when the
+        workspace is not installed."""
+        if not getattr(self.services.settings, "distribution", False) or self.services.workspace is not None:
+            return self
+        tenant = (
+            context.get("enterprise_id") if context.get("is_enterprise_install") else context.get("team_id")
+        )
+        scoped = self.services.workspace_of(tenant) if tenant else None
+        if scoped is None:
+            return None
+        return Deps(
+            services=scoped,
+            access=Access.from_settings(scoped.settings),
+            connect_url=self.connect_url,
+            seen_events=self.seen_events,
+        )
+
     def connect_ticket_link(self, actor: str) -> str | None:
         """A fresh Connect link for ``actor``, an administrator who just pressed Connect QuickBooks
         (the caller checks): ``/qbo/connect?ticket=…``, single-use, for ten minutes. None when

@@ -22,6 +22,7 @@ DEFAULT_DATABASE_URL = "sqlite:///qbsync.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+TEAM_ID = re.compile(r"^[TE][A-Z0-9]{1,30}$")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
 
 
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Distribution mode ("Add to Slack" for many workspaces) when both are set.
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_authorize_url: str = Field(
+        "https://slack.com/oauth/v2/authorize", validation_alias="SLACK_AUTHORIZE_URL"
+    )
+    # The workspace (team id) the command line acts on when there are several.
+    workspace: str | None = Field(None, validation_alias="QBSYNC_WORKSPACE")
 
     qbo_client_id: str | None = Field(None, validation_alias="QBO_CLIENT_ID")
     qbo_client_secret: SecretStr | None = Field(None, validation_alias="QBO_CLIENT_SECRET")
@@ -180,12 +189,19 @@ class Settings(BaseSettings):
             )
         return value.strip().rstrip("/")
 
-    @field_validator("slack_api_url", "qbo_api_base_url")
+    @field_validator("slack_api_url", "qbo_api_base_url", "slack_authorize_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("workspace")
+    @classmethod
+    def _workspace(cls, value: str | None) -> str | None:
+        if value is not None and not TEAM_ID.fullmatch(value.strip()):
+            raise ValueError(f"{value[:40]!r} is not a Slack team id (like T0123ABCD)")
+        return value.strip() if value is not None else None
 
     @field_validator("qbo_api_base_url", "intuit_discovery_url")
     @classmethod
@@ -244,6 +260,11 @@ class Settings(BaseSettings):
             in_flight=self.qbo_in_flight,
             minute=60.0 / self.qbo_time_scale,
         )
+
+    @property
+    def distribution(self) -> bool:
+        """Many workspaces, each installed with "Add to Slack": ``SLACK_CLIENT_ID`` and its secret are set."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     def is_fixer(self, user_id: str) -> bool:
         return self.fixers is None or user_id in self.fixers

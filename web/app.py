@@ -83,6 +83,13 @@ def create_web_app(slack_app: App, services) -> Flask:
             return jsonify(error="Bad Request", message="The body is not a Slack request."), 400
         return to_flask_response(slack.app.dispatch(bolt_request))
 
+    if getattr(slack_app, "oauth_flow", None) is not None:  # distribution mode: "Add to Slack"
+
+        @web.get("/slack/install")
+        @web.get("/slack/oauth_redirect")
+        def slack_install() -> Response:
+            return slack.handle(request)
+
     connect.register(web, slack_app, services)
     tms.register(web, services)
     qbo_webhooks.register(web, services)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -20,6 +22,63 @@ class Services:
     settings: Settings
     engine: Engine
     retry: object | None = None  # a services.quickbooks.RetryPolicy; None = the default
+    # The workspace these services act for (a services.workspaces.registry.Workspace): ``engine`` is its
+    # storage. None: the deployment itself (the home database; the one workspace of single mode).
+    workspace: Any = None
+    root: Services | None = None
+    _children: dict[str, Services] = field(default_factory=dict, repr=False)
+    _children_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def tenancy(self):
+        if self.root is not None:
+            return self.root.tenancy
+        from services.store.tenancy import Tenancy
+
+        return Tenancy(self.engine, self.settings.database_url)
+
+    @cached_property
+    def registry(self):
+        if self.root is not None:
+            return self.root.registry
+        from services.workspaces.registry import WorkspaceRegistry
+
+        return WorkspaceRegistry(self.tenancy, self.cipher)
+
+    def for_workspace(self, workspace: Any) -> Services:
+        """The services of one workspace: built on its storage's engine (every query reads and writes its
+        data only) and its settings laid over the deployment's. Cached per workspace and storage."""
+        if self.root is not None:
+            return self.root.for_workspace(workspace)
+        from services.workspaces.settings import workspace_settings
+
+        key = f"{workspace.team_id}:{workspace.storage}"
+        with self._children_lock:
+            child = self._children.get(key)
+            if child is None or child.workspace != workspace:
+                child = Services(
+                    settings=workspace_settings(self.settings, workspace),
+                    engine=self.tenancy.engine_for(workspace.storage),
+                    retry=self.retry,
+                    workspace=workspace,
+                    root=self,
+                )
+                if key in self._children:  # settings changed: same storage, new settings
+                    old = self._children[key]
+                    child.__dict__.update(
+                        {
+                            name: old.__dict__[name]
+                            for name in ("auth", "cipher", "connection", "api")
+                            if name in old.__dict__
+                        }
+                    )
+                self._children[key] = child
+            return child
+
+    def workspace_of(self, team_id: str | None) -> Services | None:
+        """The services of installed-or-not workspace ``team_id`` from the registry, or None."""
+        found = self.registry.get(team_id)
+        return self.for_workspace(found) if found is not None else None
 
     @cached_property
     def auth(self):
@@ -96,7 +155,10 @@ class Services:
         return Fixer(self.engine, self.api, self.auth, self.connection, self.sync, self.diagnoser)
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self.root is None:
+            if "tenancy" in self.__dict__:
+                self.tenancy.close()
+            self.engine.dispose()
 
 
 def bootstrap(

@@ -23,9 +23,14 @@ def create_app(
     settings: Any, services: Any, *, socket_mode: bool = False, connect_url: str | None = None
 ) -> App:
     """The Bolt app for ``settings`` with qbsync's listeners; ``services`` is ``wiring.services.Services``."""
-    app = build_bolt_app(settings, services.engine, socket_mode=socket_mode)
+    install = None
+    if settings.distribution:
+        from bot.install import Install
+
+        install = Install(settings, services)
+    app = build_bolt_app(settings, services.engine, socket_mode=socket_mode, install=install)
     access = Access.from_settings(settings)
-    if access.open_to_everyone:
+    if access.open_to_everyone and not settings.distribution:
         log.warning("QBSYNC_FIXERS is not set: every member of the workspace can run fixes")
     connect_url = connect_url or settings.connect_url  # {QBSYNC_PUBLIC_URL}/qbo/connect
     commands.register(app, Deps(services=services, access=access, connect_url=connect_url))

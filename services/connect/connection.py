@@ -38,7 +38,7 @@ from services.errors import ConfigurationError
 from services.quickbooks import IntuitAuth, NotConnected, QboError, TokenSet
 from services.store.models import ConnectionState, QboConnection, utcnow
 from services.store.secrets import TokenCipher
-from services.store.storage import immediate_transaction, interprocess_lock, lock_row, retry_busy
+from services.store.storage import engine_key, immediate_transaction, interprocess_lock, lock_row, retry_busy
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ _process_locks_guard = threading.Lock()
 
 
 def _process_lock(engine: Engine) -> threading.Lock:
-    key = engine.url.render_as_string(hide_password=False)
+    key = engine_key(engine)
     with _process_locks_guard:
         return _process_locks.setdefault(key, threading.Lock())
 

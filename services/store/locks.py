@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.store.models import JobLock, utcnow
+from services.store.storage import engine_key
 from services.store.workers import holder_is_dead, worker_id
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class Claim:
     def __init__(self, engine: Engine, name: str, ttl: dt.timedelta, *, wait: float) -> None:
         self.engine = engine
         self.name = lock_name(name)
-        self._key = (engine.url.render_as_string(hide_password=True), self.name)
+        self._key = (engine_key(engine), self.name)
         self.ttl = ttl
         self.wait = wait
         self.me = worker_id()

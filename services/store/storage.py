@@ -51,6 +51,18 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+def scope_of(engine: Engine) -> str | None:
+    """The workspace storage ``engine`` is scoped to on PostgreSQL (``services.store.tenancy``), or None."""
+    return (engine.get_execution_options().get("schema_translate_map") or {}).get(None)
+
+
+def engine_key(engine: Engine) -> str:
+    """What tells two databases apart in this process: the URL, and the workspace schema if any."""
+    url = engine.url.render_as_string(hide_password=False)
+    schema = scope_of(engine)
+    return f"{url}#{schema}" if schema else url
+
+
 @contextlib.contextmanager
 def immediate_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction, committed on success and rolled back on error.
@@ -145,7 +157,9 @@ def interprocess_lock(engine: Engine, name: str) -> Iterator[None]:
         finally:
             os.close(handle)  # releases the lock
         return
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    schema = scope_of(engine)
+    scoped = f"{schema}:{name}" if schema else name  # one workspace's lock, not every workspace's
+    key = int.from_bytes(hashlib.sha256(scoped.encode()).digest()[:8], "big", signed=True)
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
@@ -177,15 +191,23 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+def upgrade(url: str, revision: str = "heads", *, schema: str | None = None) -> None:
+    """Apply migrations up to ``revision``: ``heads`` for the home database (its workspace's tables and
+    the registry of workspaces), ``tenant@head`` for the storage of one workspace — in PostgreSQL
+    ``schema`` (created if missing), or its own SQLite file (``url``)."""
     from alembic import command  # Alembic loads only when migrations run (start-up stays fast)
 
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    config.attributes["schema"] = schema
+    command.upgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revisions the database is at (comma-separated when both the workspace tables' and the
+    registry's are applied), or None for a database without qbsync's tables."""
     from alembic.runtime.migration import MigrationContext  # as above: loaded when asked
 
+    schema = scope_of(engine)
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn, opts={"version_table_schema": schema}).get_current_heads()
+    return ",".join(sorted(heads)) or None

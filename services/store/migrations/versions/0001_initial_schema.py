@@ -13,7 +13,7 @@ import services.store.models
 
 revision = "0001"
 down_revision = None
-branch_labels = None
+branch_labels = ("tenant",)  # the tables of one workspace
 depends_on = None
 
 
