@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
+import services.store.changes  # noqa: F401  (every table is known to the metadata, to be emptied)
+import services.store.tenants  # noqa: F401
 from services.store.storage import make_engine, upgrade
 
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -48,6 +50,9 @@ def database_url(_template_db: str, tmp_path: Path) -> Iterator[str]:
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            schemas = conn.execute(sa.text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'ws_')"))
+            for (schema,) in schemas.all():  # the workspaces' storages of an earlier test
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         engine.dispose()
         yield _template_db
     else:

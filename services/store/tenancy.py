@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from services.errors import ConfigurationError
-from services.store.storage import make_engine, upgrade
+from services.store.storage import interprocess_lock, make_engine, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ class Tenancy:
     def provision(self, storage: str) -> None:
         """Create ``storage`` if it is new and bring its tables to the latest revision (safe again)."""
         _checked(storage)
-        upgrade(self.url_of(storage), TENANT_HEAD, schema=None if self.sqlite else storage)
+        with interprocess_lock(self.home, f"provision-{storage}"):  # two installs at once: one migrates
+            upgrade(self.url_of(storage), TENANT_HEAD, schema=None if self.sqlite else storage)
 
     def exists(self, storage: str) -> bool:
         _checked(storage)

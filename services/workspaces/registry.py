@@ -121,8 +121,10 @@ class WorkspaceRegistry:
         """The app was installed in ``team_id`` (again): register it, with storage of its own made and
         migrated for a new workspace; a workspace installed before keeps its data. The installer
         becomes its first administrator."""
-        storage = storage_name(team_id)
-        self.tenancy.provision(storage)
+        existing = self.get(team_id)
+        storage = existing.storage if existing is not None else storage_name(team_id)
+        if storage is not None:  # None: the home tables of a former single-workspace deployment
+            self.tenancy.provision(storage)
         now = utcnow()
 
         def write() -> None:
