@@ -44,7 +44,7 @@ def slack_client(settings, engine=None):
 
 def run_clock(settings, *, stop: threading.Event, parent: int | None = None) -> None:
     """Run the scheduler until ``stop`` is set (or the ``parent`` process is gone)."""
-    from services.scheduler.jobs import build_scheduler, describe
+    from services.scheduler.jobs import build_scheduler
     from services.store.storage import current_revision
     from wiring.services import bootstrap
     from wiring.slack import digest_channel
@@ -52,13 +52,28 @@ def run_clock(settings, *, stop: threading.Event, parent: int | None = None) -> 
     services = bootstrap(settings)
     if current_revision(services.engine) is None:
         raise QbsyncError("the database has no qbsync tables; run qbsync db upgrade")
+    if settings.distribution:  # many workspaces: each one's round, with its own Slack token
+        from services.scheduler.workspaces import WorkspaceRounds
+        from wiring.slack import workspace_chat
+
+        rounds = WorkspaceRounds(services, workspace_chat, threads=settings.sync_workers, stop=stop)
+        _run_scheduler(settings, services, build_scheduler(services, stop=stop, rounds=rounds), stop, parent)
+        rounds.close()
+        return
     client = slack_client(settings, services.engine)
     port = digest_channel(services, client) if client is not None else None
     if port is not None and parent is None:  # under qbsync serve, serve has checked the channel
         from services.digest.channel import check_digest_channel
 
         check_digest_channel(settings.digest_channel, port, services.engine)  # one line if unreachable
-    scheduler = build_scheduler(services, digest_channel=port, stop=stop)
+    _run_scheduler(
+        settings, services, build_scheduler(services, digest_channel=port, stop=stop), stop, parent
+    )
+
+
+def _run_scheduler(settings, services, scheduler, stop: threading.Event, parent: int | None) -> None:
+    from services.scheduler.jobs import describe
+
     scheduler.start()
     log = logging.getLogger("qbsync.clock")
     for line in describe(scheduler):

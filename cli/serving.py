@@ -24,6 +24,21 @@ log = logging.getLogger("qbsync.serve")
 
 def check_startup(settings, *, socket_mode: bool) -> None:
     """Refuse to start without what the Slack app needs (exit 2 naming it), or an unreachable Slack."""
+    if settings.distribution:  # each workspace's token comes from its install
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret or socket_mode),
+                ("QBSYNC_SECRET_KEY", settings.secret_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"qbsync serve for many workspaces needs {' and '.join(missing)} "
+                "(see the README, Many workspaces)"
+            )
+        return
     missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.slack_bot_token),) if not value]
     if not socket_mode and not settings.slack_signing_secret:
         missing.append("SLACK_SIGNING_SECRET")
@@ -40,6 +55,7 @@ def check_startup(settings, *, socket_mode: bool) -> None:
     try:
         client, who = checked_client(settings, engine)  # accepted: a recorded uninstall is cleared
         log.info("Slack: bot %s in team %s", who.get("user"), who.get("team"))
+        _register_home(settings, engine, who)
         report_setup(settings, client, engine)
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "refused"
@@ -48,6 +64,26 @@ def check_startup(settings, *, socket_mode: bool) -> None:
         raise QbsyncError(f"cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__})") from None
     finally:
         engine.dispose()
+
+
+def _register_home(settings, engine, who: dict) -> None:
+    """Single-workspace mode: the workspace of ``SLACK_BOT_TOKEN`` is the one whose tables are the home
+    tables (``qbsync workspaces`` lists it; an "Add to Slack" of the same workspace later finds its data)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.store.secrets import TokenCipher
+    from services.store.tenancy import Tenancy
+    from services.workspaces.registry import WorkspaceRegistry
+
+    team = who.get("team_id")
+    if not isinstance(team, str) or not team:
+        return
+    try:
+        WorkspaceRegistry(Tenancy(engine, settings.database_url), TokenCipher(None)).adopt_home(
+            team, who.get("team")
+        )
+    except (SQLAlchemyError, ValueError) as exc:  # before qbsync db upgrade: registered at a later start
+        log.info("workspace %s not registered (%s)", team, type(exc).__name__)
 
 
 def report_setup(settings, client, engine=None) -> None:

@@ -24,6 +24,7 @@ from services.background import hand_over
 from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError
 from services.quickbooks import QboError
+from services.workspaces.routing import tagged
 
 log = logging.getLogger("commands")
 
@@ -89,7 +90,7 @@ class Deps:
         connecting through ``qbsync serve`` is not set up (no ``QBSYNC_PUBLIC_URL``)."""
         if not self.connect_url:
             return None
-        ticket = issue_ticket(self.services.engine, actor)
+        ticket = tagged(self.services, issue_ticket(self.services.engine, actor))
         return f"{self.connect_url}?{urlencode({'ticket': ticket})}"
 
 

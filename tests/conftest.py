@@ -50,7 +50,9 @@ def database_url(_template_db: str, tmp_path: Path) -> Iterator[str]:
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-            schemas = conn.execute(sa.text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'ws_')"))
+            schemas = conn.execute(
+                sa.text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'ws_')")
+            )
             for (schema,) in schemas.all():  # the workspaces' storages of an earlier test
                 conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         engine.dispose()

@@ -22,6 +22,8 @@ from bot.views.connection import connected_message
 from services.background import hand_over
 from services.connect.states import LIFETIME
 from services.connect.web import ConnectRefused, WebConnected, finish, retry_blocked, start
+from services.workspaces.routing import route
+from wiring.slack import workspace_client
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,9 @@ def refused(exc: ConnectRefused) -> Response:
 def register(web: Flask, slack_app: App, services) -> None:
     @web.get("/qbo/connect")
     def qbo_connect() -> Response:
+        scoped, ticket = route(services, request.args.get("ticket"))
         try:
-            started = start(services.browser_connect, request.args.get("ticket"))
+            started = start(scoped.browser_connect, ticket)
         except ConnectRefused as exc:
             return refused(exc)
         answer = redirect(started.authorize_url, 302)
@@ -63,8 +66,9 @@ def register(web: Flask, slack_app: App, services) -> None:
     @web.get("/qbo/callback")
     def qbo_callback() -> Response:
         params = {key: request.args.get(key, "") for key in ("state", "code", "realmId", "error")}
+        scoped, params["state"] = route(services, params["state"])
         try:
-            connected = finish(services.browser_connect, params, request.cookies.get(BROWSER_COOKIE))
+            connected = finish(scoped.browser_connect, params, request.cookies.get(BROWSER_COOKIE))
         except ConnectRefused as exc:
             return _forget_browser(refused(exc))
         said = "qbsync can now sync invoices to this QuickBooks company."
@@ -76,7 +80,7 @@ def register(web: Flask, slack_app: App, services) -> None:
             heading=f"Connected to {connected.company}",
             message=f"{said} Invoices that waited for the connection are being sent now.",
         )
-        answer.call_on_close(lambda: _after_connect(slack_app, services, connected))
+        answer.call_on_close(lambda: _after_connect(slack_app, scoped, connected))
         return _forget_browser(answer)
 
 
@@ -91,9 +95,10 @@ def _after_connect(slack_app: App, services, connected: WebConnected) -> None:
 
 def _announce_and_retry(slack_app: App, services, connected: WebConnected) -> None:
     channel = services.settings.digest_channel
-    if channel:
+    client = workspace_client(services) if services.settings.distribution else slack_app.client
+    if channel and client is not None:
         try:
-            slack_app.client.chat_postMessage(
+            client.chat_postMessage(
                 channel=channel,
                 **connected_message(
                     connected.company,

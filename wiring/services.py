@@ -134,7 +134,19 @@ class Services:
     def browser_connect(self):
         from services.connect.web import BrowserConnect
 
-        return BrowserConnect(self.settings, self.engine, self.connector, self.sync)
+        if self.workspace is None or not self.settings.distribution:
+            return BrowserConnect(self.settings, self.engine, self.connector, self.sync)
+        from services.workspaces.routing import tagged
+
+        team = self.workspace.team_id
+        return BrowserConnect(
+            self.settings,
+            self.engine,
+            self.connector,
+            self.sync,
+            tag=lambda value: tagged(self, value),
+            claim_realm=lambda realm: self.registry.claim_realm(team, realm),
+        )
 
     @cached_property
     def changes(self):

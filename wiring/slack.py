@@ -55,3 +55,38 @@ def digest_poster(services: Any, client: WebClient, **changes: Any) -> DigestPos
     for name, value in changes.items():
         setattr(poster, name, value)
     return poster
+
+
+def workspace_client(services: Any) -> WebClient | None:
+    """A Web API client with the bot token of ``services``' workspace, recording Slack's refusals in its
+    storage: ``SLACK_BOT_TOKEN`` in single-workspace mode; in distribution mode the token of its
+    installation, or None when the app is not installed there (its Slack work stops; its data stays)."""
+    from bot.app import web_client
+    from services.access.workspace import SlackAccessStore
+
+    settings = services.settings
+    workspace = services.workspace
+    if not settings.distribution or workspace is None:
+        return (
+            web_client(settings, access=SlackAccessStore(services.engine))
+            if settings.slack_bot_token
+            else None
+        )
+    if not workspace.installed:
+        return None
+    from services.workspaces.installations import InstallationRows
+
+    root = services.root or services
+    org = workspace.enterprise_id is not None and workspace.team_id == workspace.enterprise_id
+    found = InstallationRows(root.engine, root.cipher).find(
+        workspace.enterprise_id, None if org else workspace.team_id, org
+    )
+    if not found or not found.get("bot_token"):
+        return None
+    return web_client(settings, token=found["bot_token"], access=SlackAccessStore(services.engine))
+
+
+def workspace_chat(services: Any) -> SlackDigestChannel | None:
+    """The digest's chat port for ``services``' workspace, or None without a token."""
+    client = workspace_client(services)
+    return digest_channel(services, client) if client is not None else None

@@ -14,6 +14,7 @@ nothing in it carries a token or a code, and nothing is changed."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -52,6 +53,10 @@ class BrowserConnect:
     engine: Engine
     connector: Connector
     sync: SyncEngine
+    # Many workspaces: tags the OAuth state with the workspace, and binds the company to it (refusing a
+    # company another workspace has). None in single-workspace mode.
+    tag: Callable[[str], str] | None = None
+    claim_realm: Callable[[str], None] | None = None
 
 
 log = logging.getLogger(__name__)
@@ -134,6 +139,8 @@ def start(svc: BrowserConnect, ticket: str | None) -> Started:
         raise ConnectRefused("Not connected", f"{CONNECT_NOT_ADMIN} {CONNECT_HOW}", 403)
     browser = browser_secret()
     state = issue(svc.engine, spent.actor, browser=browser, switch_company=spent.switch_company)
+    if svc.tag is not None:
+        state = svc.tag(state)
     try:
         url = svc.connector.auth.authorization_url(state, redirect_uri=redirect_uri)
     except (QboError, ConfigurationError) as exc:
@@ -204,6 +211,12 @@ def finish(svc: BrowserConnect, params: dict[str, str], browser: str | None) -> 
         raise ConnectRefused(
             "Intuit could not be reached", f"{exc.message}. Nothing was stored; try again.", 502
         ) from None
+    if svc.claim_realm is not None:
+        try:
+            svc.claim_realm(realm_id)
+        except UserInputError as exc:  # the company is another workspace's
+            log.warning("QuickBooks callback refused: company %s belongs to another workspace", realm_id)
+            raise ConnectRefused("Not connected", str(exc), 409) from None
     switched = None
     try:
         if spent.switch_company:

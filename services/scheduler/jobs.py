@@ -7,6 +7,7 @@ unless ``QBSYNC_SCHEDULER=off``): APScheduler 3 in the ``QBSYNC_TIMEZONE`` zone,
 | ``digest_catchup`` | at start, then every ``QBSYNC_SYNC_EVERY`` | the same job: a digest missed while down or left half done is completed (a no-op once posted, once Slack refused the channel or token that day, or before its time) |
 | ``sync`` | at start, then every ``QBSYNC_SYNC_EVERY`` | ready loads pushed, transient reasons retried with back-off |
 | ``qbo_changes`` | every 10 s | QuickBooks' changes read when a webhook said so or ``QBSYNC_CHANGES_EVERY`` passed; notices posted |
+| ``workspaces`` | every 10 s | distribution mode, instead of the four above: each workspace's round of the same (``services.scheduler.workspaces``) |
 
 Every job coalesces missed runs into one and never runs twice at once in a process; across processes
 the database decides (the digest's claim, the sync lock). Each run is logged with its outcome.
@@ -51,7 +52,11 @@ ONE_AT_A_TIME: dict[str, Any] = {"coalesce": True, "max_instances": 1}  # missed
 
 
 def build_scheduler(
-    services: Any, *, digest_channel: DigestChannel | None = None, stop: threading.Event | None = None
+    services: Any,
+    *,
+    digest_channel: DigestChannel | None = None,
+    stop: threading.Event | None = None,
+    rounds: Any = None,
 ) -> BackgroundScheduler:
     """The scheduler with its jobs added (not started). ``services`` holds the settings, the database
     engine, the QuickBooks connection, API and sync (``wiring.services.Services``). Without a
@@ -64,6 +69,21 @@ def build_scheduler(
     )
     now = dt.datetime.now(dt.UTC)
     every = settings.sync_every
+    if rounds is not None:  # many workspaces: each one's digest, sync and changes in its round
+        from services.scheduler.workspaces import WORKSPACES_FUNC, WORKSPACES_JOB
+
+        scheduler.add_job(
+            WORKSPACES_FUNC,
+            trigger=IntervalTrigger(seconds=TICK, timezone=settings.timezone),
+            args=[rounds],
+            id=WORKSPACES_JOB,
+            name="every workspace's digest, sync and QuickBooks changes",
+            misfire_grace_time=TICK,
+            next_run_time=now,
+            **ONE_AT_A_TIME,
+        )
+        scheduler.add_listener(_log_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        return scheduler
 
     def every_few_minutes(func: str, job_id: str, name: str, **arguments: Any) -> None:
         """A job run at start and then every ``QBSYNC_SYNC_EVERY`` (coalesced, one at a time)."""

@@ -1,0 +1,140 @@
+"""The scheduler of a deployment for many workspaces: one job, ``workspaces``, every 10 s, that gives each
+installed workspace its round — its digest at its own time and zone, its automatic sync and retry every
+``QBSYNC_SYNC_EVERY``, its QuickBooks changes and notices — each workspace on its own services (its own
+storage, settings and QuickBooks limits).
+
+Fairness: a workspace's round runs in a pool of threads, at most one round per workspace at a time, and
+the order of the workspaces turns by one each tick. A company with 10,000 loads waiting keeps one thread
+busy; the others go on serving the companies with 10. A round that fails is logged with its workspace
+and holds back no other. Across processes (several ``clock`` processes, on several hosts) the database
+decides, per workspace, as it does for one: the sync's lock, the digest's claim per channel and day, the
+change feed's lock are rows of that workspace's own storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("qbsync.clock")
+
+WORKSPACES_JOB = "workspaces"
+WORKSPACES_FUNC = "services.scheduler.workspaces:tick"
+QUIET = ("not yet", "already posted", "stopped today", "no QBSYNC_DIGEST_CHANNEL")  # said every tick
+
+
+class WorkspaceRounds:
+    """Each tick: a round for every installed workspace whose last round has ended."""
+
+    def __init__(
+        self,
+        root: Any,
+        chat_for: Callable[[Any], Any],
+        *,
+        threads: int = 8,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.root = root
+        self.chat_for = chat_for  # a workspace's services -> its chat port (DigestChannel), or None
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="qbsync-workspace")
+        self.running: set[str] = set()
+        self.last_sync: dict[str, float] = {}
+        self.turn = 0
+        self.lock = threading.Lock()
+
+    def tick(self) -> str:
+        installed = [w for w in self.root.registry.all() if w.installed]
+        if not installed:
+            return "no workspace installed"
+        self.turn = (self.turn + 1) % len(installed)
+        order = installed[self.turn :] + installed[: self.turn]
+        started = 0
+        for workspace in order:
+            with self.lock:
+                if workspace.team_id in self.running:
+                    continue
+                self.running.add(workspace.team_id)
+            self.pool.submit(self._round, workspace)
+            started += 1
+        return f"{started} of {len(installed)} workspaces started a round"
+
+    def _round(self, workspace: Any) -> None:
+        team = workspace.team_id
+        try:
+            services = self.root.for_workspace(workspace)
+            chat = self.chat_for(services)
+            for name, step in (("digest", self._digest), ("sync", self._sync), ("changes", self._changes)):
+                if self.stop.is_set():
+                    return
+                try:
+                    outcome = step(services, chat)
+                    if outcome:
+                        log.info("workspace %s: %s: %s", team, name, outcome)
+                except Exception as exc:  # this workspace's QuickBooks or Slack is broken: only its round
+                    error_id = uuid.uuid4().hex[:8]
+                    log.error(
+                        "workspace %s: %s failed (%s: %s); error id %s",
+                        team,
+                        name,
+                        type(exc).__name__,
+                        exc,
+                        error_id,
+                        exc_info=exc,
+                    )
+        finally:
+            with self.lock:
+                self.running.discard(team)
+
+    def _digest(self, services: Any, chat: Any) -> str | None:
+        if chat is None or not services.settings.digest_channel:
+            return None
+        from services.digest.posting import DigestPoster
+        from services.scheduler.jobs import digest_job
+
+        poster = DigestPoster.from_settings(
+            services.settings,
+            engine=services.engine,
+            connection=services.connection,
+            sync=services.sync,
+            slack=chat,
+            changes=services.changes,
+        )
+        outcome = str(digest_job(poster) or "")
+        return None if any(quiet in outcome for quiet in QUIET) else outcome
+
+    def _sync(self, services: Any, _chat: Any) -> str | None:
+        team = services.workspace.team_id
+        now = self.clock()
+        if now - self.last_sync.get(team, -1e18) < services.settings.sync_every:
+            return None
+        self.last_sync[team] = now
+        from services.scheduler.autosync import sync_and_retry
+
+        report = sync_and_retry(services, stop=self.stop)
+        return report.summary() if hasattr(report, "summary") else str(report)
+
+    def _changes(self, services: Any, chat: Any) -> str | None:
+        from services.scheduler.changes import changes_job
+
+        channel = services.settings.digest_channel
+        outcome = changes_job(
+            services.changes, services.settings.changes_interval, chat if channel else None, channel
+        )
+        return None if outcome == "nothing due" else outcome
+
+    def close(self) -> None:
+        self.stop.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def tick(rounds: WorkspaceRounds) -> str:
+    """The ``workspaces`` job."""
+    return rounds.tick()
