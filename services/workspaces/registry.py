@@ -217,10 +217,14 @@ class WorkspaceRegistry:
         """Bind QuickBooks company ``realm_id`` to ``team_id``; refused (:class:`RealmTaken`) when another
         workspace has it."""
         holder = self.by_realm(realm_id)
-        if holder is not None and holder.team_id != team_id:
+        if holder is not None and holder.team_id != team_id and self._still_connected(holder, realm_id):
             raise RealmTaken(REALM_TAKEN.format(realm=realm_id))
         try:
             with immediate_transaction(self.home) as conn:
+                if holder is not None and holder.team_id != team_id:  # it was disconnected there since
+                    conn.execute(
+                        sa.update(_TABLE).where(_TABLE.c.team_id == holder.team_id).values(realm_id=None)
+                    )
                 conn.execute(
                     sa.update(_TABLE)
                     .where(_TABLE.c.team_id == team_id)
@@ -228,6 +232,19 @@ class WorkspaceRegistry:
                 )
         except IntegrityError:  # another workspace took it at the same moment
             raise RealmTaken(REALM_TAKEN.format(realm=realm_id)) from None
+
+    def _still_connected(self, holder: Workspace, realm_id: str) -> bool:
+        """Whether ``holder``'s own storage still holds a connection (or a broken one, to reconnect) to
+        ``realm_id``: a company disconnected there may go to another workspace."""
+        from services.store.models import ConnectionState, QboConnection
+
+        table = QboConnection.__table__  # type: ignore[attr-defined]
+        try:
+            with self.tenancy.engine_for(holder.storage).connect() as conn:
+                rows = conn.execute(sa.select(table.c.realm_id, table.c.state)).all()
+        except sa.exc.SQLAlchemyError:
+            return True  # unknown: refuse rather than give one company to two workspaces
+        return any(r.realm_id == realm_id and r.state != ConnectionState.DISCONNECTED for r in rows)
 
     def release_realm(self, team_id: str) -> None:
         with immediate_transaction(self.home) as conn:

@@ -68,12 +68,24 @@ def test_the_same_load_number_in_two_workspaces_is_two_loads(root):
     assert one.settings.digest_channel is None, "the deployment's channel belongs to no workspace"
 
 
-def test_a_quickbooks_company_belongs_to_one_workspace(root):
-    root.registry.claim_realm(T1, "9130000001")
-    root.registry.claim_realm(T1, "9130000001")  # the same workspace again: fine
+def test_a_quickbooks_company_belongs_to_one_workspace(root, emu):
+    from services.quickbooks import TokenSet
+
+    one = root.for_workspace(root.registry.get(T1))
+    grant = emu.issue_tokens()
+    realm = grant["realm_id"]
+    one.connection.store(
+        TokenSet(grant["access_token"], grant["refresh_token"], 3600, None, realm), realm, "test"
+    )
+    root.registry.claim_realm(T1, realm)
+    root.registry.claim_realm(T1, realm)  # the same workspace again: fine
     with pytest.raises(RealmTaken, match="another Slack workspace"):
-        root.registry.claim_realm(T2, "9130000001")
-    assert root.registry.by_realm("9130000001").team_id == T1
+        root.registry.claim_realm(T2, realm)
+    assert root.registry.by_realm(realm).team_id == T1
+
+    one.connection.disconnect()  # disconnected there: the company may go to another workspace
+    root.registry.claim_realm(T2, realm)
+    assert root.registry.by_realm(realm).team_id == T2 and root.registry.get(T1).realm_id is None
 
 
 def test_uninstall_keeps_the_data_and_a_reinstall_finds_it(root):
@@ -157,7 +169,7 @@ def test_the_command_line_refuses_to_guess_between_workspaces(root, distribution
 
 def test_workspaces_lists_and_erases(root, distribution_env):
     import_data(root.for_workspace(root.registry.get(T1)).engine, data("L-1", "L-2"))
-    root.registry.claim_realm(T1, "9130000001")
+    root.registry.claim_realm(T1, "9130000001")  # nothing holds it yet
     listed = qbsync(distribution_env, "workspaces", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {row["team_id"]: row for row in json.loads(listed.stdout)["workspaces"]}
