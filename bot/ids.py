@@ -73,3 +73,19 @@ def actions_block(code: str) -> str:
 
 def group_block(code: str) -> str:
     return f"group:{code}"
+
+
+# The administrators' Settings in the App Home (distribution mode).
+SETTINGS_BLOCK = "settings"
+SETTINGS_FIELDS = "settings_fields"
+SETTINGS_ACTIONS = "settings_actions"
+SETTINGS_EDIT = "qbsync.settings.edit"
+SETTINGS_TMS = "qbsync.settings.tms"
+SETTINGS_VIEW = "qbsync.settings"
+SETTINGS_TMS_VIEW = "qbsync.settings.tms_secret"
+SETTINGS_VALUE = "value"
+SETTINGS_CHANNEL_INPUT = "digest_channel"
+SETTINGS_TIME_INPUT = "digest_time"
+SETTINGS_ZONE_INPUT = "timezone"
+SETTINGS_FIXERS_INPUT = "fixers"
+SETTINGS_ADMINS_INPUT = "admins"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
-from commands import actions, errors, events, options, slash, views
+from commands import actions, errors, events, options, settings, slash, views
 from commands.common import Deps
 
 
@@ -26,7 +26,7 @@ def register(app: App, deps: Deps) -> None:
         return next()
 
     app.middleware(provide_deps)
-    for group in (slash, actions, views, options, events, errors):
+    for group in (slash, actions, views, options, events, settings, errors):
         group.register(app)
 
 

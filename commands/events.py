@@ -30,7 +30,7 @@ def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient, 
         return
     if event.get("tab", "home") != "home" or not deps.seen_events.first_time(body.get("event_id")):
         return
-    client.views_publish(user_id=user, view=home(deps, connect_url=deps.connect_url))
+    client.views_publish(user_id=user, view=home(deps, connect_url=deps.connect_url, viewer=user))
 
 
 def uninstalled(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
@@ -72,15 +72,24 @@ def register(app: App) -> None:
     app.event("tokens_revoked")(revoked)
 
 
-def home(deps: Deps, connect_url: str | None = None) -> dict[str, Any]:
-    """The App Home view, from the database alone."""
+def home(deps: Deps, connect_url: str | None = None, viewer: str | None = None) -> dict[str, Any]:
+    """The App Home view, from the database alone; with the Settings section when ``viewer`` is an
+    administrator of a workspace in distribution mode."""
     settings = deps.services.settings
     dashboard = build_dashboard(deps.services.engine, deps.services.connection.status())
     channel = settings.digest_channel
+    extra = None
+    workspace = deps.services.workspace
+    if workspace is not None and settings.distribution and viewer and deps.access.is_admin(viewer):
+        from bot.views.settings import settings_blocks
+        from commands.settings import tms_url
+
+        extra = settings_blocks(settings, tms_url(settings, workspace.tms_key))
     return home_view(
         dashboard.status,
         connect_url=connect_url,
         dashboard=dashboard,
         next_digest=next_digest_at(settings.digest_time, settings.timezone) if channel else None,
         digest_channel=channel,
+        settings=extra,
     )

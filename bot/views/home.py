@@ -34,15 +34,17 @@ def home_view(
     dashboard: Any = None,
     next_digest: dt.datetime | None = None,
     digest_channel: str | None = None,
+    settings: list[Block] | None = None,
 ) -> dict[str, Any]:
     """``status``: a ``services.diagnosis.status.Status``; ``dashboard`` (a
     ``services.diagnosis.dashboard.Dashboard``) adds dollars by reason, the oldest problems and the
-    automatic sync."""
+    automatic sync; ``settings`` the Settings section an administrator sees (``bot.views.settings``)."""
     if dashboard is None:
         blocks = status_message(status, connect_url=connect_url)["blocks"]
     else:
         blocks = _dashboard_blocks(dashboard, connect_url)
     blocks.append(fields(_schedule(dashboard, next_digest, digest_channel), block_id="schedule"))
+    blocks.extend(settings or [])  # an administrator's Settings (distribution mode)
     blocks.append(
         context(f"Type `{ids.COMMAND} problems` in any channel for the list, `{ids.COMMAND} help` for more.")
     )

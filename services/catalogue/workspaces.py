@@ -31,3 +31,35 @@ REALM_TAKEN = (
 WORKSPACE_NEEDED = "There are {count} workspaces; name one with --workspace TEAM or QBSYNC_WORKSPACE: {teams}"
 WORKSPACE_UNKNOWN = "No workspace {team} here; the workspaces are: {teams}"
 NO_WORKSPACES = "No workspace has installed qbsync yet (distribution mode: Add to Slack at /slack/install)."
+
+# -- Settings (App Home, administrators only) -------------------------------------------------------------
+SETTINGS_TITLE = "Settings"
+SETTINGS_HEADING = "*Settings* (administrators only)"
+SETTINGS_EDIT = "Edit settings"
+SETTINGS_TMS_ROTATE = "New TMS webhook secret"
+SETTINGS_TMS_CONFIRM = (
+    "The TMS will need the new URL and secret: the old ones stop working at once. Make a new secret?"
+)
+SETTINGS_DIGEST_CHANNEL = "Digest channel"
+SETTINGS_DIGEST_TIME = "Digest time"
+SETTINGS_TIMEZONE = "Time zone"
+SETTINGS_TIMEZONE_HINT = "An IANA time zone, like America/Chicago or Europe/London."
+SETTINGS_FIXERS = "Who may run fixes"
+SETTINGS_FIXERS_HINT = "Leave empty to let every member of the workspace run fixes."
+SETTINGS_ADMINS = "Administrators"
+SETTINGS_ADMINS_HINT = "They connect QuickBooks, run the destructive fixes and change these settings."
+SETTINGS_SAVE = "Save"
+SETTINGS_NO_CHANNEL = "not set: no digest"
+SETTINGS_EVERYONE = "everyone"
+SETTINGS_TMS = "TMS webhook"
+SETTINGS_TMS_NONE = "not set up: press New TMS webhook secret"
+SETTINGS_BAD_TIMEZONE = "{zone} is not a time zone qbsync knows; try America/Chicago."
+SETTINGS_NO_ADMINS = "Keep at least one administrator."
+SETTINGS_ADMINS_ONLY = "Only administrators change the settings."
+SETTINGS_SAVED = "Settings saved."
+SETTINGS_TMS_TITLE = "TMS webhook"
+SETTINGS_TMS_SHOWN_ONCE = (
+    "Give these to your TMS. The secret is shown only this once; qbsync keeps it encrypted.\n"
+    "*URL:* `{url}`\n*Secret:* `{secret}`"
+)
+SETTINGS_TMS_NOT_SERVED = "The TMS webhook needs qbsync's public address (QBSYNC_PUBLIC_URL)."
