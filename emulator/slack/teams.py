@@ -398,11 +398,17 @@ class SlackTeam:
 
     def reset(self, bot_token: str) -> None:
         """Forget calls, messages, views, files, triggers, response URLs and rate limits, and install the
-        app with ``bot_token`` (channels, users and scopes stay as described)."""
+        app with ``bot_token`` (channels, users and scopes stay as described; channels only used
+        implicitly are free for other workspaces again)."""
         self.workspace.clear_all()
         with self.workspace.lock:
             self.revoked.clear()
             self.settings.bot_token = bot_token
+            self.claims.release_team(self.team_id)
+            for channel_id in self.workspace.channels:
+                self.claims.claim("channel", channel_id, self.team_id)
+            for user_id in self.workspace.users:
+                self.claims.claim("user", user_id, self.team_id)
 
     # -- recording ----------------------------------------------------------------------------------------
 

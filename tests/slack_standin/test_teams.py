@@ -290,11 +290,19 @@ def test_an_app_level_method_refuses_any_workspaces_bot_token(slack: SlackStandI
 
 def test_reset_forgets_the_added_workspaces_and_frees_their_ids(slack: SlackStandIn, acme: SlackTeam) -> None:
     acme.add_channel("C0ACMEX1")
+    slack.add_channel("C0KEPT01")
+    web(slack).chat_postMessage(channel="C0USED01", text="claims it")
     slack.reset()
     with pytest.raises(KeyError):
         slack.team("T0ACME01")
     slack.add_channel("C0ACMEX1")  # nobody holds it any more
-    assert slack.add_team("T0ACME01").messages("C0ACMEX1") == []
+    again = slack.add_team("T0ACME01")
+    assert again.messages("C0ACMEX1") == []
+    again.add_channel("C0USED01")  # only used, not described: free again
+    with pytest.raises(ValueError):
+        again.add_channel("C0KEPT01")  # described channels stay the default workspace's
+    slack.remove_channel("C0KEPT01")
+    slack.remove_channel("C0ACMEX1")
 
 
 # -- what Slack sends the app from a workspace -------------------------------------------------------------
