@@ -4,6 +4,12 @@ Slash commands are form bodies; interactions (options requests of an ``external_
 form body with one ``payload`` field of JSON; events are JSON. :func:`signed_headers` adds
 ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` (``v0=`` + HMAC-SHA256 of
 ``v0:{timestamp}:{body}``), so Bolt's request verification accepts them.
+
+Every builder takes the ``team_id`` of the workspace the person acts in and, for a workspace in an
+Enterprise Grid organization, its ``enterprise_id`` (and ``enterprise_name``), placed where Slack puts
+them: the ``enterprise_id``/``enterprise_name`` form fields of a slash command, ``enterprise`` and
+``team.enterprise_id`` of an interaction payload, ``enterprise_id`` and ``authorizations`` of an
+event. ``SlackTeam`` (``slack.team(team_id)``) has helpers that fill these in for its workspace.
 """
 
 from __future__ import annotations
@@ -34,8 +40,18 @@ def _user(user_id: str, team_id: str) -> dict[str, Any]:
     return {"id": user_id, "username": name, "name": name, "team_id": team_id}
 
 
-def _team(team_id: str) -> dict[str, Any]:
-    return {"id": team_id, "domain": team_id.lower()}
+def _team(team_id: str, enterprise_id: str | None = None, enterprise_name: str | None = None) -> dict:
+    team: dict[str, Any] = {"id": team_id, "domain": team_id.lower()}
+    if enterprise_id:
+        team.update(enterprise_id=enterprise_id, enterprise_name=enterprise_name or enterprise_id.lower())
+    return team
+
+
+def _enterprise(enterprise_id: str | None, enterprise_name: str | None) -> dict[str, Any] | None:
+    """An interaction payload's ``enterprise``: ``null`` outside an Enterprise Grid organization."""
+    if not enterprise_id:
+        return None
+    return {"id": enterprise_id, "name": enterprise_name or enterprise_id.lower()}
 
 
 def slash_command_body(
@@ -48,14 +64,20 @@ def slash_command_body(
     trigger_id: str | None = None,
     *,
     api_app_id: str = DEFAULT_APP,
+    enterprise_id: str | None = None,
+    enterprise_name: str | None = None,
 ) -> str:
     """The form body of a slash command invocation; ``&``, ``<`` and ``>`` in the text arrive as entities,
-    as Slack sends them."""
+    as Slack sends them. In an Enterprise Grid workspace the form also names the organization."""
+    grid = {}
+    if enterprise_id:
+        grid = {"enterprise_id": enterprise_id, "enterprise_name": enterprise_name or enterprise_id.lower()}
     return urlencode(
         {
             "token": VERIFICATION_TOKEN,
             "team_id": team_id,
             "team_domain": team_id.lower(),
+            **grid,
             "channel_id": channel_id,
             "channel_name": channel_id.lower(),
             "user_id": user_id,
@@ -91,6 +113,8 @@ def block_actions_body(
     api_app_id: str = DEFAULT_APP,
     selected_option: dict[str, Any] | None = None,
     is_ephemeral: bool = False,
+    enterprise_id: str | None = None,
+    enterprise_name: str | None = None,
 ) -> str:
     """The form body of a click on an interactive element, in a message or (with ``view``) in a view."""
     action: dict[str, Any] = {
@@ -109,8 +133,8 @@ def block_actions_body(
         "api_app_id": api_app_id,
         "token": VERIFICATION_TOKEN,
         "trigger_id": trigger_id or _fake_trigger_id(),
-        "team": _team(team_id),
-        "enterprise": None,
+        "team": _team(team_id, enterprise_id, enterprise_name),
+        "enterprise": _enterprise(enterprise_id, enterprise_name),
         "is_enterprise_install": False,
         "actions": [action],
     }
@@ -147,6 +171,8 @@ def block_suggestion_body(
     api_app_id: str = DEFAULT_APP,
     channel_id: str = DEFAULT_CHANNEL,
     message_ts: str | None = None,
+    enterprise_id: str | None = None,
+    enterprise_name: str | None = None,
 ) -> str:
     """The form body of an options request: Slack asks the app for an ``external_select``'s options
     when the menu opens and as the person types (``value`` is what they typed; with
@@ -165,8 +191,8 @@ def block_suggestion_body(
         "action_id": action_id,
         "block_id": block_id,
         "value": value,
-        "team": _team(team_id),
-        "enterprise": None,
+        "team": _team(team_id, enterprise_id, enterprise_name),
+        "enterprise": _enterprise(enterprise_id, enterprise_name),
         "is_enterprise_install": False,
     }
     if view is not None:
@@ -197,6 +223,8 @@ def view_submission_body(
     trigger_id: str | None = None,
     api_app_id: str = DEFAULT_APP,
     response_urls: list[dict[str, Any]] | None = None,
+    enterprise_id: str | None = None,
+    enterprise_name: str | None = None,
 ) -> str:
     """The form body of a modal's submission.
 
@@ -209,7 +237,7 @@ def view_submission_body(
         submitted.setdefault(key, "")
     payload = {
         "type": "view_submission",
-        "team": _team(team_id),
+        "team": _team(team_id, enterprise_id, enterprise_name),
         "user": _user(user_id, team_id),
         "api_app_id": api_app_id,
         "token": VERIFICATION_TOKEN,
@@ -217,7 +245,7 @@ def view_submission_body(
         "view": submitted,
         "response_urls": response_urls or [],
         "is_enterprise_install": False,
-        "enterprise": None,
+        "enterprise": _enterprise(enterprise_id, enterprise_name),
     }
     return _payload_form(payload)
 
@@ -230,12 +258,15 @@ def event_callback_body(
     api_app_id: str = DEFAULT_APP,
     bot_user_id: str = "U0BOT0001",
     event_time: int | None = None,
+    enterprise_id: str | None = None,
 ) -> str:
-    """The JSON body of an Events API delivery wrapping ``event``."""
-    return json.dumps(
+    """The JSON body of an Events API delivery wrapping ``event``; ``authorizations`` names the app's bot
+    user in the workspace (``bot_user_id``), as Slack's deliveries do."""
+    body: dict[str, Any] = {"token": VERIFICATION_TOKEN, "team_id": team_id}
+    if enterprise_id:
+        body["enterprise_id"] = enterprise_id
+    body.update(
         {
-            "token": VERIFICATION_TOKEN,
-            "team_id": team_id,
             "api_app_id": api_app_id,
             "event": event,
             "type": "event_callback",
@@ -243,7 +274,7 @@ def event_callback_body(
             "event_time": event_time or int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": enterprise_id,
                     "team_id": team_id,
                     "user_id": bot_user_id,
                     "is_bot": True,
@@ -253,14 +284,51 @@ def event_callback_body(
             "is_ext_shared_channel": False,
         }
     )
+    return json.dumps(body)
+
+
+def app_home_opened_body(
+    user_id: str = DEFAULT_USER,
+    tab: str = "home",
+    view: dict[str, Any] | None = None,
+    event_id: str | None = None,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    api_app_id: str = DEFAULT_APP,
+    bot_user_id: str = "U0BOT0001",
+    enterprise_id: str | None = None,
+) -> str:
+    """The JSON body of ``app_home_opened`` (https://docs.slack.dev/reference/events/app_home_opened): the
+    person opened the app's Home tab; ``view`` is the Home view last published for them, if any."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D" + user_id[1:],
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    if view is not None:
+        event["view"] = view
+    return event_callback_body(
+        event,
+        event_id,
+        team_id=team_id,
+        api_app_id=api_app_id,
+        bot_user_id=bot_user_id,
+        enterprise_id=enterprise_id,
+    )
 
 
 def app_uninstalled_body(
-    event_id: str | None = None, *, team_id: str = DEFAULT_TEAM, api_app_id: str = DEFAULT_APP
+    event_id: str | None = None,
+    *,
+    team_id: str = DEFAULT_TEAM,
+    api_app_id: str = DEFAULT_APP,
+    enterprise_id: str | None = None,
 ) -> str:
     """The JSON body of ``app_uninstalled`` as Slack documents it
     (https://api.slack.com/events/app_uninstalled): the outer wrapper and ``{"type": "app_uninstalled"}``."""
-    return _bare_event({"type": "app_uninstalled"}, event_id, team_id, api_app_id)
+    return _bare_event({"type": "app_uninstalled"}, event_id, team_id, api_app_id, enterprise_id)
 
 
 def tokens_revoked_body(
@@ -270,22 +338,29 @@ def tokens_revoked_body(
     *,
     team_id: str = DEFAULT_TEAM,
     api_app_id: str = DEFAULT_APP,
+    enterprise_id: str | None = None,
 ) -> str:
     """The JSON body of ``tokens_revoked`` as Slack documents it
     (https://api.slack.com/events/tokens_revoked): user ids (not tokens) per kind of token revoked."""
     tokens: dict[str, list[str]] = {"bot": list(bot_user_ids)}
     if oauth_user_ids:
         tokens["oauth"] = list(oauth_user_ids)
-    return _bare_event({"type": "tokens_revoked", "tokens": tokens}, event_id, team_id, api_app_id)
+    return _bare_event(
+        {"type": "tokens_revoked", "tokens": tokens}, event_id, team_id, api_app_id, enterprise_id
+    )
 
 
-def _bare_event(event: dict[str, Any], event_id: str | None, team_id: str, api_app_id: str) -> str:
+def _bare_event(
+    event: dict[str, Any], event_id: str | None, team_id: str, api_app_id: str, enterprise_id: str | None
+) -> str:
     """An Events API body with only the fields Slack's documented examples carry (no ``authorizations``:
-    the app no longer has any)."""
+    the app no longer has any), and the organization of an Enterprise Grid workspace."""
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return json.dumps(
         {
             "token": VERIFICATION_TOKEN,
             "team_id": team_id,
+            **grid,
             "api_app_id": api_app_id,
             "event": event,
             "type": "event_callback",

@@ -34,8 +34,10 @@ from emulator.slack.model import ResponseUrl
 
 
 def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Who the token is: its workspace, bot user and bot, and the organization of a workspace in an
+    Enterprise Grid (https://docs.slack.dev/reference/methods/auth.test)."""
     s = ctx.settings
-    return {
+    out: dict[str, Any] = {
         "url": f"https://{s.team_domain}.slack.com/",
         "team": s.team_name,
         "user": "qbsync",
@@ -44,6 +46,9 @@ def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         "bot_id": s.bot_id,
         "is_enterprise_install": False,
     }
+    if s.enterprise_id:
+        out["enterprise_id"] = s.enterprise_id
+    return out
 
 
 def chat_post_message(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +115,7 @@ def chat_post_ephemeral(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     channel = resolve_channel(ctx, args)
     check_can_post(ctx, channel, message=True)
     user = args.get("user") or ""
-    if not USER_ID.fullmatch(user):
+    if not USER_ID.fullmatch(user) or ctx.elsewhere("user", user):
         raise ApiError("user_not_found")
     text, blocks = message_text(args), message_blocks(args)
     if not text and not blocks and not args.get("attachments"):

@@ -1,7 +1,9 @@
-"""What every Web API method shares: errors, the stand-in's settings, and reading arguments.
+"""What every Web API method shares: errors, a workspace's settings, and reading arguments.
 
-A method takes the :class:`Context` and the decoded arguments and returns the fields of an ``ok``
-answer, or raises :class:`ApiError`. The caller holds the workspace lock.
+A method takes the :class:`Context` of the workspace (team) its token belongs to and the decoded
+arguments, and returns the fields of an ``ok`` answer, or raises :class:`ApiError`. The caller holds
+that workspace's lock. Channel and user ids are unique across Slack: :class:`Claims` remembers which
+workspace each one belongs to, so another workspace's channel or user is "not found" here.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,16 +58,27 @@ def manifest_bot_scopes() -> frozenset[str]:
 
 @dataclass
 class Settings:
-    """Who the stand-in's bot is, and the lifetimes of triggers and response URLs."""
+    """One workspace's settings: who the app's bot is there, its token and scopes, and the lifetimes of
+    triggers and response URLs. Every workspace of a stand-in has its own copy; the app-level fields
+    (``app_token``, ``app_id``, ``client_id``, ``client_secret``, ``redirect_urls``, ``code_ttl``,
+    ``base_url``) are the same in all of them and read from the first workspace's."""
 
     bot_token: str = "xoxb-test"
     app_token: str = "xapp-1-A0APP0001-0000000001-test"  # app-level, for Socket Mode
     team_id: str = "T0001"
     team_name: str = "qbsync test"
     team_domain: str = "qbsync-test"
+    enterprise_id: str | None = None  # the Enterprise Grid organization the workspace belongs to
+    enterprise_name: str | None = None
     bot_user_id: str = "U0BOT0001"
     bot_id: str = "B0BOT0001"
     app_id: str = "A0APP0001"
+    # The app's credentials for OAuth (``oauth.v2.access``), and the Redirect URLs of its settings page
+    # (empty: any ``redirect_uri`` is taken, and one must be given at the authorize step).
+    client_id: str = "1111.2222"
+    client_secret: str = "standin-client-secret"
+    redirect_urls: tuple[str, ...] = ()
+    code_ttl: float = 600.0  # an OAuth code is exchanged within ten minutes, once
     trigger_ttl: float = 3.0
     response_url_ttl: float = 1800.0
     response_url_uses: int = 5
@@ -81,11 +95,54 @@ class Settings:
         self.granted = frozenset(manifest_bot_scopes() if self.scopes is None else self.scopes)
 
 
+class Claims:
+    """Which workspace each channel and user id belongs to (ids are unique across Slack). A channel is
+    claimed when a workspace describes it or first uses it implicitly, a user when a workspace describes
+    it with ``add_user``. Thread-safe; its lock is taken last (never while waiting for another)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owners: dict[tuple[str, str], str] = {}
+
+    def owner(self, kind: str, ident: str) -> str | None:
+        with self._lock:
+            return self._owners.get((kind, ident))
+
+    def claim(self, kind: str, ident: str, team_id: str) -> bool:
+        """Claim the id for ``team_id``; ``False`` when another workspace has it."""
+        with self._lock:
+            return self._owners.setdefault((kind, ident), team_id) == team_id
+
+    def release(self, kind: str, ident: str, team_id: str) -> None:
+        with self._lock:
+            if self._owners.get((kind, ident)) == team_id:
+                del self._owners[(kind, ident)]
+
+    def release_team(self, team_id: str) -> None:
+        with self._lock:
+            self._owners = {key: owner for key, owner in self._owners.items() if owner != team_id}
+
+
 @dataclass
 class Context:
+    """What a method works on: the workspace of the token, its settings, and the ids other workspaces
+    hold (``claims``; ``None``: no other workspace)."""
+
     ws: Workspace
     settings: Settings
     socket_url: Callable[[], str] | None = None  # a new Socket Mode connection URL
+    claims: Claims | None = None
+
+    def elsewhere(self, kind: str, ident: str) -> bool:
+        """Whether the channel or user id belongs to another workspace."""
+        if self.claims is None:
+            return False
+        owner = self.claims.owner(kind, ident)
+        return owner is not None and owner != self.settings.team_id
+
+    def claim_channel(self, channel_id: str) -> bool:
+        """Claim an implicitly used channel for this workspace; ``False``: another workspace's."""
+        return self.claims is None or self.claims.claim("channel", channel_id, self.settings.team_id)
 
 
 Method = Callable[[Context, dict[str, Any]], dict[str, Any]]
@@ -184,10 +241,12 @@ def channel_record(ctx: Context, channel_id: str) -> dict[str, Any]:
     An id nobody described is, with ``implicit_channels``, a channel the app was invited to; without
     it, ``channel_not_found``."""
     if channel_id.startswith("D"):
+        if ctx.elsewhere("user", "U" + channel_id[1:]):  # a direct message with another workspace's user
+            raise ApiError("channel_not_found")
         return {"name": channel_id.lower(), "kind": "im", "is_archived": False, "members": None}
     known = ctx.ws.channels.get(channel_id)
     if known is None:
-        if not ctx.settings.implicit_channels:
+        if not ctx.settings.implicit_channels or not ctx.claim_channel(channel_id):
             raise ApiError("channel_not_found")
         known = {
             "name": channel_id.lower(),
@@ -272,9 +331,10 @@ def add_members(record: dict[str, Any], users: Iterable[str]) -> None:
 
 
 def user_info(ctx: Context, user_id: str) -> dict[str, Any]:
-    """The user object of ``users.info``: any well-formed id is a user; ``add_user`` fills in details."""
+    """The user object of ``users.info``: any well-formed id is a user (unless another workspace described
+    it with ``add_user``); ``add_user`` fills in details."""
     known = ctx.ws.users.get(user_id)
-    if known is None and not USER_ID.fullmatch(user_id):
+    if known is None and (not USER_ID.fullmatch(user_id) or ctx.elsewhere("user", user_id)):
         raise ApiError("user_not_found")
     known = known or {}
     tz = known.get("tz", ctx.settings.default_tz)

@@ -1,5 +1,7 @@
 """The stand-in's HTTP side: reading a request's path, arguments and token, handing it to the
-:class:`~emulator.slack.routing.Router`, and writing the answer. ``/api/<method>`` is the Web API,
+:class:`~emulator.slack.routing.Router`, and writing the answer. ``/api/<method>`` is the Web API (the
+token as ``Authorization: Bearer`` or a ``token`` argument; ``oauth.v2.access`` takes the client
+credentials as ``Authorization: Basic``), ``GET /oauth/v2/authorize`` the OAuth authorize step,
 ``/response/<key>`` a response URL, ``/upload/v1/<key>`` a file upload; anything else is 404.
 """
 
@@ -10,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from emulator.slack.oauth import AUTHORIZE_PATH, basic_credentials
 from emulator.slack.routing import Router
 
 
@@ -52,6 +55,11 @@ def handler_for(router: Router) -> type[BaseHTTPRequestHandler]:
             path = parts.path
             if path.startswith("/api/"):
                 self._api(path[len("/api/") :], raw, parts.query)
+            elif path == AUTHORIZE_PATH and self.command == "GET":
+                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                status, headers, page = router.handle_authorize(query)
+                content_type = headers.pop("Content-Type", "text/html; charset=utf-8")
+                self._send(status, page.encode(), content_type, headers=headers)
             elif path.startswith("/response/") and self.command == "POST":
                 status, body = router.handle_response_url(path[len("/response/") :], raw)
                 self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
@@ -71,7 +79,7 @@ def handler_for(router: Router) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization") or ""
             if auth.startswith("Bearer "):
                 token = auth[len("Bearer ") :]
-            status, body, headers = router.handle_api(method, args, token)
+            status, body, headers = router.handle_api(method, args, token, basic_credentials(auth))
             self._send(status, json.dumps(body).encode(), headers=headers)
 
         def _send(

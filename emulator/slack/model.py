@@ -1,6 +1,7 @@
 """What the stand-in remembers: calls, channels and their messages, views, files, triggers, response URLs.
 
-Everything lives in one :class:`Workspace` guarded by one lock; readers get copies. Subscribers are
+Each workspace (team) keeps all of it in its own :class:`Workspace`, guarded by its own lock; readers
+get copies. Subscribers are
 told about every change after the lock is released, with a small event dict such as
 ``{"type": "message_posted", "channel": "C1", "ts": "1764120000.000100"}``.
 """
@@ -152,7 +153,7 @@ class Ids:
 
 
 class Workspace:
-    """The stand-in's whole state. Callers hold :attr:`lock` while changing it."""
+    """One workspace's whole state. Callers hold :attr:`lock` while changing it."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()

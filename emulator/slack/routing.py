@@ -1,7 +1,11 @@
-"""Answering the stand-in's requests once the HTTP side has read them: a Web API call goes past the
-uninstall, rate-limit and token checks to its method (:data:`.methods.METHODS`); a post to a response
-URL and a file upload go to :mod:`.chat` and :mod:`.files`. Every request is recorded as a
-:class:`~emulator.slack.model.Call`.
+"""Answering the stand-in's requests once the HTTP side has read them.
+
+A Web API call is answered by the workspace its token belongs to (:class:`~emulator.slack.teams.Teams`):
+past that workspace's uninstall, rate-limit and token checks to its method (:data:`.methods.METHODS`),
+which reads and writes only that workspace. A post to a response URL or an upload URL goes to the
+workspace that issued it (:mod:`.chat`, :mod:`.files`). ``oauth.v2.access`` and the authorize step go
+to :mod:`.oauth`. Every request is recorded as a :class:`~emulator.slack.model.Call` in the workspace
+that answered it; calls with a token no workspace knows (and app-level calls) in the default one.
 """
 
 from __future__ import annotations
@@ -12,97 +16,131 @@ import time
 from typing import Any
 
 from emulator.slack import chat, files, methods
-from emulator.slack.common import ApiError, Context, Settings, decode_json_arg
-from emulator.slack.model import Call, Workspace
-from emulator.slack.tiers import RateTiers
+from emulator.slack.common import ApiError, decode_json_arg
+from emulator.slack.model import Call
+from emulator.slack.oauth import OAuthInstaller
+from emulator.slack.teams import SlackTeam, Teams
 
 # What Slack answers a bot token of an app removed from its workspace (its bot user is deactivated);
 # see https://github.com/slackapi/bolt-python/issues/1029 and the error lists of each method.
 UNINSTALLED_ERROR = "account_inactive"
+OAUTH_ACCESS = "oauth.v2.access"  # no token: the code names the workspace
+AUTHORIZE = "oauth/v2/authorize"  # how the authorize step is recorded
 
 
 class Router:
-    """The stand-in's answers to requests, over its workspace and settings. ``revoked`` holds the bot
-    tokens of an uninstall; ``tiers`` applies Slack's rate tiers when set."""
+    """The stand-in's answers to requests, over its workspaces (``teams``) and OAuth (``oauth``)."""
 
-    def __init__(
-        self, workspace: Workspace, settings: Settings, ctx: Context, tiers: RateTiers | None
+    def __init__(self, teams: Teams, oauth: OAuthInstaller) -> None:
+        self.teams = teams
+        self.oauth = oauth
+
+    @staticmethod
+    def _record(
+        team: SlackTeam, method: str, args: dict[str, Any], token: str | None, status: int, body: dict
     ) -> None:
-        self.workspace = workspace
-        self.settings = settings
-        self.ctx = ctx
-        self.revoked: set[str] = set()  # bot tokens of an uninstall: answered UNINSTALLED_ERROR
-        self.tiers = tiers
-
-    def _record(self, method: str, args: dict[str, Any], token: str | None, status: int, body: dict) -> None:
         call = Call(method=method, args=args, token=token, at=time.time(), status=status, response=body)
-        self.workspace.calls.append(call)
-
-    def _rate_limited(self, method: str) -> int | None:
-        for key in (method, "*"):
-            limit = self.workspace.rate_limits.get(key)
-            if limit and limit[0] > 0:
-                limit[0] -= 1
-                return limit[1]
-        return None
+        team.workspace.calls.append(call)
 
     def handle_api(
-        self, method: str, args: dict[str, Any], token: str | None
+        self, method: str, args: dict[str, Any], token: str | None, client: tuple[str, str] | None = None
     ) -> tuple[int, dict, dict[str, str]]:
-        """Answer one Web API call: (status, body, extra headers)."""
+        """Answer one Web API call: (status, body, extra headers). ``client`` is the HTTP Basic
+        credentials of ``oauth.v2.access``."""
+        if method == OAUTH_ACCESS:
+            return self._oauth_access(args, client)
+        team = self.teams.for_token(token) or self.teams.default
+        app_token = self.teams.default.settings.app_token
+        app_level = method in methods.APP_LEVEL
+        is_bot_token = app_level and self.teams.is_bot_token(token)
         headers: dict[str, str] = {}
-        with self.workspace.lock:
+        with team.workspace.lock:
             status, body = 200, {"ok": False, "error": "unknown_method"}
-            retry_after = self._rate_limited(method)
-            if retry_after is None and self.tiers is not None and method in methods.METHODS:
-                retry_after = self.tiers.check(method, args)
+            retry_after = team.rate_limited(method)
+            if retry_after is None and team.tiers is not None and method in methods.METHODS:
+                retry_after = team.tiers.check(method, args)
             if retry_after is not None:
                 status, body = 429, {"ok": False, "error": "ratelimited"}
                 headers["Retry-After"] = str(retry_after)
             elif method in methods.METHODS:
                 try:
-                    if token is not None and token in self.revoked:
+                    if token is not None and token in team.revoked:
                         raise ApiError(UNINSTALLED_ERROR)
-                    if method in methods.APP_LEVEL:
-                        _check_token(token, self.settings.app_token, other=self.settings.bot_token)
+                    if app_level:
+                        _check_token(token, app_token, other_kind=is_bot_token)
                     elif method not in methods.NO_AUTH:
-                        _check_token(token, self.settings.bot_token, other=self.settings.app_token)
-                    body = {"ok": True, **methods.METHODS[method](self.ctx, args)}
+                        _check_token(token, team.settings.bot_token, other_kind=token == app_token)
+                    body = {"ok": True, **methods.METHODS[method](team.ctx, args)}
                 except ApiError as exc:
                     body = exc.body()
-            self._record(method, _decoded(args), token, status, body)
-        self.workspace.flush()
+            self._record(team, method, _decoded(args), token, status, body)
+        team.workspace.flush()
         if method == "auth.test" and body.get("ok"):  # https://docs.slack.dev/reference/methods/auth.test
-            headers["X-OAuth-Scopes"] = ",".join(sorted(self.settings.granted))
+            headers["X-OAuth-Scopes"] = ",".join(sorted(team.settings.granted))
         return status, body, headers
+
+    def _oauth_access(
+        self, args: dict[str, Any], client: tuple[str, str] | None
+    ) -> tuple[int, dict, dict[str, str]]:
+        team = self.oauth.team_for_code(args.get("code")) or self.teams.default
+        with team.workspace.lock:
+            retry_after = team.rate_limited(OAUTH_ACCESS)
+        if retry_after is not None:
+            status, body = 429, {"ok": False, "error": "ratelimited"}
+        else:
+            status = 200
+            try:
+                body = {"ok": True, **self.oauth.access(args, client)}
+            except ApiError as exc:
+                body = exc.body()
+        recorded = {k: v for k, v in _decoded(args).items() if k != "client_secret"}
+        if client is not None:
+            recorded["client_id"] = client[0]
+        with team.workspace.lock:
+            self._record(team, OAUTH_ACCESS, recorded, None, status, body)
+        team.workspace.flush()
+        return status, body, {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
+    def handle_authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        """Answer ``GET /oauth/v2/authorize``: (status, headers, HTML body)."""
+        status, headers, page = self.oauth.authorize(query)
+        team = self.oauth.team_for_authorize(query)
+        outcome = {"ok": status == 302, "location": headers.get("Location")}
+        with team.workspace.lock:
+            self._record(team, AUTHORIZE, dict(query), None, status, outcome)
+        team.workspace.flush()
+        return status, headers, page
 
     def handle_response_url(self, key: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         try:
             payload: Any = json.loads(raw or b"null")
         except ValueError:
             payload = None
-        with self.workspace.lock:
-            status, body = chat.post_to_response_url(self.ctx, key, payload)
+        team = self.teams.for_response_url(key)
+        with team.workspace.lock:
+            status, body = chat.post_to_response_url(team.ctx, key, payload)
             args = dict(payload) if isinstance(payload, dict) else {"raw": raw.decode("utf-8", "replace")}
-            url = self.settings.base_url + "response/" + key
-            self._record("response_url", {**args, "url": url}, None, status, body)
-        self.workspace.flush()
+            url = team.settings.base_url + "response/" + key
+            self._record(team, "response_url", {**args, "url": url}, None, status, body)
+        team.workspace.flush()
         return status, body
 
     def handle_upload(self, key: str, data: bytes) -> tuple[int, str]:
-        with self.workspace.lock:
-            status, text = files.receive_upload(self.ctx, key, data)
-            self._record("file_upload", {"key": key, "bytes": len(data)}, None, status, {"ok": status == 200})
-        self.workspace.flush()
+        team = self.teams.for_upload(key)
+        with team.workspace.lock:
+            status, text = files.receive_upload(team.ctx, key, data)
+            ok = {"ok": status == 200}
+            self._record(team, "file_upload", {"key": key, "bytes": len(data)}, None, status, ok)
+        team.workspace.flush()
         return status, text
 
 
-def _check_token(token: str | None, expected: str, other: str) -> None:
-    """``other`` is the workspace's token of the other kind (bot or app-level): Slack knows it, and says
-    that this method does not take it."""
+def _check_token(token: str | None, expected: str, *, other_kind: bool) -> None:
+    """``other_kind``: the token is a live token of the other kind (bot or app-level); Slack knows it,
+    and says that this method does not take it."""
     if not token:
         raise ApiError("not_authed")
-    if token == other:
+    if other_kind:
         raise ApiError("not_allowed_token_type")
     if token != expected:
         raise ApiError("invalid_auth")

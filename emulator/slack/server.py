@@ -5,37 +5,44 @@
 ...     client.chat_postMessage(channel="C0001", text="hello")
 ...     slack.messages("C0001")[0].text
 'hello'
+
+One server serves several workspaces (:mod:`.teams`): the default one (``T0001``, token ``xoxb-test``),
+which every workspace-level method of :class:`SlackStandIn` acts on, and those ``add_team`` adds. The
+token of a call picks its workspace. The app can also be installed with OAuth v2 (:mod:`.oauth`):
+``slack.authorize_url`` is Slack's ``/oauth/v2/authorize``, ``oauth.v2.access`` exchanges the code.
 """
 
 from __future__ import annotations
 
-import copy
+import secrets
 import threading
-import time
+from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from emulator.slack import chat
-from emulator.slack.app_requests import (
-    DEFAULT_USER,
-    app_uninstalled_body,
-    post_to_app,
-    tokens_revoked_body,
-)
-from emulator.slack.common import Context, Settings, add_members, manifest_bot_scopes
+from emulator.slack.app_requests import DEFAULT_USER, post_to_app
+from emulator.slack.common import Claims, Settings
 from emulator.slack.http_handler import handler_for
-from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
+from emulator.slack.model import Call, EventCallback, Message
+from emulator.slack.oauth import Install, OAuthInstaller
 from emulator.slack.routing import Router
 from emulator.slack.socket_mode import SocketModeServer
+from emulator.slack.teams import SlackTeam, Teams, new_bot_token
 from emulator.slack.tiers import RateTiers
 
 
 class SlackStandIn:
-    """A local Slack Web API with a small workspace behind it; a context manager.
+    """A local Slack Web API with workspaces behind it; a context manager.
 
     ``api_url`` (with its trailing slash) is what ``WebClient(base_url=…)`` needs. ``app_token`` opens
     Socket Mode connections (``apps.connections.open``) to :attr:`socket_mode`. ``rate_tiers=True``
-    applies Slack's per-method rate limits (:mod:`.tiers`) over a ``minute`` of that many seconds.
+    applies Slack's per-method rate limits (:mod:`.tiers`) over a ``minute`` of that many seconds, in
+    each workspace separately. ``client_id`` and ``client_secret`` are the app's OAuth credentials;
+    ``redirect_urls`` the Redirect URLs of its settings (none: any ``redirect_uri`` is taken).
+
+    The workspace-level methods (``add_channel``, ``messages``, ``new_trigger_id``, ``uninstall``, …)
+    act on the default workspace; ``slack.team(team_id)`` and ``slack.add_team(...)`` give a
+    :class:`~emulator.slack.teams.SlackTeam` with the same methods for another one.
     """
 
     def __init__(
@@ -60,13 +67,16 @@ class SlackStandIn:
             response_url_uses=response_url_uses,
             **settings,
         )
-        self.workspace = Workspace()
+        self._claims = Claims()
         self._installed_token = bot_token
-        self._tiers_default = (rate_tiers, minute)
-        self._ctx = Context(self.workspace, self.settings, socket_url=lambda: self.socket_mode.issue_url())
-        self._router = Router(
-            self.workspace, self.settings, self._ctx, RateTiers(minute) if rate_tiers else None
+        self._tiers_default = self._tiers_now = (rate_tiers, minute)
+        self._default = SlackTeam(
+            self.settings, claims=self._claims, tiers=self._new_tiers(), socket_url=self._socket_url
         )
+        self.workspace = self._default.workspace
+        self._teams = Teams(self._default)
+        self._oauth = OAuthInstaller(self._teams, self.settings)
+        self._router = Router(self._teams, self._oauth)
         self._host = host
         self._socket_mode: SocketModeServer | None = None
         self._socket_mode_lock = threading.Lock()
@@ -74,6 +84,13 @@ class SlackStandIn:
         self._server.daemon_threads = True
         self.settings.base_url = f"http://{host}:{self._server.server_address[1]}/"
         self._thread: threading.Thread | None = None
+
+    def _socket_url(self) -> str:
+        return self.socket_mode.issue_url()
+
+    def _new_tiers(self) -> RateTiers | None:
+        enabled, minute = self._tiers_now
+        return RateTiers(minute) if enabled else None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -112,6 +129,7 @@ class SlackStandIn:
 
     @property
     def bot_token(self) -> str:
+        """The default workspace's bot token."""
         return self.settings.bot_token
 
     @property
@@ -131,15 +149,88 @@ class SlackStandIn:
                 self._socket_mode = SocketModeServer(host=self._host, app_id=self.settings.app_id).start()
             return self._socket_mode
 
-    # -- the workspace ------------------------------------------------------------------------------------
+    # -- workspaces ---------------------------------------------------------------------------------------
+
+    def add_team(
+        self,
+        team_id: str,
+        *,
+        name: str | None = None,
+        domain: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        bot_token: str | None = None,
+        installed: bool = True,
+    ) -> SlackTeam:
+        """Add a workspace with its own state, bot user, bot id and bot token (``bot_token``, or a new
+        ``xoxb-<team>-<hex>``), in the Enterprise Grid organization ``enterprise_id`` if given.
+        ``installed=False``: the app is not installed there yet; the first OAuth install issues the
+        token. The bot token holds manifest.yml's bot scopes; rate tiers apply as in the default
+        workspace. :meth:`reset` forgets added workspaces."""
+        suffix = team_id[1:] if team_id[:1] == "T" else team_id
+        bot_user_id, bot_id = f"U0BOT{suffix}", f"B0BOT{suffix}"
+        if self._teams.taken(bot_user_id=bot_user_id, bot_id=bot_id):
+            bot_user_id, bot_id = "U0B" + secrets.token_hex(4).upper(), "B0B" + secrets.token_hex(4).upper()
+        settings = replace(
+            self.settings,
+            team_id=team_id,
+            team_name=name or f"{team_id} workspace",
+            team_domain=domain or team_id.lower(),
+            enterprise_id=enterprise_id,
+            enterprise_name=(enterprise_name or enterprise_id.lower()) if enterprise_id else None,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+            bot_token=bot_token or new_bot_token(team_id),
+            scopes=None,
+        )
+        team = SlackTeam(
+            settings,
+            claims=self._claims,
+            tiers=self._new_tiers(),
+            socket_url=self._socket_url,
+            installed=installed,
+        )
+        return self._teams.add(team)
+
+    def team(self, team_id: str | None = None) -> SlackTeam:
+        """The workspace ``team_id`` (``None``: the default one); ``KeyError`` when there is none."""
+        if team_id is None:
+            return self._default
+        team = self._teams.get(team_id)
+        if team is None:
+            raise KeyError(team_id)
+        return team
+
+    def teams(self) -> list[SlackTeam]:
+        """Every workspace, the default one first."""
+        return self._teams.all()
+
+    # -- OAuth --------------------------------------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        return self.settings.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.settings.client_secret
+
+    @property
+    def authorize_url(self) -> str:
+        """``{base_url}oauth/v2/authorize``: ``OAuthSettings(authorization_url=…)`` for Bolt."""
+        return self._oauth.authorize_url
+
+    def installs(self, team_id: str | None = None) -> list[Install]:
+        """The OAuth installations completed (``oauth.v2.access`` answered ``ok``), in order."""
+        return self._oauth.installs(team_id)
+
+    # -- the default workspace ----------------------------------------------------------------------------
 
     def add_user(
         self, user_id: str, *, real_name: str | None = None, tz: str | None = None, **fields: Any
     ) -> None:
         """Describe a user for ``users.info`` (other well-formed ids get a default user)."""
-        known = {k: v for k, v in {"real_name": real_name, "tz": tz, **fields}.items() if v is not None}
-        with self.workspace.lock:
-            self.workspace.users[user_id] = known
+        self._default.add_user(user_id, real_name=real_name, tz=tz, **fields)
 
     def add_channel(
         self,
@@ -151,92 +242,60 @@ class SlackStandIn:
         members: list[str] | tuple[str, ...] | None = None,
         **fields: Any,
     ) -> None:
-        """Describe a channel: public or ``private``, ``archived`` or not, and its ``members`` (``None``:
-        the app was invited; a list without :attr:`bot_user_id`: the app is not in it). Used by
-        ``conversations.*``, the membership rules of posting and name lookups in ``chat.postMessage``."""
-        with self.workspace.lock:
-            self.workspace.channels[channel_id] = {
-                "name": name or channel_id.lower(),
-                "is_private": private,
-                "is_archived": archived,
-                "members": [self.settings.bot_user_id] if members is None else list(members),
-                **fields,
-            }
+        """Describe a channel of the default workspace; see :meth:`SlackTeam.add_channel`."""
+        self._default.add_channel(
+            channel_id, name=name, private=private, archived=archived, members=members, **fields
+        )
 
     def invite(self, channel_id: str, user: str | None = None) -> None:
         """Someone invites the app (or ``user``) to the channel, as ``/invite @qbsync`` does."""
-        with self.workspace.lock:
-            record = self.workspace.channels.setdefault(channel_id, {"name": channel_id.lower()})
-            add_members(record, [user or self.settings.bot_user_id])
+        self._default.invite(channel_id, user)
 
     def archive(self, channel_id: str) -> None:
-        with self.workspace.lock:
-            self.workspace.channels.setdefault(channel_id, {"name": channel_id.lower()})["is_archived"] = True
+        self._default.archive(channel_id)
 
     def remove_channel(self, channel_id: str) -> None:
         """Forget what ``add_channel`` said (the channel is default again)."""
-        with self.workspace.lock:
-            self.workspace.channels.pop(channel_id, None)
+        self._default.remove_channel(channel_id)
 
     def set_scopes(self, scopes: Any = None) -> None:
         """The bot token's scopes from now on (``None``: the bot scopes of manifest.yml)."""
-        with self.workspace.lock:
-            self.settings.scopes = None if scopes is None else frozenset(scopes)
-            self.settings.granted = frozenset(manifest_bot_scopes() if scopes is None else scopes)
+        self._default.set_scopes(scopes)
 
     @property
     def scopes(self) -> frozenset[str]:
-        return self.settings.granted
+        return self._default.scopes
 
     def messages(self, channel: str) -> list[Message]:
         """Copies of the channel's messages in order (deleted ones flagged, ephemeral ones marked)."""
-        with self.workspace.lock:
-            return copy.deepcopy(self.workspace.messages.get(channel, []))
+        return self._default.messages(channel)
 
     def channels(self) -> list[str]:
-        with self.workspace.lock:
-            return list(self.workspace.messages)
+        return self._default.channels()
 
     def views(self, user: str | None = None) -> dict[str, list[dict[str, Any]]] | list[dict[str, Any]]:
         """Open modals: the stack of one user, or every user's stack."""
-        with self.workspace.lock:
-            if user is not None:
-                return copy.deepcopy(self.workspace.modals.get(user, []))
-            return copy.deepcopy({u: s for u, s in self.workspace.modals.items() if s})
+        return self._default.views(user)
 
     def close_views(self, user: str) -> None:
         """Close the user's modals, as a click on ✕ or a submission that clears them would."""
-        with self.workspace.lock:
-            self.workspace.modals.pop(user, None)
-            self.workspace.emit({"type": "view_closed", "user": user})
-        self.workspace.flush()
+        self._default.close_views(user)
 
     def home(self, user: str) -> dict[str, Any] | None:
         """The Home tab view last published for the user."""
-        with self.workspace.lock:
-            return copy.deepcopy(self.workspace.homes.get(user))
+        return self._default.home(user)
 
     def file_content(self, file_id: str) -> bytes | None:
-        with self.workspace.lock:
-            uploaded = self.workspace.files.get(file_id)
-            return uploaded.content if uploaded else None
+        return self._default.file_content(file_id)
 
     def subscribe(self, callback: EventCallback) -> Any:
-        """Call ``callback(event)`` on every change; returns a function that unsubscribes."""
-        return self.workspace.subscribe(callback)
-
-    # -- what the app is given ----------------------------------------------------------------------------
+        """Call ``callback(event)`` on every change in the default workspace; returns a function that
+        unsubscribes."""
+        return self._default.subscribe(callback)
 
     def new_trigger_id(self, user: str = DEFAULT_USER, ttl: float | None = None) -> str:
         """A trigger id for ``user``, usable once by ``views.open``/``views.push`` within ``trigger_ttl``."""
-        trigger = Trigger(
-            id=self.workspace.ids.trigger_id(),
-            user=user,
-            expires=time.monotonic() + (self.settings.trigger_ttl if ttl is None else ttl),
-        )
-        with self.workspace.lock:
-            self.workspace.triggers[trigger.id] = trigger
-        return trigger.id
+        return self._default.new_trigger_id(user, ttl)
 
     def new_response_url(
         self, channel: str, user: str = DEFAULT_USER, message_ts: str | None = None, ttl: float | None = None
@@ -245,59 +304,44 @@ class SlackStandIn:
 
         Usable ``response_url_uses`` times within ``response_url_ttl`` seconds (or ``ttl``).
         """
-        with self.workspace.lock:
-            return chat.issue_response_url(self._ctx, channel, user, message_ts, ttl)
+        return self._default.new_response_url(channel, user, message_ts, ttl)
 
     def ratelimit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` (``"*"``: any) with HTTP 429 and Retry-After."""
-        with self.workspace.lock:
-            self.workspace.rate_limits[method] = [times, retry_after]
+        """Answer the default workspace's next ``times`` calls of ``method`` (``"*"``: any) with HTTP 429
+        and Retry-After (other workspaces have their own: ``slack.team(id).ratelimit``)."""
+        self._default.ratelimit(method, times, retry_after)
 
     def use_rate_tiers(self, enabled: bool = True, minute: float = 60.0) -> None:
-        """Apply Slack's rate tiers (:mod:`.tiers`) from now on, over a ``minute`` of that many seconds
-        (counts start afresh), or stop applying them."""
-        with self.workspace.lock:
-            self.tiers = RateTiers(minute) if enabled else None
+        """Apply Slack's rate tiers (:mod:`.tiers`) from now on in every workspace (and those added
+        later), each counted on its own, over a ``minute`` of that many seconds (counts start afresh), or
+        stop applying them."""
+        self._tiers_now = (enabled, minute)
+        for team in self._teams.all():
+            team.use_rate_tiers(enabled, minute)
 
     @property
     def tiers(self) -> RateTiers | None:
-        """Slack's rate tiers as applied now (``None``: not applied)."""
-        return self._router.tiers
+        """Slack's rate tiers as applied now in the default workspace (``None``: not applied)."""
+        return self._default.tiers
 
     @tiers.setter
     def tiers(self, tiers: RateTiers | None) -> None:
-        self._router.tiers = tiers
+        self._default.tiers = tiers
 
     # -- installation -------------------------------------------------------------------------------------
 
     def uninstall(self, app_url: str | None = None, signing_secret: str | None = None) -> list[int]:
-        """Remove the app from the workspace: its bot token is answered ``account_inactive`` from now on
-        and, given the app's request URL and signing secret, the ``tokens_revoked`` and
-        ``app_uninstalled`` events are sent to it, signed (Slack sends both, in no set order). Returns
-        the HTTP statuses of those deliveries."""
-        with self.workspace.lock:
-            self._router.revoked.add(self.settings.bot_token)
-        if app_url is None or signing_secret is None:
-            return []
-        s = self.settings
-        bodies = [
-            tokens_revoked_body([s.bot_user_id], team_id=s.team_id, api_app_id=s.app_id),
-            app_uninstalled_body(team_id=s.team_id, api_app_id=s.app_id),
-        ]
-        return [post_to_app(app_url, body, signing_secret)[0] for body in bodies]
+        """Remove the app from the default workspace; see :meth:`SlackTeam.uninstall`."""
+        return self._default.uninstall(app_url, signing_secret)
 
     def reinstall(self, bot_token: str) -> None:
         """Install the app again: ``bot_token`` is its new bot token (the old one stays refused)."""
-        with self.workspace.lock:
-            if bot_token in self._router.revoked:
-                raise ValueError("a revoked token cannot be issued again")
-            self.settings.bot_token = bot_token
+        self._default.reinstall(bot_token)
 
     @property
     def uninstalled(self) -> bool:
         """Whether the current bot token was revoked by :meth:`uninstall` (and no reinstall since)."""
-        with self.workspace.lock:
-            return self.settings.bot_token in self._router.revoked
+        return self._default.uninstalled
 
     @staticmethod
     def post_to_app(
@@ -309,27 +353,28 @@ class SlackStandIn:
     # -- recording ----------------------------------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[Call]:
-        with self.workspace.lock:
-            return [c for c in self.workspace.calls if method is None or c.method == method]
+        """The calls the default workspace answered (and those with a token no workspace knows)."""
+        return self._default.calls(method)
 
     def last(self, method: str) -> Call | None:
-        found = self.calls(method)
-        return found[-1] if found else None
+        return self._default.last(method)
 
     def clear(self) -> None:
-        """Forget the recorded calls only."""
-        with self.workspace.lock:
-            self.workspace.calls.clear()
+        """Forget the recorded calls only (of the default workspace)."""
+        self._default.clear()
 
     def reset(self) -> None:
-        """Forget calls, messages, views, files, triggers, response URLs and rate limits (rate tiers back
-        to how the stand-in was built), reinstall the app with its first token, and forget Socket Mode's
-        envelopes and acks."""
-        self.workspace.clear_all()
+        """Back to how the stand-in was built: forget the workspaces ``add_team`` added, OAuth codes and
+        installations; in the default workspace forget calls, messages, views, files, triggers, response
+        URLs and rate limits (rate tiers back to how the stand-in was built) and reinstall the app with
+        its first token; forget Socket Mode's envelopes and acks. Described channels, users and scopes
+        of the default workspace stay."""
+        for team in self._teams.drop_added():
+            self._claims.release_team(team.team_id)
+        self._oauth.reset()
+        self._tiers_now = self._tiers_default
+        self._default.reset(self._installed_token)
         with self.workspace.lock:
-            self._router.revoked.clear()
-            self.settings.bot_token = self._installed_token
-            enabled, minute = self._tiers_default
-            self.tiers = RateTiers(minute) if enabled else None
+            self._default.tiers = self._new_tiers()
         if self._socket_mode is not None:
             self._socket_mode.reset()
