@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.shape import allow_api_origin, origin_of, problem, response_url_of, slack_response_url
 from services.access.workspace import LOST_ERRORS, SlackAccessStore
+from services.catalogue.workspaces import NOT_INSTALLED
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,7 @@ def build_bolt_app(settings, engine, *, socket_mode: bool = False, install=None)
             client=web_client(settings, token=None),
             oauth_settings=install.oauth_settings(),
             installation_store_bot_only=True,
+            user_facing_authorize_error_message=NOT_INSTALLED,  # a workspace that removed the app
             **common,
         )
     else:

@@ -43,6 +43,8 @@ def render_digest(digest: Digest, tz: str = "UTC") -> str:
 
 def _post(svc) -> str:
     """Post today's digest now (not counted as the day's digest: the scheduled one still comes)."""
+    if svc.settings.distribution and svc.workspace is not None:
+        return _post_in_workspace(svc)
     missing = [
         name
         for name, value in (
@@ -86,3 +88,25 @@ def digest_command(as_json: bool, post: bool) -> None:
         click.echo(json.dumps(digest.to_dict(), indent=2))
     else:
         click.echo(render_digest(digest, tz))
+
+
+def _post_in_workspace(svc) -> str:
+    """Distribution mode: with the bot token of the workspace's installation, to its digest channel."""
+    from services.digest.channel import ChannelRefused, DigestStopped
+    from services.digest.posting import post_on_demand
+    from wiring.slack import digest_poster, workspace_client
+
+    team = svc.workspace.team_id
+    if not svc.settings.digest_channel:
+        raise ConfigurationError(
+            f"workspace {team} has no digest channel (an administrator sets it in the App Home)"
+        )
+    client = workspace_client(svc)
+    if client is None:
+        raise ConfigurationError(f"qbsync is not installed in workspace {team}: nothing can be posted there")
+    try:
+        return post_on_demand(digest_poster(svc, client))
+    except DigestStopped as exc:
+        raise QbsyncError(f"the digest was not posted. {exc}") from None
+    except ChannelRefused as exc:
+        raise QbsyncError(f"Slack refused the digest ({exc.error})") from None
