@@ -91,6 +91,7 @@ def create_web_app(slack_app: App, services) -> Flask:
             return slack.handle(request)
 
     connect.register(web, slack_app, services)
+    connect.register_app_urls(web, services)
     tms.register(web, services)
     qbo_webhooks.register(web, services)
 

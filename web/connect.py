@@ -84,6 +84,49 @@ def register(web: Flask, slack_app: App, services) -> None:
         return _forget_browser(answer)
 
 
+def register_app_urls(web: Flask, services) -> None:
+    """The app URLs Intuit asks of a QuickBooks app listed in its App Store: where QuickBooks sends a
+    person who opens the app (launch), who disconnected it there (disconnect), or who wants to connect
+    again (reconnect). None of them changes anything by itself: connecting starts in Slack, from an
+    administrator's single-use link, and a disconnection only makes qbsync look at that company now
+    (the address carries nothing Intuit signs)."""
+    from services.catalogue import workspaces as words
+
+    @web.get("/qbo/launch")
+    def qbo_launch() -> Response:
+        message = words.LAUNCH_SINGLE
+        if services.settings.distribution:
+            public = (services.settings.public_url or "").rstrip("/")
+            message = f"{words.LAUNCH} {words.ADD_TO_SLACK}: {public}/slack/install"
+        return page(200, ok=True, heading=words.LAUNCH_TITLE, message=message)
+
+    @web.get("/qbo/disconnect")
+    def qbo_disconnect() -> Response:
+        realm = request.args.get("realmId", "")
+        if realm.isdigit() and len(realm) <= 32:
+            hand_over(_look_now, services, realm)
+        return page(200, ok=False, heading=words.DISCONNECTED_TITLE, message=words.DISCONNECTED)
+
+    @web.get("/qbo/reconnect")
+    def qbo_reconnect() -> Response:
+        return page(200, ok=True, heading=words.RECONNECT_TITLE, message=words.RECONNECT)
+
+
+def _look_now(services, realm: str) -> None:
+    """The company's change feed reads QuickBooks at its next tick: a grant revoked there is found then
+    (Intuit refuses the token, and the connection is marked broken, as for any refused token)."""
+    scoped = services
+    if services.settings.distribution:
+        workspace = services.registry.by_realm(realm)
+        if workspace is None:
+            return
+        scoped = services.for_workspace(workspace)
+    elif services.connection.status().realm_id != realm:
+        return
+    scoped.changes.mark_due({realm})
+    log.info("QuickBooks says company %s was disconnected: it is read at the next tick", realm)
+
+
 def _forget_browser(answer: Response) -> Response:
     answer.delete_cookie(BROWSER_COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite="Lax")
     return answer

@@ -63,3 +63,25 @@ SETTINGS_TMS_SHOWN_ONCE = (
     "*URL:* `{url}`\n*Secret:* `{secret}`"
 )
 SETTINGS_TMS_NOT_SERVED = "The TMS webhook needs qbsync's public address (QBSYNC_PUBLIC_URL)."
+
+# -- Intuit's app URLs of a listed QuickBooks app (launch, disconnect, reconnect) --------------------------
+LAUNCH_TITLE = "qbsync works in Slack"
+LAUNCH = (
+    "qbsync keeps your TMS invoices in sync with QuickBooks and fixes the ones that fail, from Slack. "
+    "Add it to your Slack workspace, then an administrator presses Connect QuickBooks in qbsync's Home tab."
+)
+LAUNCH_SINGLE = (
+    "qbsync keeps your TMS invoices in sync with QuickBooks and fixes the ones that fail, from Slack. "
+    "An administrator connects QuickBooks from qbsync's Home tab in Slack."
+)
+DISCONNECTED_TITLE = "qbsync is disconnected from QuickBooks"
+DISCONNECTED = (
+    "Invoices stop syncing to this QuickBooks company. To connect again, an administrator presses Connect "
+    "QuickBooks in qbsync's Home tab in Slack."
+)
+RECONNECT_TITLE = "Connect QuickBooks again"
+RECONNECT = (
+    "For your security, connecting starts in Slack: an administrator opens qbsync's Home tab and presses "
+    "Connect QuickBooks."
+)
+ADD_TO_SLACK = "Add to Slack"

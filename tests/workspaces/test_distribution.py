@@ -320,3 +320,28 @@ def _fix_ids(message: Any) -> list[str]:
         for e in b.get("elements", [])
         if e.get("action_id", "").startswith("fix.")
     ] or ["fix.retry"]
+
+
+def test_intuit_app_urls_change_nothing_by_themselves(deployment):
+    d = deployment
+    d.install(A, ADMIN[A])
+    launch = requests.get(f"{d.url}/qbo/launch", timeout=10)
+    assert launch.status_code == 200 and "/slack/install" in launch.text
+    reconnect = requests.get(f"{d.url}/qbo/reconnect", timeout=10)
+    assert reconnect.status_code == 200 and "Connect QuickBooks" in reconnect.text
+    for realm in ("9130000000000001", "not-a-realm", "<script>", "9" * 40):
+        page = requests.get(f"{d.url}/qbo/disconnect", params={"realmId": realm}, timeout=10)
+        assert page.status_code == 200 and "<script>" not in page.text
+    assert d.services.registry.get(A).installed, "nothing was changed"
+
+
+def test_a_request_from_a_workspace_that_never_installed_is_refused(deployment):
+    d = deployment
+    d.install(A, ADMIN[A])
+    stranger = d.slack.add_team("T0CCC0003", name="Stranger")
+    status, answer = d.post(
+        stranger.slash_command_body("/qbsync", "L-1", user_id="U0STRANGE1", channel_id="C0CCC")
+    )
+    assert status in (200, 401)
+    assert "invoice" not in str(answer).lower()
+    assert d.services.registry.get("T0CCC0003") is None
