@@ -75,7 +75,7 @@ class Deps:
             context.get("enterprise_id") if context.get("is_enterprise_install") else context.get("team_id")
         )
         scoped = self.services.workspace_of(tenant) if tenant else None
-        if scoped is None:
+        if scoped is None or not scoped.workspace.installed:  # removed: its Slack requests are refused
             return None
         return Deps(
             services=scoped,
