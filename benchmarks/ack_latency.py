@@ -48,22 +48,7 @@ def _prepare(database_url: str, emu: EmulatorServer, env: dict[str, str], loads:
     grant = emu.issue_tokens()
     tokens = TokenSet(grant["access_token"], grant["refresh_token"], 3600, None, grant["realm_id"])
     services.connection.store(tokens, grant["realm_id"], "benchmark")
-    import_data(
-        services.engine,
-        {
-            "customers": [{"id": "C-1", "name": "Acme Foods", "qb_email": "ap@acme.example"}],
-            "charge_codes": [{"code": "BASE", "name": "Base Price"}],
-            "loads": [
-                {
-                    "load_number": f"B-{i:04d}",
-                    "customer_id": "C-1",
-                    "invoice_date": "2026-11-20",
-                    "charges": [{"code": "BASE", "amount": "100.00"}],
-                }
-                for i in range(loads)
-            ],
-        },
-    )
+    import_data(services.engine, _loads(loads))
     services.close()
 
 
