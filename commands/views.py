@@ -23,14 +23,14 @@ from services.fixes import choices
 log = logging.getLogger(__name__)
 
 
-def check(ack: Ack, view: dict[str, Any]) -> None:
+def check(ack: Ack, view: dict[str, Any], deps: Deps) -> None:
     meta = modals.read_metadata(view)
     fix = meta.get("fix")
     if choice_of(fix) is None:
         ack()
         return
     runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
-    errors = errors or _inactive_choices(view.get("id"), fix, runs)
+    errors = errors or _inactive_choices(deps, view.get("id"), fix, runs)
     if errors:
         ack(response_action="errors", errors=errors)
     else:
@@ -45,7 +45,7 @@ def apply(body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
         if choice_of(fix) is None or not load:
             return
         runs, errors = read_choice(fix, (view.get("state") or {}).get("values") or {})
-        if errors or _inactive_choices(view.get("id"), fix, runs):
+        if errors or _inactive_choices(deps, view.get("id"), fix, runs):
             return  # refused in the acknowledgement; the modal still shows why
         actor, user = actor_of(body)
         if refuse(deps, actor, user, fix, answer, load):
@@ -65,7 +65,7 @@ def apply(body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
         answer(error_message(error_id))
 
 
-def _inactive_choices(view_id: Any, fix: str, runs: list[dict[str, str]]) -> dict[str, str]:
+def _inactive_choices(deps: Deps, view_id: Any, fix: str, runs: list[dict[str, str]]) -> dict[str, str]:
     """Errors for chosen customers or items that the modal's list shows as inactive (QuickBooks
     refuses them on an invoice); nothing when the list is not kept in this process."""
     choice = choice_of(fix)
@@ -73,7 +73,9 @@ def _inactive_choices(view_id: Any, fix: str, runs: list[dict[str, str]]) -> dic
         return {}
     errors = {}
     for run in runs:
-        entry = choices.kept_entry(view_id if isinstance(view_id, str) else None, run.get(choice.option))
+        entry = choices.kept_entry(
+            deps.services.sync, view_id if isinstance(view_id, str) else None, run.get(choice.option)
+        )
         if entry is not None and not entry.active:
             text = f"{entry.label} is inactive in QuickBooks: make it active there, or choose another."
             errors[modals.input_block(choice.kind, choice.question(run))] = text[:150]

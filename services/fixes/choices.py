@@ -29,6 +29,7 @@ from services.fixes.matching import (
     qb_email,
 )
 from services.store.models import ChargeCodeState
+from services.store.storage import engine_key
 from services.sync import SyncEngine
 from services.tms.loadnumbers import clean_load_number
 
@@ -93,6 +94,7 @@ class ChoiceList:
     load: str
     entries: list[Entry]
     likely: dict[str, list[str]] = field(default_factory=dict)
+    scope: str = ""  # the database (and workspace) it was read for: kept lists never cross workspaces
 
     def __post_init__(self) -> None:
         self.by_value = {e.value: e for e in self.entries}
@@ -198,7 +200,7 @@ def customer_list(sync: SyncEngine, load_number: str) -> ChoiceList:
     entries = sorted((customer_entry(c) for c in customers), key=lambda e: e.label.casefold())
     tms = view.customer
     likely = [str(c["Id"]) for _, c in likely_customers(tms.name, tms.qb_email, customers)]
-    return ChoiceList(CUSTOMERS, view.load_number, entries, {"": likely})
+    return ChoiceList(CUSTOMERS, view.load_number, entries, {"": likely}, engine_key(sync.engine))
 
 
 def item_list(sync: SyncEngine, load_number: str) -> tuple[ChoiceList, list[ItemChoice]]:
@@ -208,7 +210,7 @@ def item_list(sync: SyncEngine, load_number: str) -> tuple[ChoiceList, list[Item
     view = _view(sync, load_number)
     items = sync.api.query_all("Item", "Active IN (true, false)")
     entries = sorted((item_entry(i) for i in items), key=lambda e: e.label.casefold())
-    choice_list = ChoiceList(ITEMS, view.load_number, entries)
+    choice_list = ChoiceList(ITEMS, view.load_number, entries, scope=engine_key(sync.engine))
     questions = []
     for code, charge in sorted(view.codes.items()):
         match = match_item(charge.name, charge.qb_item_id, items)
@@ -239,17 +241,21 @@ def list_for(sync: SyncEngine, view_id: str | None, kind: str, load_number: str)
     if kind not in (CUSTOMERS, ITEMS):
         raise UserInputError(f"there is no list of {kind} to choose from")
     kept = LISTS.get(view_id) if view_id else None
-    if kept is not None and kept.kind == kind and kept.load == clean_load_number(load_number):
+    same = kept is not None and kept.scope == engine_key(sync.engine)
+    if same and kept.kind == kind and kept.load == clean_load_number(load_number):
         return kept
     fresh = _read(sync, kind, load_number)
     remember(view_id, fresh)
     return fresh
 
 
-def kept_entry(view_id: str | None, value: str | None) -> Entry | None:
-    """The customer or item ``value`` of a modal's kept list (None when the list is not kept here)."""
+def kept_entry(sync: SyncEngine, view_id: str | None, value: str | None) -> Entry | None:
+    """The customer or item ``value`` of a modal's kept list (None when the list is not kept here, or
+    was read for another workspace)."""
     kept = LISTS.get(view_id) if view_id else None
-    return kept.entry(value) if kept is not None else None
+    if kept is None or kept.scope != engine_key(sync.engine):
+        return None
+    return kept.entry(value)
 
 
 def email_options(sync: SyncEngine, load_number: str) -> tuple[str, list[Option]]:
