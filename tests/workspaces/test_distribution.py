@@ -345,3 +345,57 @@ def test_a_request_from_a_workspace_that_never_installed_is_refused(deployment):
     assert status in (200, 401)
     assert "invoice" not in str(answer).lower()
     assert d.services.registry.get("T0CCC0003") is None
+
+
+def test_modals_options_and_the_app_home_stay_in_their_workspace(deployment):
+    """B's people, with A's load numbers in a modal's metadata, an options request and a home tab: B's
+    data only; A's rows unchanged."""
+    import json
+
+    from services.tms.importer import import_data
+
+    d = deployment
+    for team in (A, B):
+        d.install(team, ADMIN[team])
+    both = {"customers": CUSTOMERS, "charge_codes": CHARGE_CODES}
+    import_data(d.scoped(A).engine, {**both, "loads": [a_load("L-ONLY-A")]})
+    import_data(d.scoped(B).engine, {**both, "loads": [a_load("L-B1"), a_load("L-B2")]})
+    a_before = (_count(d.scoped(A).engine, FixAudit), loads_of(d.scoped(A).engine))
+
+    # a choice modal submitted in B naming A's load
+    room = d.slack.team(B)
+    view = {
+        "type": "modal",
+        "callback_id": "qbsync.choice",
+        "private_metadata": json.dumps({"fix": "update_customer_email", "load": "L-ONLY-A"}),
+        "blocks": [],
+    }
+    values = {"email": {"email": {"type": "plain_text_input", "value": "ap@evil.example"}}}
+    status, _ = d.post(room.view_submission_body(view, values, user_id=ADMIN[B]))
+    assert status == 200
+    # an options request in B for A's load
+    suggest = {
+        **view,
+        "id": "V0FORGED01",
+        "private_metadata": json.dumps({"fix": "link_customer", "load": "L-ONLY-A"}),
+    }
+    status, answer = d.post(
+        room.block_suggestion_body("customer_id", "Acme", block_id="customer", view=suggest, user_id=ADMIN[B])
+    )
+    assert status == 200 and "Acme" not in str(answer), answer
+    # the App Home of each: its own counts; the Settings for its administrator only
+    for team, user in ((A, ADMIN[A]), (B, ADMIN[B]), (B, CLERK[B])):
+        d.post(d.slack.team(team).app_home_opened_body(user))
+    home_b = wait_for(lambda: d.slack.team(B).home(ADMIN[B]), 10, "B's home")
+    home_clerk = wait_for(lambda: d.slack.team(B).home(CLERK[B]), 10, "the clerk's home")
+    text_b = json.dumps(home_b)
+    assert "Settings" in text_b and "Settings" not in json.dumps(home_clerk)
+    assert "L-ONLY-A" not in text_b and d.slack.team(A).home(ADMIN[B]) is None
+    from services.workspaces.overview import counts
+
+    assert counts(d.scoped(B).engine)[0] == 2
+    from services.background import wait_for_work
+
+    assert wait_for_work(timeout=20)
+    assert (_count(d.scoped(A).engine, FixAudit), loads_of(d.scoped(A).engine)) == a_before, "nothing in A"
+    assert d.scoped(A).sync.current_result("L-ONLY-A").state != "not_found"
