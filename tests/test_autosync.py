@@ -41,32 +41,49 @@ def test_backoff_grows_and_stops_growing():
 
 
 def test_throttled_loads_wait_their_backoff_then_sync(connected, engine, emu):
+    """The run pushes in QuickBooks batches (as ``sync --all`` does): a throttled batch stops the run, its
+    loads wait their back-off; the next runs leave them alone until it has passed."""
     qb_company(connected.api)
     tms(engine, [a_load("T-1"), a_load("T-2")])
-    emu.add_fault("429", count=RETRY_ATTEMPTS, method="POST", path_contains="/invoice")
+    emu.add_fault("429", count=RETRY_ATTEMPTS, method="POST", path_contains="/batch")
     start = dt.datetime.now(dt.UTC)
     with time_machine.travel(start, tick=True) as clock:
         first = sync_and_retry(connected)
-        assert first.waiting == ["T-1"] and first.stopped_early == "qb_throttled"  # T-2 left for later
+        assert first.waiting == ["T-1", "T-2"] and first.stopped_early == "qb_throttled"
         assert state(engine, "T-1") == ("problem", ["qb_throttled"])
-        [(tries, next_at)] = retry_schedule(engine).values()
-        assert tries == 1 and dt.timedelta(minutes=4) < next_at - start <= dt.timedelta(minutes=6)
+        schedule = retry_schedule(engine)
+        assert {tries for tries, _ in schedule.values()} == {1}
+        assert all(
+            dt.timedelta(minutes=4) < at - start <= dt.timedelta(minutes=6) for _, at in schedule.values()
+        )
 
-        second = sync_and_retry(connected)  # T-1 is waiting: only T-2 goes
-        assert second.synced == ["T-2"] and attempts(engine, "T-1") == 1
+        second = sync_and_retry(connected)  # both are waiting their back-off: nothing goes
+        assert second.synced == [] and second.waiting == [] and attempts(engine, "T-1") == 1
 
-        emu.add_fault("503", count=RETRY_ATTEMPTS, method="POST", path_contains="/invoice")
+        emu.add_fault("503", count=RETRY_ATTEMPTS, method="POST", path_contains="/batch")
         clock.move_to(start + dt.timedelta(minutes=6))
         third = sync_and_retry(connected)  # due again, and QuickBooks is down this time
-        assert third.waiting == ["T-1"] and state(engine, "T-1") == ("problem", ["qb_unavailable"])
-        [(tries, next_at)] = retry_schedule(engine).values()
-        assert tries == 2 and next_at - (start + dt.timedelta(minutes=6)) > dt.timedelta(minutes=9)
+        assert third.waiting == ["T-1", "T-2"] and state(engine, "T-1") == ("problem", ["qb_unavailable"])
+        schedule = retry_schedule(engine)
+        assert {tries for tries, _ in schedule.values()} == {2}
+        assert all(
+            at - (start + dt.timedelta(minutes=6)) > dt.timedelta(minutes=9) for _, at in schedule.values()
+        )
 
         clock.move_to(start + dt.timedelta(minutes=12))
         assert sync_and_retry(connected).synced == []  # 10 minutes have not passed
         clock.move_to(start + dt.timedelta(minutes=17))
-        assert sync_and_retry(connected).synced == ["T-1"]
+        assert sync_and_retry(connected).synced == ["T-1", "T-2"]
     assert retry_schedule(engine) == {} and attempts(engine, "T-1") == 3
+
+
+def test_a_limited_run_leaves_the_rest_for_the_next(connected, engine):
+    qb_company(connected.api)
+    tms(engine, [a_load(f"R-{i}") for i in range(5)])
+    first = sync_and_retry(connected, limit=3)
+    assert first.synced == ["R-0", "R-1", "R-2"] and first.more and "more in the next run" in first.summary()
+    second = sync_and_retry(connected, limit=3)
+    assert second.synced == ["R-3", "R-4"] and not second.more
 
 
 def test_reasons_that_need_a_person_are_never_retried(connected, engine):

@@ -47,6 +47,7 @@ class AutoSyncReport:
     waiting: list[str] = field(default_factory=list)  # transient again: retried after the back-off
     need_person: list[str] = field(default_factory=list)
     stopped_early: str | None = None
+    more: bool = False  # loads were left for the next run (a run's ``limit``): due again at once
 
     def summary(self) -> str:
         if not self.ran:
@@ -57,6 +58,8 @@ class AutoSyncReport:
         )
         if self.stopped_early:
             text += f"; stopped early ({self.stopped_early})"
+        elif self.more:
+            text += "; more in the next run"
         return text
 
 
@@ -93,42 +96,55 @@ def due_loads(engine: Engine, *, connected: bool, now: dt.datetime) -> list[str]
     return due
 
 
-def sync_and_retry(services, stop: threading.Event | None = None) -> AutoSyncReport:
-    """One run of the automatic work (the scheduler's ``sync`` job)."""
+ROUND = 60  # loads pushed together (two QuickBooks batches); the stop and the lock are checked between
+
+
+def sync_and_retry(
+    services, stop: threading.Event | None = None, *, limit: int | None = None
+) -> AutoSyncReport:
+    """One run of the automatic work (the scheduler's ``sync`` job); with ``limit``, at most that many
+    loads, the rest left for the next run (``more``): many workspaces' runs then take turns."""
     engine = services.engine
     with JobLockHeld(engine, LOCK, LOCK_TTL) as lock:
         if not lock.held:
             return AutoSyncReport(ran=False)
-        report = _run(services, lock, stop)
+        report = _run(services, lock, stop, limit)
         lock.outcome = report.summary()
         return report
 
 
-def _run(services, lock: JobLockHeld, stop: threading.Event | None) -> AutoSyncReport:
+def _run(services, lock: JobLockHeld, stop: threading.Event | None, limit: int | None) -> AutoSyncReport:
     engine = services.engine
     report = AutoSyncReport()
     _forget_settled(engine)
     connected = services.connection.status().connected
     numbers = due_loads(engine, connected=connected, now=utcnow())
+    if limit is not None and len(numbers) > limit:
+        numbers, report.more = numbers[:limit], True
     if not numbers:
         return report
     snapshot = CompanySnapshot(services.api)
-    for number in numbers:
+    for start in range(0, len(numbers), ROUND):  # in QuickBooks batches, as sync --all pushes
         if stop is not None and stop.is_set():
             report.stopped_early = "shutting down"
             break
-        result = services.sync.sync_load(number, trigger=TRIGGER, snapshot=snapshot)
-        codes = {r.code for r in result.reasons}
-        if result.state == "synced":
-            report.synced.append(number)
-        elif result.state == "problem" and codes and codes <= RETRYABLE:
-            report.waiting.append(number)
-        elif result.state == "problem":
-            report.need_person.append(number)
-        _record_retry(engine, number, result.state, sorted(codes))
+        chunk = numbers[start : start + ROUND]
+        results = services.sync.sync_many(chunk, trigger=TRIGGER, snapshot=snapshot)
+        stopping: set[str] = set()
+        for result in results:
+            number = result.load_number
+            codes = {r.code for r in result.reasons}
+            if result.state == "synced":
+                report.synced.append(number)
+            elif result.state == "problem" and codes and codes <= RETRYABLE:
+                report.waiting.append(number)
+            elif result.state == "problem":
+                report.need_person.append(number)
+            _record_retry(engine, number, result.state, sorted(codes))
+            stopping |= codes & STOP_RUN
         lock.renew()
-        if codes & STOP_RUN:
-            report.stopped_early = ", ".join(sorted(codes & STOP_RUN))
+        if stopping:
+            report.stopped_early = ", ".join(sorted(stopping))
             break
     log.info("automatic sync: %s", report.summary())
     return report

@@ -3,9 +3,11 @@ installed workspace its round — its digest at its own time and zone, its autom
 ``QBSYNC_SYNC_EVERY``, its QuickBooks changes and notices — each workspace on its own services (its own
 storage, settings and QuickBooks limits).
 
-Fairness: a workspace's round runs in a pool of threads, at most one round per workspace at a time, and
-the order of the workspaces turns by one each tick. A company with 10,000 loads waiting keeps one thread
-busy; the others go on serving the companies with 10. A round that fails is logged with its workspace
+Fairness: a workspace's round runs in a pool of threads, at most one round per workspace at a time; each
+tick starts as many rounds as there are free threads, for the workspaces next in turn (each process starts
+its turn elsewhere). A round pushes at most ``ROUND_LOADS`` loads, in QuickBooks batches: a company with
+10,000 loads waiting takes its turn like the others, and the companies with 10 are served between. A
+round that fails is logged with its workspace and holds back no other. Across processes (several
 and holds back no other. Across processes (several ``clock`` processes, on several hosts) the database
 decides, per workspace, as it does for one: the sync's lock, the digest's claim per channel and day, the
 change feed's lock are rows of that workspace's own storage.
@@ -17,14 +19,18 @@ import logging
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from services.store.workers import worker_id
 
 log = logging.getLogger("qbsync.clock")
 
 WORKSPACES_JOB = "workspaces"
 WORKSPACES_FUNC = "services.scheduler.workspaces:tick"
+ROUND_LOADS = 300  # a workspace's loads pushed in one round (ten QuickBooks batches)
 QUIET = ("not yet", "already posted", "stopped today", "no QBSYNC_DIGEST_CHANNEL")  # said every tick
 
 
@@ -44,26 +50,34 @@ class WorkspaceRounds:
         self.chat_for = chat_for  # a workspace's services -> its chat port (DigestChannel), or None
         self.stop = stop or threading.Event()
         self.clock = clock
+        self.threads = threads
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="qbsync-workspace")
+        # Each process starts its turn elsewhere: two clocks do not queue the same workspaces first.
+        self.offset = zlib.crc32(worker_id().encode()) % 1000
         self.running: set[str] = set()
         self.last_sync: dict[str, float] = {}
         self.turn = 0
         self.lock = threading.Lock()
 
     def tick(self) -> str:
+        """Start rounds for the workspaces next in turn, as many as there are free threads: a workspace
+        not started now is first in line at the next tick."""
         installed = [w for w in self.root.registry.all() if w.installed]
         if not installed:
             return "no workspace installed"
-        self.turn = (self.turn + 1) % len(installed)
-        order = installed[self.turn :] + installed[: self.turn]
-        started = 0
-        for workspace in order:
+        start = (self.turn + self.offset) % len(installed)
+        order = installed[start:] + installed[:start]
+        started, after = 0, 0
+        for position, workspace in enumerate(order):
             with self.lock:
+                if len(self.running) >= self.threads:
+                    break
                 if workspace.team_id in self.running:
                     continue
                 self.running.add(workspace.team_id)
             self.pool.submit(self._round, workspace)
-            started += 1
+            started, after = started + 1, position + 1
+        self.turn = (self.turn + after) % len(installed)  # next time, from the one after the last started
         return f"{started} of {len(installed)} workspaces started a round"
 
     def _round(self, workspace: Any) -> None:
@@ -111,15 +125,19 @@ class WorkspaceRounds:
         return None if any(quiet in outcome for quiet in QUIET) else outcome
 
     def _sync(self, services: Any, _chat: Any) -> str | None:
+        """Every ``QBSYNC_SYNC_EVERY``, at most ``ROUND_LOADS`` loads a round: a workspace with more due
+        is due again at its next round, after the others have had theirs. A run skipped because another
+        process holds the workspace's lock is tried again at the next tick."""
         team = services.workspace.team_id
         now = self.clock()
         if now - self.last_sync.get(team, -1e18) < services.settings.sync_every:
             return None
-        self.last_sync[team] = now
         from services.scheduler.autosync import sync_and_retry
 
-        report = sync_and_retry(services, stop=self.stop)
-        return report.summary() if hasattr(report, "summary") else str(report)
+        report = sync_and_retry(services, stop=self.stop, limit=ROUND_LOADS)
+        if report.ran and not report.more:
+            self.last_sync[team] = now
+        return report.summary() if report.ran else None
 
     def _changes(self, services: Any, chat: Any) -> str | None:
         from services.scheduler.changes import changes_job

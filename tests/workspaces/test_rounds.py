@@ -1,0 +1,65 @@
+"""The clock's rounds over many workspaces: each tick starts as many rounds as there are free threads,
+for the workspaces next in turn, never two rounds of one workspace at once; a backlog is pushed a round
+at a time, so other workspaces are served between."""
+
+from __future__ import annotations
+
+import threading
+
+from pydantic import SecretStr
+
+from services.scheduler.autosync import sync_and_retry
+from services.scheduler.workspaces import ROUND_LOADS, WorkspaceRounds
+from services.tms.importer import import_data
+from tests.builders import CHARGE_CODES, CUSTOMERS
+from tests.builders import load as a_load
+from tests.waiting import wait_for
+
+TEAMS = ["T0RND0001", "T0RND0002", "T0RND0003", "T0RND0004"]
+
+
+class Recorded(WorkspaceRounds):
+    """Rounds that only record which workspace went, and end when told."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.went: list[str] = []
+        self.release = threading.Event()
+
+    def _round(self, workspace) -> None:
+        self.went.append(workspace.team_id)
+        self.release.wait(5)
+        with self.lock:
+            self.running.discard(workspace.team_id)
+
+
+def test_each_tick_starts_the_next_workspaces_in_turn(svc):
+    for team in TEAMS:
+        svc.registry.installed(team)
+    rounds = Recorded(svc, lambda _services: None, threads=2)
+    rounds.offset = 0
+    try:
+        assert rounds.tick() == "2 of 4 workspaces started a round"
+        assert rounds.tick() == "0 of 4 workspaces started a round", "no thread free: nobody queued"
+        rounds.release.set()
+        wait_for(lambda: not rounds.running, 5, "the first rounds to end")
+        rounds.release.clear()
+        assert rounds.tick() == "2 of 4 workspaces started a round"
+        wait_for(lambda: len(rounds.went) == 4, 5, "the next two rounds")
+        assert rounds.went[:2] == TEAMS[:2] and set(rounds.went[2:4]) == set(TEAMS[2:]), rounds.went
+    finally:
+        rounds.release.set()
+        rounds.close()
+
+
+def test_a_backlog_goes_a_round_at_a_time(svc):
+    svc.settings = svc.settings.model_copy(
+        update={"slack_client_id": "1111.2222", "slack_client_secret": SecretStr("secret")}
+    )
+    workspace = svc.registry.installed(TEAMS[0])
+    scoped = svc.for_workspace(workspace)
+    loads = [a_load(f"B-{i:04d}") for i in range(ROUND_LOADS + 5)]
+    import_data(scoped.engine, {"customers": CUSTOMERS, "charge_codes": CHARGE_CODES, "loads": loads})
+    report = sync_and_retry(scoped, limit=ROUND_LOADS)  # not connected: each load says so, fast
+    assert len(report.waiting) + len(report.need_person) + len(report.synced) == ROUND_LOADS
+    assert report.more
