@@ -1,7 +1,9 @@
-"""Many workspaces from one deployment: N workspaces (distribution mode), each connected to a QuickBooks
-company of its own and each with the same backlog of new loads, synced by ``--clocks`` real ``qbsync
-clock`` processes, against a baseline measured in the same run: ONE workspace's backlog alone, synced by
-one real ``qbsync sync --all --workspace T…`` process. Each company has its own limits (500 requests a
+"""Many workspaces from one deployment, synced by qbsync clock processes, against one workspace alone.
+
+N workspaces (distribution mode), each connected to a QuickBooks company of its own and each with the
+same backlog of new loads, synced by ``--clocks`` real ``qbsync clock`` processes, against a baseline
+measured in the same run: ONE workspace's backlog alone, synced by one real ``qbsync sync --all
+--workspace T…`` process. Each company has its own limits (500 requests a
 minute, 10 in flight, 40 batches a minute: the emulator's defaults, QuickBooks' own), so in theory N
 companies take as long as one: the baseline's wall time is the ceiling.
 
