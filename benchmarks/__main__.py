@@ -8,7 +8,7 @@ import platform
 import subprocess
 import sys
 
-from benchmarks import bulk_sync, changes_feed, import_memory, reports, retry_all_progress
+from benchmarks import bulk_sync, changes_feed, import_memory, reports, retry_all_progress, workspaces
 from benchmarks.common import table
 
 
@@ -18,7 +18,8 @@ def main() -> int:
         "--quick",
         action="store_true",
         help="smaller runs (500 invoices, 20,000 loads, imports of 20,000 and 40,000, "
-        "one Retry all round of 200 loads, QuickBooks' changes among 5,000 invoices)",
+        "one Retry all round of 200 loads, QuickBooks' changes among 5,000 invoices, "
+        "10 workspaces of 50 loads)",
     )
     args = parser.parse_args()
     quick = ["--invoices", "500", "--baseline", "100"] if args.quick else []
@@ -41,6 +42,8 @@ def main() -> int:
     print("\n== QuickBooks' own changes: the change feed against reconcile ==")
     change_rows, delays = changes_feed.main(["--invoices", "5000", "--quick"] if args.quick else [])
     base_changes, feed_changes = change_rows[-2], change_rows[-1]
+    print("\n== Many workspaces: qbsync clock processes against one workspace alone ==")
+    many = workspaces.main(["--quick"] if args.quick else [])
     summary = [
         ["invoices/s (2,000 new)", ours[4], base[4], ours[10], "≥ 10x"],
         ["share of the ceiling", ours[3], base[3], "", "≥ 90 %"],
@@ -76,6 +79,8 @@ def main() -> int:
         ],
         ["deletion seen on its load: webhook + 10 s tick (s)", delays[1][1], "", "", ""],
         ["deletion seen on its load: change data capture alone (s)", delays[2][1], "", "", ""],
+        [many[0][0], many[0][1], many[0][2], many[0][3], "≈ 1x"],
+        ["  workspaces: fairness (slowest / median done)", many[3][1], "", "", "≈ 1"],
     ]
     print(
         f"\n== summary ({platform.processor() or platform.machine()}, Python {platform.python_version()}) =="
