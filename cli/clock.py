@@ -85,7 +85,7 @@ def _run_scheduler(settings, services, scheduler, stop: threading.Event, parent:
                 log.warning("the process that started the clock is gone; stopping")
                 break
     finally:
-        stop.set()  # a sync run stops after the load it is pushing
+        stop.set()  # a sync run stops after the batch it is pushing
         scheduler.shutdown(wait=True)
         services.close()
         click.echo("qbsync: clock stopped", err=True)
