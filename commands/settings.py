@@ -116,10 +116,12 @@ def check(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> N
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    ack()
     chosen, _ = read((view.get("state") or {}).get("values") or {})
     root = deps.services.root or deps.services
-    root.registry.update_settings(deps.services.workspace.team_id, **chosen)
+    root.registry.update_settings(
+        deps.services.workspace.team_id, **chosen
+    )  # saved before the Home is redrawn
+    ack()
     _, user = actor_of(body)
     log.info("workspace %s: settings changed by %s", deps.services.workspace.team_id, user)
 
