@@ -63,7 +63,7 @@ class Playground:
         if workspaces not in (1, 2):
             raise ConfigurationError("the playground shows one workspace or two")
         self.workspaces = workspaces
-        self.seats: tuple[Seat, ...] = SEATS[:workspaces] if workspaces > 1 else (HARBOR,)
+        self.seats: tuple[Seat, ...] = SEATS[:workspaces]  # Harbor Line Drayage first
         self.channel, self.user = CHANNEL, USER
         self.host, self.port, self.today = host, port, today
         self.url = ""

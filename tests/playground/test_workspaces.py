@@ -77,11 +77,12 @@ def answer_to(duo: Playground, team: str, text: str, contains: str) -> str:
 
 
 def assert_apart(duo: Playground) -> None:
-    """Nothing that belongs to one workspace shows in the other's pane."""
+    """Nothing that belongs to one workspace shows in the other's pane, nor lands in the other in Slack."""
     for team, other in OTHER.items():
         shown = everything_shown(duo, team)
         leaked = [word for word in ONLY[other] if word in shown]
         assert not leaked, f"{other}'s {leaked} shown in {team}"
+        assert set(duo.slack.team(team).channels()) <= {duo.pane(team).seat.channel}, "its own channel only"
 
 
 def test_each_workspace_installed_itself_and_has_its_own_company_and_storage(duo):
