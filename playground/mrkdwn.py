@@ -51,14 +51,16 @@ class _Tokens:
         return re.sub(r"\x00(\d+)\x00", lambda m: self.pieces[int(m.group(1))], text)
 
 
-def mrkdwn_html(text: str, users: Mapping[str, str] | None = None) -> str:
-    """The HTML of one mrkdwn text object."""
-    users = users or {}
+def mrkdwn_html(
+    text: str, users: Mapping[str, str] | None = None, channels: Mapping[str, str] | None = None
+) -> str:
+    """The HTML of one mrkdwn text object; ``users`` and ``channels`` name the ids mentioned."""
+    users, channels = users or {}, channels or {}
     tokens = _Tokens()
     text = str(text).replace("\x00", "")
     text = CODE_BLOCK.sub(lambda m: tokens.hold(f"<pre>{html.escape(unescape(m.group(1)))}</pre>"), text)
     text = INLINE_CODE.sub(lambda m: tokens.hold(f"<code>{html.escape(unescape(m.group(1)))}</code>"), text)
-    text = CONTROL.sub(lambda m: tokens.hold(_control(m.group(1), users)), text)
+    text = CONTROL.sub(lambda m: tokens.hold(_control(m.group(1), users, channels)), text)
     text = html.escape(unescape(text), quote=False)
     for pattern, replacement in STYLES:
         text = pattern.sub(replacement, text)
@@ -70,13 +72,14 @@ def mrkdwn_html(text: str, users: Mapping[str, str] | None = None) -> str:
     return tokens.restore("<br>".join(lines))
 
 
-def _control(inner: str, users: Mapping[str, str]) -> str:
+def _control(inner: str, users: Mapping[str, str], channels: Mapping[str, str]) -> str:
     target, _, label = inner.partition("|")
     if target.startswith("@"):
         name = label or users.get(target[1:], target[1:])
         return f'<span class="mention">@{html.escape(unescape(name))}</span>'
     if target.startswith("#"):
-        return f'<span class="mention">#{html.escape(unescape(label or target[1:]))}</span>'
+        name = label or channels.get(target[1:], target[1:])
+        return f'<span class="mention">#{html.escape(unescape(name))}</span>'
     if target.startswith("!date^"):
         return _date(target, label)
     if target.startswith("!subteam^"):

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from slack_sdk import WebClient
-
 from emulator.slack import (
-    SlackStandIn,
     block_actions_body,
     event_callback_body,
     slash_command_body,
@@ -23,33 +21,35 @@ from emulator.slack import (
 from playground import render
 from playground.app_link import Answer, AppLink, json_object, now_ts
 from playground.screen import Screen
-from playground.workspace import CHANNEL, COMMAND, TEAM, USER
+from playground.workspace import COMMAND, Seat
+
+PostDigest = Callable[[], str]  # posts today's digest to the seat's channel; says what was done
 
 
 class Person:
-    """The one person at the page (an administrator, allowed every fix), in the #billing channel."""
+    """The person at the page in one workspace (its administrator, allowed every fix), in its #billing
+    channel: ``screen.seat`` says who and where; ``slack`` is that workspace in the stand-in."""
 
-    def __init__(
-        self, slack: SlackStandIn, app: AppLink, screen: Screen, services: Any, client: WebClient
-    ) -> None:
+    def __init__(self, slack: Any, app: AppLink, screen: Screen, post_digest: PostDigest) -> None:
         self.slack, self.app, self.screen = slack, app, screen
-        self.services, self.client = services, client
+        self.seat: Seat = screen.seat
+        self._post_digest = post_digest
         self._digest_lock = threading.Lock()
 
     def command(self, text: str) -> Answer:
         """Type ``/qbsync text`` in the channel."""
-        text = text.strip()
+        text, seat = text.strip(), self.seat
         self.screen.add_local(
-            render.Shown(ts=now_ts(), text=f"{COMMAND} {text}".strip(), blocks=[], user=USER)
+            render.Shown(ts=now_ts(), text=f"{COMMAND} {text}".strip(), blocks=[], user=seat.user)
         )
         body = slash_command_body(
             COMMAND,
             text,
-            user_id=USER,
-            channel_id=CHANNEL,
-            team_id=TEAM,
-            response_url=self.slack.new_response_url(CHANNEL, USER),
-            trigger_id=self.slack.new_trigger_id(USER),
+            user_id=seat.user,
+            channel_id=seat.channel,
+            team_id=seat.team,
+            response_url=self.slack.new_response_url(seat.channel, seat.user),
+            trigger_id=self.slack.new_trigger_id(seat.user),
         )
         answer = self.app.post(body)
         if answer.status == 200 and answer.body.strip():
@@ -69,10 +69,11 @@ class Person:
                 "value": str(data.get("value") or ""),
             }
         value = None if kind == "static_select" else data.get("value")
+        seat = self.seat
         common = dict(
-            user_id=USER,
-            team_id=TEAM,
-            trigger_id=self.slack.new_trigger_id(USER),
+            user_id=seat.user,
+            team_id=seat.team,
+            trigger_id=self.slack.new_trigger_id(seat.user),
             action_type=kind,
             selected_option=selected,
         )
@@ -84,15 +85,15 @@ class Person:
                 action_id,
                 value,
                 block_id,
-                channel_id=CHANNEL,
+                channel_id=seat.channel,
                 message_ts=message.ts,
                 message_blocks=message.blocks,
-                response_url=self.slack.new_response_url(CHANNEL, USER, message_ts=message.ts),
+                response_url=self.slack.new_response_url(seat.channel, seat.user, message_ts=message.ts),
                 is_ephemeral=message.ephemeral,
                 **common,
             )
         else:
-            view = self.screen.modal() if surface == "modal" else self.slack.home(USER)
+            view = self.screen.modal() if surface == "modal" else self.slack.home(seat.user)
             if view is None:
                 return Answer(404, "", f"no {surface} is open")
             body = block_actions_body(action_id, value, block_id, view=view, **common)
@@ -103,9 +104,9 @@ class Person:
         view = self.screen.modal()
         if view is None:
             return Answer(404, "", "no modal is open")
-        body = view_submission_body(
-            view, values, user_id=USER, team_id=TEAM, trigger_id=self.slack.new_trigger_id(USER)
-        )
+        seat = self.seat
+        trigger = self.slack.new_trigger_id(seat.user)
+        body = view_submission_body(view, values, user_id=seat.user, team_id=seat.team, trigger_id=trigger)
         answer = self.app.post(body)
         inputs = self.screen.inputs(view["id"])
         inputs.values, inputs.errors = values, {}
@@ -118,36 +119,33 @@ class Person:
             answer.note = "errors"
             self.screen.touch()
         elif action in (None, "clear"):
-            self.slack.close_views(USER)
+            self.slack.close_views(seat.user)
         else:
             answer.note = f"response_action {action!r} is not shown by the playground"
-            self.slack.close_views(USER)
+            self.slack.close_views(seat.user)
         return answer
 
     def close_modal(self) -> None:
         """The modal's Cancel or ✕ (the app asked for no view_closed event, so none is sent)."""
-        self.slack.close_views(USER)
+        self.slack.close_views(self.seat.user)
 
     def open_home(self) -> Answer:
         """Open the app's Home tab: Slack sends ``app_home_opened``."""
+        seat = self.seat
         event = {
             "type": "app_home_opened",
-            "user": USER,
-            "channel": "D" + USER[1:],
+            "user": seat.user,
+            "channel": "D" + seat.user[1:],
             "tab": "home",
             "event_ts": f"{time.time():.6f}",
         }
-        home = self.slack.home(USER)
+        home = self.slack.home(seat.user)
         if home:
             event["view"] = home
-        body = event_callback_body(event, team_id=TEAM, bot_user_id=self.slack.bot_user_id)
+        body = event_callback_body(event, team_id=seat.team, bot_user_id=self.slack.bot_user_id)
         return self.app.post(body)
 
     def run_digest(self) -> str:
         """Today's digest, posted to the channel now through the app's Slack client."""
-        # imported here, not at the top, to keep start-up fast: the digest brings in much of the app and
-        # the database (over a second), and ``qbsync playground`` imports this module before it says a word
-        from playground.digest import post_digest
-
         with self._digest_lock:
-            return post_digest(self.services, self.client, CHANNEL)
+            return self._post_digest()

@@ -1,7 +1,8 @@
 """Block Kit as HTML, for the page: the blocks and elements qbsync sends (header, section with text,
 fields and accessory, context, divider, image, actions, input; buttons, static_select with options or
-option_groups, plain_text_input, email_text_input, confirm dialogs), messages with their files, modals
-and the Home tab. Anything else is shown as a labelled placeholder, never dropped.
+option_groups, plain_text_input, email_text_input, timepicker, conversations_select and
+multi_users_select over the page's channel and people, confirm dialogs), messages with their files,
+modals and the Home tab. Anything else is shown as a labelled placeholder, never dropped.
 
 Interactive elements carry ``data-*`` attributes the page's script turns into what Slack would send
 (``data-action-id``, ``data-block-id``, ``data-value``, ``data-confirm``). Images load only from this
@@ -29,6 +30,9 @@ ELEMENT_TYPES = (
     "external_select",
     "plain_text_input",
     "email_text_input",
+    "timepicker",
+    "conversations_select",
+    "multi_users_select",
     "image",
 )
 TEXT_TYPES = ("mrkdwn", "plain_text")
@@ -37,11 +41,16 @@ SURFACE_TYPES = ("modal", "home")
 
 @dataclass
 class Names:
-    """Who is who on the page: user ids to display names, and the bot's user id."""
+    """Who is who on the page: user ids to display names, the bot's user id, channel ids to names."""
 
     users: Mapping[str, str] = field(default_factory=dict)
     bot_user: str = ""
     bot_name: str = "qbsync"
+    channels: Mapping[str, str] = field(default_factory=dict)
+
+    def people(self) -> dict[str, str]:
+        """The people of the workspace (not its bot), by id."""
+        return {k: v for k, v in self.users.items() if k != self.bot_user}
 
 
 def esc(value: Any) -> str:
@@ -55,7 +64,7 @@ def text_html(obj: Any, names: Names) -> str:
     if not isinstance(obj, dict):
         return ""
     if obj.get("type") == "mrkdwn":
-        return mrkdwn_html(obj.get("text", ""), names.users)
+        return mrkdwn_html(obj.get("text", ""), names.users, names.channels)
     return plain_html(obj.get("text", ""))
 
 
@@ -160,15 +169,65 @@ def _local(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//")
 
 
-def element_html(element: Any, block_id: str, value: Any = None) -> str:
+def _plain_text(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+def time_input_html(element: Block, block_id: str, value: str | None = None) -> str:
+    """A timepicker as the browser's time input (``HH:MM``)."""
+    value = element.get("initial_time", "") if value is None else value
+    attrs = _attrs(element, block_id, "timepicker")
+    return f'<input type="time" class="bk-textbox bk-time" {attrs} value="{esc(value)}">'
+
+
+def conversation_select_html(element: Block, block_id: str, names: Names, selected: str | None = None) -> str:
+    """A conversations_select: the workspace's channels the page knows, the initial one chosen."""
+    if selected is None:
+        selected = element.get("initial_conversation")
+    channels = dict(names.channels)
+    if selected and selected not in channels:
+        channels[selected] = selected
+    options = [{"text": _plain_text(f"#{name}"), "value": ident} for ident, name in channels.items()]
+    menu = {**element, "options": options, "initial_option": None}
+    menu.setdefault("placeholder", _plain_text("Select a channel"))
+    html_ = select_html(menu, block_id, selected or "")
+    return html_.replace('data-kind="static_select"', 'data-kind="conversations_select"', 1)
+
+
+def users_select_html(element: Block, block_id: str, names: Names, selected: Any = None) -> str:
+    """A multi_users_select as a list with several choices: the workspace's people, the initial ones
+    chosen."""
+    chosen = list(selected if isinstance(selected, list) else element.get("initial_users") or [])
+    people = names.people()
+    for user in chosen:
+        people.setdefault(user, user)
+    options = "".join(
+        f'<option value="{esc(ident)}"{" selected" if ident in chosen else ""}>{esc(name)}</option>'
+        for ident, name in people.items()
+    )
+    size = max(2, min(len(people), 5))
+    return (
+        f'<select class="bk-select bk-multi" multiple size="{size}" '
+        f"{_attrs(element, block_id, 'multi_users_select')}>{options}</select>"
+    )
+
+
+def element_html(element: Any, block_id: str, value: Any = None, names: Names | None = None) -> str:
     """One interactive or image element, wherever it sits (accessory, actions, input)."""
     kind = element.get("type") if isinstance(element, dict) else None
+    names = names or Names()
     if kind == "button":
         return button_html(element, block_id)
     if kind in ("static_select", "external_select"):
         return select_html(element, block_id, value)
     if kind in ("plain_text_input", "email_text_input"):
         return text_input_html(element, block_id, value)
+    if kind == "timepicker":
+        return time_input_html(element, block_id, value)
+    if kind == "conversations_select":
+        return conversation_select_html(element, block_id, names, value)
+    if kind == "multi_users_select":
+        return users_select_html(element, block_id, names, value)
     if kind == "image":
         return image_html(element, small=True)
     return unknown("element", element)
@@ -194,7 +253,7 @@ def block_html(block: Any, names: Names, state: InputState | None = None) -> str
         "context": lambda: _context(block, names),
         "divider": lambda: '<hr class="bk-rule">',
         "image": lambda: _image_block(block, names),
-        "actions": lambda: _actions(block),
+        "actions": lambda: _actions(block, names),
         "input": lambda: _input(block, names, state or InputState()),
     }.get(kind)
     if inner is None:
@@ -216,7 +275,8 @@ def _section(block: Block, names: Names) -> str:
     body = f'<div class="bk-section-body">{"".join(parts)}</div>'
     accessory = block.get("accessory")
     if accessory:
-        body += f'<div class="bk-accessory">{element_html(accessory, block.get("block_id", ""))}</div>'
+        accessory_html = element_html(accessory, block.get("block_id", ""), names=names)
+        body += f'<div class="bk-accessory">{accessory_html}</div>'
     return body
 
 
@@ -238,9 +298,9 @@ def _image_block(block: Block, names: Names) -> str:
     return caption + image_html(block)
 
 
-def _actions(block: Block) -> str:
+def _actions(block: Block, names: Names) -> str:
     block_id = block.get("block_id", "")
-    return "".join(element_html(e, block_id) for e in block.get("elements") or [])
+    return "".join(element_html(e, block_id, names=names) for e in block.get("elements") or [])
 
 
 def _input(block: Block, names: Names, state: InputState) -> str:
@@ -250,10 +310,13 @@ def _input(block: Block, names: Names, state: InputState) -> str:
     value = None
     if isinstance(chosen, dict):
         value = (chosen.get("selected_option") or {}).get("value") or chosen.get("value")
+        for name in ("selected_conversation", "selected_time", "selected_users"):
+            if name in chosen:
+                value = chosen[name] if chosen[name] is not None else ""
     optional = ' <span class="bk-optional">(optional)</span>' if block.get("optional") else ""
     parts = [
         f'<label class="bk-label">{plain_html(_plain(block.get("label")))}{optional}</label>',
-        element_html(element, block_id, value),
+        element_html(element, block_id, value, names),
     ]
     if block_id in state.errors:
         parts.append(f'<div class="bk-error" role="alert">{plain_html(state.errors[block_id])}</div>')
@@ -293,7 +356,7 @@ def message_html(message: Shown, names: Names) -> str:
     if message.blocks:
         body = f'<div class="blocks">{blocks_html(message.blocks, names)}</div>'
     elif is_bot:
-        body = f'<div class="msg-text">{mrkdwn_html(message.text, names.users)}</div>'
+        body = f'<div class="msg-text">{mrkdwn_html(message.text, names.users, names.channels)}</div>'
     else:
         body = f'<div class="msg-text">{plain_html(message.text)}</div>'
     body += "".join(_file_html(f) for f in message.files)

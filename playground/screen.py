@@ -11,10 +11,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.slack import SlackStandIn, block_suggestion_body
+from emulator.slack import block_suggestion_body
 from playground import render
 from playground.app_link import AppLink, json_object, now_ts
-from playground.workspace import CHANNEL, TEAM, USER, USER_NAME
+from playground.workspace import HARBOR, Seat
 
 
 @dataclass
@@ -26,10 +26,12 @@ class ModalInputs:
 
 
 class Screen:
-    """The page's content (:meth:`state`) and its version (:meth:`touch`, :meth:`wait_change`)."""
+    """The page's content (:meth:`state`) and its version (:meth:`touch`, :meth:`wait_change`) for the
+    workspace ``seat``; ``slack`` is that workspace in the stand-in (a ``SlackTeam``, or the stand-in
+    itself for its default workspace)."""
 
-    def __init__(self, slack: SlackStandIn, app: AppLink, stopping: threading.Event) -> None:
-        self.slack, self.app, self.stopping = slack, app, stopping
+    def __init__(self, slack: Any, app: AppLink, stopping: threading.Event, seat: Seat = HARBOR) -> None:
+        self.slack, self.app, self.stopping, self.seat = slack, app, stopping, seat
         self.version = 0
         self.changed = threading.Condition()
         self._local: list[render.Shown] = []  # the person's own lines and acknowledgements
@@ -84,8 +86,11 @@ class Screen:
     # -- what the page shows --------------------------------------------------------------------------
 
     def names(self) -> render.Names:
+        seat = self.seat
         return render.Names(
-            users={USER: USER_NAME, self.slack.bot_user_id: "qbsync"}, bot_user=self.slack.bot_user_id
+            users={seat.user: seat.user_name, self.slack.bot_user_id: "qbsync"},
+            bot_user=self.slack.bot_user_id,
+            channels={seat.channel: seat.channel_name},
         )
 
     def messages(self) -> list[render.Shown]:
@@ -100,8 +105,8 @@ class Screen:
                 files=m.files,
                 via=m.via,
             )
-            for m in self.slack.messages(CHANNEL)
-            if not m.deleted and m.ephemeral_for in (None, USER)
+            for m in self.slack.messages(self.seat.channel)
+            if not m.deleted and m.ephemeral_for in (None, self.seat.user)
         ]
         with self.changed:
             shown += list(self._local)
@@ -111,7 +116,7 @@ class Screen:
         return next((m for m in self.messages() if m.ts == ts), None)
 
     def modal(self) -> dict[str, Any] | None:
-        stack = self.slack.views(USER)
+        stack = self.slack.views(self.seat.user)
         return stack[-1] if stack else None
 
     def state(self) -> dict[str, Any]:
@@ -130,7 +135,7 @@ class Screen:
             state = render.InputState(inputs.values, inputs.errors)
             key = f"{modal['id']}:{modal.get('hash')}:{json.dumps(inputs.errors, sort_keys=True)}"
             modal_out = {"key": key, "html": render.modal_html(modal, names, state)}
-        home = self.slack.home(USER)
+        home = self.slack.home(self.seat.user)
         home_out = {"key": home.get("hash"), "html": render.home_html(home, names)} if home else None
         return {"version": version, "messages": messages, "modal": modal_out, "home": home_out}
 
@@ -151,8 +156,8 @@ class Screen:
                     "",
                     str(block.get("block_id") or ""),
                     view,
-                    USER,
-                    team_id=TEAM,
+                    self.seat.user,
+                    team_id=self.seat.team,
                 )
                 answer = json_object(self.app.post(body).body)
                 menu = {k: v for k, v in element.items() if k not in ("min_query_length", "initial_option")}

@@ -2,7 +2,9 @@
 
 ``GET /`` the page; ``GET /api/state`` what it shows; ``GET /api/events`` a Server-Sent Events stream
 that says when that changed; ``POST /api/command|action|submit|close|home|digest`` what a person does.
-Posts must be JSON and the Host must be this machine (no other site can drive the playground).
+With two workspaces on the page each call names its pane's workspace: ``?team=T…`` on a GET, ``"team"``
+in a post's JSON (without it, the first workspace). Posts must be JSON and the Host must be this machine
+(no other site can drive the playground).
 """
 
 from __future__ import annotations
@@ -10,23 +12,32 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
-from emulator.slack import SlackStandIn
-from playground.person import Person
+from playground.pane import Pane
 from playground.safety import is_loopback
-from playground.screen import Screen
-from playground.workspace import CHANNEL, CHANNEL_NAME, TEAM_NAME, USER_NAME
 
 STREAM_SECONDS = 25.0  # one event stream lasts this long; the browser reconnects by itself
 KEEPALIVE_SECONDS = 10.0
 
 
-def page_blueprint(screen: Screen, person: Person) -> Blueprint:
-    """The page and its API: what it shows comes from ``screen``, what is done on it goes to ``person``."""
+def page_blueprint(panes: Sequence[Pane], suggestions: Callable[[], list[str]] = list) -> Blueprint:
+    """The page and its API: each pane's content comes from its ``screen``, what is done in it goes to its
+    ``person``; ``suggestions()`` are commands the page offers to try in every pane."""
+    by_team = {pane.team: pane for pane in panes}
+
+    def pane_asked(data: dict[str, Any] | None = None) -> Pane:
+        team = request.args.get("team") if data is None else data.get("team")
+        if team is None:
+            return panes[0]
+        found = by_team.get(team) if isinstance(team, str) else None
+        if found is None:
+            abort(404, "no such workspace on this page")
+        return found
+
     page = Blueprint(
         "playground",
         __name__,
@@ -45,16 +56,17 @@ def page_blueprint(screen: Screen, person: Person) -> Blueprint:
 
     @page.get("/")
     def index() -> str:
-        return render_template(
-            "playground.html", team=TEAM_NAME, channel=CHANNEL_NAME, user=USER_NAME, bot="qbsync"
-        )
+        seats = [pane.seat for pane in panes]
+        return render_template("playground.html", seats=seats, bot="qbsync", suggestions=suggestions())
 
     @page.get("/api/state")
     def state() -> Response:
-        return jsonify(screen.state())
+        return jsonify(pane_asked().screen.state())
 
     @page.get("/api/events")
     def events() -> Response:
+        screen = pane_asked().screen
+
         def stream() -> Iterator[str]:
             yield "retry: 500\n\n"
             seen, until = -1, time.monotonic() + STREAM_SECONDS
@@ -70,10 +82,11 @@ def page_blueprint(screen: Screen, person: Person) -> Blueprint:
 
     @page.post("/api/command")
     def command() -> Response:
-        text = _body().get("text", "")
+        data = _body()
+        text = data.get("text", "")
         if not isinstance(text, str):
             abort(400, "text: what follows /qbsync, as a string")
-        return jsonify(person.command(text).as_json())
+        return jsonify(pane_asked(data).person.command(text).as_json())
 
     @page.post("/api/action")
     def action() -> Response:
@@ -81,35 +94,37 @@ def page_blueprint(screen: Screen, person: Person) -> Blueprint:
         surface = data.get("surface")
         if surface not in ("message", "modal", "home"):
             abort(400, "surface: message, modal or home")
-        return jsonify(person.action(surface, data).as_json())
+        return jsonify(pane_asked(data).person.action(surface, data).as_json())
 
     @page.post("/api/submit")
     def submit() -> Response:
-        values = _body().get("values")
+        data = _body()
+        values = data.get("values")
         if not isinstance(values, dict):
             abort(400, "values: the view state")
-        return jsonify(person.submit(values).as_json())
+        return jsonify(pane_asked(data).person.submit(values).as_json())
 
     @page.post("/api/close")
     def close() -> Response:
-        person.close_modal()
+        pane_asked(_body()).person.close_modal()
         return jsonify(ok=True)
 
     @page.post("/api/home")
     def home() -> Response:
-        return jsonify(person.open_home().as_json())
+        return jsonify(pane_asked(_body()).person.open_home().as_json())
 
     @page.post("/api/digest")
     def digest() -> Response:
-        return jsonify(ok=True, note=person.run_digest())
+        return jsonify(ok=True, note=pane_asked(_body()).person.run_digest())
 
     @page.get("/files/<file_id>")
     def file(file_id: str) -> Response:
-        content = screen.slack.file_content(file_id)
-        if content is None:
-            abort(404)
-        kind = _file_type(screen.slack, file_id)
-        return Response(content, mimetype=kind, headers={"Cache-Control": "no-store"})
+        for pane in panes:
+            content = pane.slack.file_content(file_id)
+            if content is not None:
+                kind = _file_type(pane, file_id)
+                return Response(content, mimetype=kind, headers={"Cache-Control": "no-store"})
+        abort(404)
 
     return page
 
@@ -125,8 +140,8 @@ def _guess(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def _file_type(slack: SlackStandIn, file_id: str) -> str:
-    for message in slack.messages(CHANNEL):
+def _file_type(pane: Pane, file_id: str) -> str:
+    for message in pane.slack.messages(pane.seat.channel):
         for file in message.files:
             if file.get("id") == file_id:
                 return file.get("mimetype") or _guess(file.get("name", ""))

@@ -209,6 +209,52 @@ def test_every_type_the_views_use_is_drawn():
     assert used <= known, f"not drawn: {sorted(used - known)}"
 
 
+def test_the_settings_modal_inputs_offer_the_workspaces_channel_people_and_time():
+    from bot import ids
+    from bot.views.settings import settings_modal
+    from services.settings import load_settings
+
+    names = render.Names(
+        users={"U0ALEX001": "Alex Rivera", "U0BOT0001": "qbsync"},
+        bot_user="U0BOT0001",
+        channels={"C0BILLING1": "billing"},
+    )
+    chosen = load_settings(DATABASE_URL="sqlite:///x.db").model_copy(
+        update={"digest_channel": "C0BILLING1", "digest_time": "08:30", "admins": ("U0ALEX001",)}
+    )
+    html = render.modal_html(settings_modal(chosen), names)
+    assert 'type="time"' in html and 'value="08:30"' in html and 'data-kind="timepicker"' in html
+    channel = re.search(r'<select[^>]*data-kind="conversations_select".*?</select>', html, re.S).group(0)
+    assert '<option value="C0BILLING1" selected>#billing</option>' in channel
+    people = re.findall(r'<select[^>]*data-kind="multi_users_select".*?</select>', html, re.S)
+    assert len(people) == 2 and all("multiple" in p and "qbsync" not in p for p in people)
+    assert '<option value="U0ALEX001" selected>Alex Rivera</option>' in people[1], "the administrators"
+    assert "selected" not in people[0], "who may fix: nobody chosen, everyone may"
+    assert "bk-unknown" not in html
+
+    state = render.InputState(
+        values={
+            ids.SETTINGS_TIME_INPUT: {ids.SETTINGS_VALUE: {"type": "timepicker", "selected_time": "07:15"}},
+            ids.SETTINGS_FIXERS_INPUT: {
+                ids.SETTINGS_VALUE: {"type": "multi_users_select", "selected_users": ["U0ALEX001"]}
+            },
+        },
+        errors={ids.SETTINGS_ZONE_INPUT: "Not a time zone"},
+    )
+    again = render.modal_html(settings_modal(chosen), names, state)
+    assert 'value="07:15"' in again, "the time last submitted"
+    fixers = re.findall(r'<select[^>]*data-kind="multi_users_select".*?</select>', again, re.S)[0]
+    assert '<option value="U0ALEX001" selected>' in fixers, "the people last submitted"
+    assert "Not a time zone" in again
+
+
+def test_channel_mentions_carry_the_channels_name():
+    names = render.Names(channels={"C0BILLING1": "billing"})
+    html = render.blocks_html([{"type": "section", "text": md("Digest to <#C0BILLING1>")}], names)
+    assert '<span class="mention">#billing</span>' in html
+    assert "#C0OTHER" in mrkdwn_html("<#C0OTHER>"), "an unknown channel shows its id"
+
+
 def test_mrkdwn_never_becomes_markup():
     assert mrkdwn_html("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co") == (
         "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
