@@ -190,7 +190,7 @@ def main() -> int:
 
             def command(i: int):
                 if teams:  # each command from another workspace, in turn
-                    team = slack.team(teams[(i * 7 + len(acks)) % len(teams)])
+                    team = slack.team(teams[(i + len(acks)) % len(teams)])
                     body = team.slash_command_body(
                         "/qbsync", f"B-{i:04d}", user_id="U0BENCH01", channel_id="C0BENCH01"
                     )
@@ -212,6 +212,13 @@ def main() -> int:
             acks: list[float] = []
             with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
                 _burst(pool, [health() for _ in range(args.concurrency)])  # warm-up
+                if teams:  # a running server has met its workspaces: one command from each first
+                    for start in range(0, len(teams), args.concurrency):
+                        _burst(
+                            pool,
+                            [command(i) for i in range(start, min(start + args.concurrency, len(teams)))],
+                        )
+                    time.sleep(args.latency_ms / 1000 * 5)
                 for _ in range(args.rounds):
                     baseline += _burst(pool, [health() for _ in range(args.concurrency)])
                     acks += _burst(pool, [command(i) for i in range(args.concurrency)])

@@ -46,7 +46,7 @@ class Install:
 
     def oauth_settings(self) -> OAuthSettings:
         public = (self.settings.public_url or "").rstrip("/")
-        return OAuthSettings(
+        settings = OAuthSettings(
             client_id=self.settings.slack_client_id,
             client_secret=self.settings.slack_client_secret.get_secret_value(),
             scopes=list(BOT_SCOPES),
@@ -60,6 +60,11 @@ class Install:
             redirect_uri=f"{public}{REDIRECT_PATH}" if public else None,
             callback_options=CallbackOptions(success=self.success, failure=self.failure),
         )
+        # Each request's bot token is read from its installation; Slack's auth.test answer about that
+        # token is kept (Bolt keys it by the token: a reinstall's new token is asked again, and a removed
+        # installation has no token to find), instead of one auth.test round trip before every ack.
+        settings.authorize.cache_enabled = True
+        return settings
 
     def success(self, args: SuccessArgs) -> BoltResponse:
         installation = args.installation
