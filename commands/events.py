@@ -82,7 +82,7 @@ def home(deps: Deps, connect_url: str | None = None, viewer: str | None = None) 
     workspace = deps.services.workspace
     if workspace is not None and settings.distribution and viewer and deps.access.is_admin(viewer):
         from bot.views.settings import settings_blocks
-        from commands.settings import tms_url
+        from services.workspaces.routing import tms_url
 
         extra = settings_blocks(settings, tms_url(settings, workspace.tms_key))
     return home_view(

@@ -19,17 +19,13 @@ from bot.views.settings import settings_modal, tms_secret_modal
 from commands.common import Deps, actor_of
 from services.access.roles import Refusal, audit_refusal
 from services.catalogue import workspaces as words
+from services.workspaces.routing import tms_url
 
 log = logging.getLogger(__name__)
 
 USER = re.compile(r"^[UW][A-Z0-9]{1,30}$")
 CHANNEL = re.compile(r"^[CG][A-Z0-9]{1,30}$")
 TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-
-
-def tms_url(settings: Any, key: str | None) -> str | None:
-    public = (settings.public_url or "").rstrip("/")
-    return f"{public}/tms/events/{key}" if key and public else None
 
 
 def _admin(deps: Deps, body: dict[str, Any]) -> str | None:

@@ -40,6 +40,8 @@ DIGEST_FUNC = "services.scheduler.jobs:digest_job"  # the day's digest, unless S
 SYNC_FUNC = "services.scheduler.autosync:sync_and_retry"
 CHANGES_JOB = "qbo_changes"
 CHANGES_FUNC = "services.scheduler.changes:changes_job"
+WORKSPACES_JOB = "workspaces"  # distribution mode: each workspace's round (services.scheduler.workspaces)
+WORKSPACES_FUNC = "services.scheduler.workspaces:tick"
 DIGEST_GRACE = 12 * 3600  # a late digest still goes out the same day (the job itself checks the day)
 
 
@@ -70,8 +72,6 @@ def build_scheduler(
     now = dt.datetime.now(dt.UTC)
     every = settings.sync_every
     if rounds is not None:  # many workspaces: each one's digest, sync and changes in its round
-        from services.scheduler.workspaces import WORKSPACES_FUNC, WORKSPACES_JOB
-
         scheduler.add_job(
             WORKSPACES_FUNC,
             trigger=IntervalTrigger(seconds=TICK, timezone=settings.timezone),

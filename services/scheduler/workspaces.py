@@ -28,8 +28,6 @@ from services.store.workers import worker_id
 
 log = logging.getLogger("qbsync.clock")
 
-WORKSPACES_JOB = "workspaces"
-WORKSPACES_FUNC = "services.scheduler.workspaces:tick"
 ROUND_LOADS = 300  # a workspace's loads pushed in one round (ten QuickBooks batches)
 QUIET = ("not yet", "already posted", "stopped today", "no QBSYNC_DIGEST_CHANNEL")  # said every tick
 

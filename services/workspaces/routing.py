@@ -29,3 +29,9 @@ def route(root: Any, value: str | None) -> tuple[Any, str | None]:
     team, rest = value.split(SEPARATOR, 1)
     scoped = root.workspace_of(team) if TEAM_ID.fullmatch(team) else None
     return (scoped, rest) if scoped is not None else (root, value)
+
+
+def tms_url(settings: Any, key: str | None) -> str | None:
+    """The TMS webhook URL of a workspace whose key is ``key`` (None without a key or a public address)."""
+    public = (settings.public_url or "").rstrip("/")
+    return f"{public}/tms/events/{key}" if key and public else None
