@@ -33,6 +33,7 @@ ADMIN = {A: "U0ADMINA1", B: "U0ADMINB2"}
 CLERK = {A: "U0CLERKA1", B: "U0CLERKB2"}
 CHANNEL = {A: "C0ABILLING", B: "C0BBILLING"}
 COOKIE = "qbsync_connect"
+VERIFIER = "intuit-verifier-token"
 
 
 class Deployment:
@@ -179,6 +180,7 @@ def deployment(settings, engine, emu) -> Iterator[Deployment]:
                 "slack_signing_secret": SecretStr(SECRET),
                 "public_url": url,
                 "qbo_redirect_uri": f"{url}/qbo/callback",
+                "qbo_webhook_verifier_token": SecretStr(VERIFIER),
             }
         )
         services = bootstrap(
@@ -399,3 +401,35 @@ def test_modals_options_and_the_app_home_stay_in_their_workspace(deployment):
     assert wait_for_work(timeout=20)
     assert (_count(d.scoped(A).engine, FixAudit), loads_of(d.scoped(A).engine)) == a_before, "nothing in A"
     assert d.scoped(A).sync.current_result("L-ONLY-A").state != "not_found"
+
+
+def test_quickbooks_notifications_go_to_the_workspace_of_their_company(deployment):
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    from services.store.changes import QboChangeEvent
+
+    d = deployment
+    for team in (A, B):
+        d.install(team, ADMIN[team])
+    d.services.registry.claim_realm(A, "9130000000000001")
+    d.services.registry.claim_realm(B, "9130000000000002")
+    events = [
+        {"specversion": "1.0", "id": f"ev-{realm}", "source": "intuit", "type": "qbo.invoice.deleted.v1",
+         "time": "2026-12-03T10:00:00.000Z", "intuitentityid": "7", "intuitaccountid": realm, "data": {}}
+        for realm in ("9130000000000001", "9130000000000002", "9130000000000099")
+    ]  # fmt: skip
+    raw = json.dumps(events).encode()
+    sign = base64.b64encode(hmac.new(VERIFIER.encode(), raw, hashlib.sha256).digest()).decode()
+    answer = requests.post(
+        f"{d.url}/qbo/webhooks",
+        data=raw,
+        headers={"intuit-signature": sign, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 200 and answer.json() == {"received": 2, "repeated": 0, "ignored": 1}
+    table = QboChangeEvent.__table__
+    for team, realm in ((A, "9130000000000001"), (B, "9130000000000002")):
+        with d.scoped(team).engine.connect() as conn:
+            assert conn.execute(sa.select(table.c.realm_id)).scalars().all() == [realm], team

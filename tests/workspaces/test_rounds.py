@@ -63,3 +63,29 @@ def test_a_backlog_goes_a_round_at_a_time(svc):
     report = sync_and_retry(scoped, limit=ROUND_LOADS)  # not connected: each load says so, fast
     assert len(report.waiting) + len(report.need_person) + len(report.synced) == ROUND_LOADS
     assert report.more
+
+
+def test_a_broken_workspace_holds_back_no_other(svc, caplog):
+    import logging
+
+    import sqlalchemy as sa
+
+    from services.store.models import JobLock
+
+    for team in TEAMS[:3]:
+        svc.registry.installed(team)
+    broken = svc.registry.get(TEAMS[1])
+    svc.tenancy.drop(broken.storage)  # its tables are gone: every step of its round fails
+    rounds = WorkspaceRounds(svc, lambda _services: None, threads=3)
+    try:
+        with caplog.at_level(logging.ERROR, logger="qbsync.clock"):
+            rounds.tick()
+            wait_for(lambda: not rounds.running, 30, "the rounds to end")
+    finally:
+        rounds.close()
+    for team in (TEAMS[0], TEAMS[2]):
+        engine = svc.for_workspace(svc.registry.get(team)).engine
+        with engine.connect() as conn:
+            done = conn.execute(sa.select(JobLock.__table__.c.last_finished_at)).scalars().all()
+        assert done and all(done), f"{team}'s sync ran"
+    assert any(TEAMS[1] in r.getMessage() and "failed" in r.getMessage() for r in caplog.records)
