@@ -433,3 +433,66 @@ def test_quickbooks_notifications_go_to_the_workspace_of_their_company(deploymen
     for team, realm in ((A, "9130000000000001"), (B, "9130000000000002")):
         with d.scoped(team).engine.connect() as conn:
             assert conn.execute(sa.select(table.c.realm_id)).scalars().all() == [realm], team
+
+
+def test_the_new_doors_refuse_what_is_forged(deployment):
+    """As an attacker: Slack's OAuth answer forged, a TMS key guessed or oversized, a Connect link moved to
+    another workspace, the Settings submitted by someone who is not an administrator."""
+    import json
+
+    d = deployment
+    for team in (A, B):
+        d.install(team, ADMIN[team])
+    for params in (
+        {},
+        {"code": "x", "state": "forged"},
+        {"error": "<script>alert(1)</script>", "state": "s"},
+        {"code": "x" * 5000, "state": "y" * 5000},
+    ):
+        page = requests.get(f"{d.url}/slack/oauth_redirect", params=params, timeout=10)
+        assert page.status_code < 500 and "qbsync was not installed" in page.text, (
+            page.text
+        )  # Slack's error: 200
+        assert "<script>" not in page.text and "Traceback" not in page.text
+    for key in ("k" * 15, "k" * 65, "../../etc/passwd", "%00", "k" * 2000):
+        assert requests.post(f"{d.url}/tms/events/{key}", data=b"{}", timeout=10).status_code in (401, 404)
+    key, secret = d.services.registry.rotate_tms_secret(A)
+    from services.tms.events import MAX_BODY
+
+    big = b"{" + b" " * (MAX_BODY + 10) + b"}"
+    assert requests.post(f"{d.url}/tms/events/{key}", data=big, timeout=10).status_code == 413
+
+    # A's Connect link with B's team in front: B never issued it; A's link still works afterwards
+    scoped_a = d.scoped(A)
+    from commands.common import Deps
+    from services.access.roles import Access
+
+    link = Deps(
+        services=scoped_a, access=Access.from_settings(scoped_a.settings), connect_url=f"{d.url}/qbo/connect"
+    )
+    genuine = link.connect_ticket_link(f"slack:{A}:{ADMIN[A]}")
+    moved = genuine.replace(f"ticket={A}.", f"ticket={B}.")
+    assert requests.get(moved, allow_redirects=False, timeout=10).status_code == 403
+    assert requests.get(genuine, allow_redirects=False, timeout=10).status_code == 302
+
+    # the Settings submitted by a clerk: refused on the form, nothing saved
+    view = {"type": "modal", "callback_id": "qbsync.settings", "private_metadata": "", "blocks": []}
+    values = {
+        "digest_time": {"value": {"type": "timepicker", "selected_time": "06:00"}},
+        "timezone": {"value": {"type": "plain_text_input", "value": "UTC"}},
+        "admins": {"value": {"type": "multi_users_select", "selected_users": [CLERK[A]]}},
+    }
+    status, answer = d.post(d.slack.team(A).view_submission_body(view, values, user_id=CLERK[A]))
+    assert status == 200 and json.loads(answer)["response_action"] == "errors"
+    assert d.services.registry.get(A).settings["admins"] == [ADMIN[A]]
+    status, answer = d.post(
+        d.slack.team(A).view_submission_body(
+            view,
+            values | {"timezone": {"value": {"type": "plain_text_input", "value": "Mars/Olympus"}}},
+            user_id=ADMIN[A],
+        )
+    )
+    assert json.loads(answer)["response_action"] == "errors" and "time zone" in answer
+    status, answer = d.post(d.slack.team(A).view_submission_body(view, values, user_id=ADMIN[A]))
+    assert status == 200 and not answer
+    assert d.services.registry.get(A).settings["digest_time"] == "06:00"
