@@ -21,12 +21,6 @@ ARCHIVED = "C0ARCHIVE1"
 MEMBER = "U0MEMBER01"
 
 
-@pytest.fixture(scope="module")
-def _standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn(port=0) as standin:
-        yield standin
-
-
 @pytest.fixture
 def slack(_standin: SlackStandIn) -> Iterator[SlackStandIn]:
     _standin.reset()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -18,19 +17,6 @@ from emulator.slack.common import manifest_bot_scopes
 
 REDIRECT = "https://qbsync.example.com/slack/oauth_redirect"
 SCOPES = "commands,chat:write"
-
-
-@pytest.fixture(scope="module")
-def _standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn(port=0) as standin:
-        yield standin
-
-
-@pytest.fixture
-def slack(_standin: SlackStandIn) -> SlackStandIn:
-    _standin.reset()
-    _standin.set_scopes(None)
-    return _standin
 
 
 @pytest.fixture

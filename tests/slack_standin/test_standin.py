@@ -38,19 +38,6 @@ SECRET = "signing-secret"
 TS = re.compile(r"\d{10}\.\d{6}")
 
 
-@pytest.fixture(scope="module")
-def _standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn(port=0) as standin:
-        yield standin
-
-
-@pytest.fixture
-def slack(_standin: SlackStandIn) -> SlackStandIn:
-    _standin.reset()
-    _standin.set_scopes(None)  # the manifest's bot scopes
-    return _standin
-
-
 @pytest.fixture
 def client(slack: SlackStandIn) -> WebClient:
     return WebClient(token=slack.bot_token, base_url=slack.api_url)

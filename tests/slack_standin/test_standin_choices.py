@@ -30,18 +30,6 @@ USER = "U0USER001"
 SECRET = "signing-secret"
 
 
-@pytest.fixture(scope="module")
-def _standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn(port=0) as standin:
-        yield standin
-
-
-@pytest.fixture
-def slack(_standin: SlackStandIn) -> SlackStandIn:
-    _standin.reset()
-    return _standin
-
-
 @pytest.fixture
 def client(slack: SlackStandIn) -> WebClient:
     return WebClient(token=slack.bot_token, base_url=slack.api_url)

@@ -23,19 +23,6 @@ from emulator.slack.tiers import PER_MINUTE
 USER = "U0USER001"
 
 
-@pytest.fixture(scope="module")
-def _standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn(port=0) as standin:
-        yield standin
-
-
-@pytest.fixture
-def slack(_standin: SlackStandIn) -> SlackStandIn:
-    _standin.reset()
-    _standin.set_scopes(None)
-    return _standin
-
-
 @pytest.fixture
 def acme(slack: SlackStandIn) -> SlackTeam:
     return slack.add_team("T0ACME01", name="Acme Freight", domain="acme-freight")
