@@ -15,7 +15,6 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot.installations import DatabaseInstallationStore, DatabaseStateStore
 from bot.scopes import BOT_SCOPES
-from services.access.workspace import SlackAccessStore
 from services.catalogue import workspaces as words
 from services.workspaces.installations import InstallationRows, InstallStates
 
@@ -80,10 +79,6 @@ class Install:
         except Exception:  # the installation is saved; registering again on the next install is safe
             log.exception("workspace %s: installed in Slack, but not registered", tenant)
             return _page(words.INSTALL_BROKEN_TITLE, words.INSTALL_BROKEN, 500)
-        try:  # installed again: a loss of Slack access recorded at the uninstall is over
-            SlackAccessStore(self.services.for_workspace(workspace).engine).restored()
-        except Exception:
-            log.warning("workspace %s: the record of its uninstall was not cleared", tenant, exc_info=True)
         return _page(
             words.INSTALLED_TITLE, words.INSTALLED.format(name=workspace.name or workspace.team_id), 200
         )

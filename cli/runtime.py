@@ -174,40 +174,43 @@ def open_services() -> Services:
 def _chosen_workspace(root: Services) -> str | None:
     ctx = click.get_current_context(silent=True)
     chosen = ctx.find_root().meta.get(WORKSPACE_META) if ctx is not None else None
-    if chosen is not None:
-        from services.settings import TEAM_ID
+    return team_id(chosen, "--workspace ") if chosen is not None else root.settings.workspace
 
-        chosen = chosen.strip()
-        if not TEAM_ID.fullmatch(chosen):
-            raise UserInputError(f"--workspace {chosen[:40]!r} is not a Slack team id (like T0123ABCD)")
-    return chosen or root.settings.workspace
+
+def team_id(value: str, named: str = "") -> str:
+    """``value`` as a Slack team id, or exit 2 saying it is not one."""
+    from services.settings import TEAM_ID
+
+    value = value.strip()
+    if not TEAM_ID.fullmatch(value):
+        raise UserInputError(f"{named}{value[:40]!r} is not a Slack team id (like T0123ABCD)")
+    return value
+
+
+def find_workspace(root: Services, team: str):
+    """Workspace ``team`` of the registry, or exit 2 listing the workspaces there are."""
+    from services.catalogue import workspaces as words
+
+    team = team_id(team)
+    workspaces = root.registry.all()
+    for workspace in workspaces:
+        if workspace.team_id == team:
+            return workspace
+    teams = ", ".join(w.label for w in workspaces) or "none"
+    raise UserInputError(words.WORKSPACE_UNKNOWN.format(team=team, teams=teams))
 
 
 def scoped(root: Services, chosen: str | None) -> Services:
     from services.catalogue import workspaces as words
 
-    if chosen is None and not root.settings.distribution:
-        return root  # single-workspace mode: the home tables, as always
-    workspaces = _registered(root)
-    teams = ", ".join(w.label for w in workspaces) or "none"
     if chosen is not None:
-        for workspace in workspaces:
-            if workspace.team_id == chosen:
-                return root.for_workspace(workspace)
-        raise UserInputError(words.WORKSPACE_UNKNOWN.format(team=chosen, teams=teams))
+        return root.for_workspace(find_workspace(root, chosen))
+    if not root.settings.distribution:
+        return root  # single-workspace mode: the home tables, as always
+    workspaces = root.registry.all()  # no registry yet: the database error says to run qbsync db upgrade
+    teams = ", ".join(w.label for w in workspaces) or "none"
     if len(workspaces) == 1:
         return root.for_workspace(workspaces[0])
     if not workspaces:
         raise UserInputError(words.NO_WORKSPACES)
     raise UserInputError(words.WORKSPACE_NEEDED.format(count=len(workspaces), teams=teams))
-
-
-def _registered(root: Services) -> list:
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    try:
-        return root.registry.all()
-    except (OperationalError, ProgrammingError) as exc:  # no registry yet: qbsync db upgrade not run
-        if _database_problem(exc) and "no qbsync tables" in (_database_problem(exc) or ""):
-            return []
-        raise

@@ -71,17 +71,13 @@ def _register_home(settings, engine, who: dict) -> None:
     tables (``qbsync workspaces`` lists it; an "Add to Slack" of the same workspace later finds its data)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.store.secrets import TokenCipher
-    from services.store.tenancy import Tenancy
-    from services.workspaces.registry import WorkspaceRegistry
+    from wiring.services import bootstrap
 
     team = who.get("team_id")
     if not isinstance(team, str) or not team:
         return
     try:
-        WorkspaceRegistry(Tenancy(engine, settings.database_url), TokenCipher(None)).adopt_home(
-            team, who.get("team")
-        )
+        bootstrap(settings, engine=engine).registry.adopt_home(team, who.get("team"))
     except (SQLAlchemyError, ValueError) as exc:  # before qbsync db upgrade: registered at a later start
         log.info("workspace %s not registered (%s)", team, type(exc).__name__)
 

@@ -8,25 +8,7 @@ import json
 
 import click
 
-from cli.runtime import open_root
-from services.errors import UserInputError
-
-
-def _team(value: str) -> str:
-    from services.settings import TEAM_ID
-
-    value = value.strip()
-    if not TEAM_ID.fullmatch(value):
-        raise UserInputError(f"{value[:40]!r} is not a Slack team id (like T0123ABCD)")
-    return value
-
-
-def _one(root, team: str):
-    found = root.registry.get(_team(team))
-    if found is None:
-        teams = ", ".join(w.label for w in root.registry.all()) or "none"
-        raise UserInputError(f"No workspace {team} here; the workspaces are: {teams}")
-    return found
+from cli.runtime import find_workspace, open_root
 
 
 @click.group("workspaces", invoke_without_command=True)
@@ -61,7 +43,7 @@ def workspaces_group(ctx: click.Context, as_json: bool) -> None:
 def delete_command(team: str, yes: bool) -> None:
     """Erase TEAM's data and revoke its QuickBooks grant (after a confirmation)."""
     root = open_root()
-    workspace = _one(root, team)
+    workspace = find_workspace(root, team)
     if not yes:
         click.confirm(
             f"Erase every load, customer, attempt and setting of workspace {workspace.label}, and revoke "
@@ -80,7 +62,7 @@ def delete_command(team: str, yes: bool) -> None:
 def tms_secret_command(team: str) -> None:
     """A new TMS webhook URL and secret for TEAM (the old ones stop working now); shown once."""
     root = open_root()
-    workspace = _one(root, team)
+    workspace = find_workspace(root, team)
     key, secret = root.registry.rotate_tms_secret(workspace.team_id)
     base = (root.settings.public_url or "").rstrip("/") or "https://YOUR-QBSYNC-HOST"
     click.echo(f"TMS webhook URL: {base}/tms/events/{key}")

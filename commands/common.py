@@ -74,7 +74,13 @@ class Deps:
         tenant = (
             context.get("enterprise_id") if context.get("is_enterprise_install") else context.get("team_id")
         )
-        scoped = self.services.workspace_of(tenant) if tenant else None
+        return self.of_workspace(tenant) if tenant else None
+
+    def of_workspace(self, team_id: str) -> Deps | None:
+        """The dependencies of workspace ``team_id`` as the registry has it now (its settings as last
+        saved), or None when it is not installed."""
+        root = self.services.root or self.services
+        scoped = root.workspace_of(team_id)
         if scoped is None or not scoped.workspace.installed:  # removed: its Slack requests are refused
             return None
         return Deps(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.shape import IDS
@@ -33,37 +33,28 @@ def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient, 
     client.views_publish(user_id=user, view=home(deps, connect_url=deps.connect_url, viewer=user))
 
 
-def uninstalled(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+def uninstalled(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
     log.warning("the Slack app was uninstalled from team %s", body.get("team_id"))
-    SlackAccessStore(deps.services.engine).lost("app_uninstalled", client.token)
-    _forget(deps, context, "app_uninstalled", everything=True)
+    _lost(deps, "app_uninstalled", client.token, tokens_only=False)
 
 
-def revoked(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+def revoked(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
     log.warning("Slack tokens were revoked in team %s", body.get("team_id"))
-    SlackAccessStore(deps.services.engine).lost("tokens_revoked", client.token)
     event = body.get("event") if isinstance(body.get("event"), dict) else {}
     tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
-    if tokens.get("bot"):
-        _forget(deps, context, "tokens_revoked", everything=False)
+    if deps.services.workspace is None or tokens.get("bot"):
+        _lost(deps, "tokens_revoked", client.token, tokens_only=True)
 
 
-def _forget(deps: Deps, context: BoltContext, reason: str, *, everything: bool) -> None:
-    """Distribution mode: the workspace's Slack tokens are deleted and its Slack work stops; its data
-    stays for a reinstall. (The two events come in either order; each is enough.)"""
+def _lost(deps: Deps, reason: str, token: str | None, *, tokens_only: bool) -> None:
+    """Single-workspace mode: the loss is recorded (the Slack jobs stop). Distribution mode: the
+    workspace's Slack tokens are deleted too and it is marked uninstalled; its data stays."""
     workspace = deps.services.workspace
     if workspace is None:
+        SlackAccessStore(deps.services.engine).lost(reason, token)
         return
-    from services.workspaces.installations import InstallationRows
-
     root = deps.services.root or deps.services
-    rows = InstallationRows(root.engine, root.cipher)
-    org = bool(context.get("is_enterprise_install"))
-    if everything:
-        rows.delete(context.get("enterprise_id"), context.get("team_id"), org)
-    else:
-        rows.delete_bot_tokens(context.get("enterprise_id"), context.get("team_id"), org)
-    root.registry.uninstalled(workspace.team_id, reason)
+    root.registry.removed_from_slack(workspace, reason, tokens_only=tokens_only)
 
 
 def register(app: App) -> None:

@@ -105,14 +105,13 @@ def read(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def check(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    _chosen, errors = read((view.get("state") or {}).get("values") or {})
+    chosen, errors = read((view.get("state") or {}).get("values") or {})
     if _admin(deps, body) is None:
         ack(response_action="errors", errors={ids.SETTINGS_ADMINS_INPUT: words.SETTINGS_ADMINS_ONLY})
         return
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    chosen, _ = read((view.get("state") or {}).get("values") or {})
     root = deps.services.root or deps.services
     root.registry.update_settings(
         deps.services.workspace.team_id, **chosen
@@ -131,13 +130,9 @@ def _republish(client: WebClient, deps: Deps, user: str) -> None:
     """The App Home again, from the workspace's settings as now saved."""
     from commands.events import home
 
-    root = deps.services.root or deps.services
-    scoped = root.workspace_of(deps.services.workspace.team_id)
-    if scoped is None:
+    fresh = deps.of_workspace(deps.services.workspace.team_id)
+    if fresh is None:
         return
-    fresh = Deps(
-        services=scoped, access=type(deps.access).from_settings(scoped.settings), connect_url=deps.connect_url
-    )
     try:
         client.views_publish(user_id=user, view=home(fresh, connect_url=fresh.connect_url, viewer=user))
     except SlackApiError as exc:

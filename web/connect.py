@@ -22,7 +22,7 @@ from bot.views.connection import connected_message
 from services.background import hand_over
 from services.connect.states import LIFETIME
 from services.connect.web import ConnectRefused, WebConnected, finish, retry_blocked, start
-from services.workspaces.routing import route
+from services.workspaces.routing import route, services_for_realm
 from wiring.slack import workspace_client
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,8 @@ def register_app_urls(web: Flask, services) -> None:
 def _look_now(services, realm: str) -> None:
     """The company's change feed reads QuickBooks at its next tick: a grant revoked there is found then
     (Intuit refuses the token, and the connection is marked broken, as for any refused token)."""
-    scoped = services
-    if services.settings.distribution:
-        workspace = services.registry.by_realm(realm)
-        if workspace is None:
-            return
-        scoped = services.for_workspace(workspace)
-    elif services.connection.status().realm_id != realm:
+    scoped = services_for_realm(services, realm)
+    if scoped is None:
         return
     scoped.changes.mark_due({realm})
     log.info("QuickBooks says company %s was disconnected: it is read at the next tick", realm)

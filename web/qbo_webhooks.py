@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify, request
 
 from services.changes.receive import receive
 from services.changes.webhooks import MAX_BODY, SIGNATURE_HEADER, BodyRefused, SignatureRefused, parse, verify
+from services.workspaces.routing import services_for_realm
 from web.bodies import limited_body
 
 log = logging.getLogger(__name__)
@@ -36,26 +37,13 @@ def register(web: Flask, services) -> None:
             log.warning("POST /qbo/webhooks refused (400): %s", exc)
             return jsonify(error=f"not a QuickBooks notification: {exc}"), 400
         new = repeated = 0
-        realms = {n.realm_id for n in notifications}
-        for scoped, followed in _companies(services, realms):  # each company's to its own workspace
-            received = receive(
-                scoped.engine, [n for n in notifications if n.realm_id in followed], followed, scoped.changes
-            )
-            new, repeated = new + received.new, repeated + received.repeated
+        for realm in sorted({n.realm_id for n in notifications}):  # each company's to its own workspace
+            scoped = services_for_realm(services, realm)
+            if scoped is not None:
+                mine = [n for n in notifications if n.realm_id == realm]
+                received = receive(scoped.engine, mine, {realm}, scoped.changes)
+                new, repeated = new + received.new, repeated + received.repeated
         ignored = len(notifications) - new - repeated
         if ignored:
             log.info("QuickBooks webhook: %d notifications of companies qbsync does not follow", ignored)
         return jsonify(received=new, repeated=repeated, ignored=ignored), 200
-
-
-def _companies(services, realms: set[str]):
-    """(the services of a workspace, the companies of ``realms`` it follows) for each workspace that
-    follows one: in distribution mode the workspace each company is bound to, else the one company."""
-    if not services.settings.distribution:
-        status = services.connection.status()
-        yield services, {status.realm_id} & realms if status.realm_id else set()
-        return
-    for realm in sorted(realms):
-        workspace = services.registry.by_realm(realm)
-        if workspace is not None:
-            yield services.for_workspace(workspace), {realm}

@@ -63,15 +63,9 @@ class Services:
                     workspace=workspace,
                     root=self,
                 )
-                if key in self._children:  # settings changed: same storage, new settings
-                    old = self._children[key]
-                    child.__dict__.update(
-                        {
-                            name: old.__dict__[name]
-                            for name in ("auth", "cipher", "connection", "api")
-                            if name in old.__dict__
-                        }
-                    )
+                if key in self._children:  # its settings changed: its connection and QuickBooks limiter stay
+                    old = self._children[key].__dict__
+                    child.__dict__.update({name: old[name] for name in ("connection", "api") if name in old})
                 self._children[key] = child
             return child
 
@@ -82,12 +76,16 @@ class Services:
 
     @cached_property
     def auth(self):
+        if self.root is not None:  # one Intuit app for every workspace: its discovery read once
+            return self.root.auth
         from services.quickbooks import IntuitAuth
 
         return IntuitAuth(self.settings)
 
     @cached_property
     def cipher(self):
+        if self.root is not None:
+            return self.root.cipher
         from services.store.secrets import TokenCipher
 
         key = self.settings.secret_key.get_secret_value() if self.settings.secret_key else None

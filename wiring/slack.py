@@ -14,7 +14,7 @@ from bot.app import build_bolt_app
 from bot.digest_channel import SlackDigestChannel
 from commands.common import Deps
 from services.access.roles import Access
-from services.digest.posting import DigestPoster
+from services.digest.posting import DigestPoster, poster_for
 
 log = logging.getLogger("bot.app")
 
@@ -44,14 +44,7 @@ def digest_channel(services: Any, client: WebClient) -> SlackDigestChannel:
 def digest_poster(services: Any, client: WebClient, **changes: Any) -> DigestPoster:
     """The digest poster of ``services``' settings, posting through ``client``; ``changes`` replace
     its fields (``channel``, ``tz``, ``at``, ``now``)."""
-    poster = DigestPoster.from_settings(
-        services.settings,
-        engine=services.engine,
-        connection=services.connection,
-        sync=services.sync,
-        slack=digest_channel(services, client),
-        changes=services.changes,
-    )
+    poster = poster_for(services, digest_channel(services, client))
     for name, value in changes.items():
         setattr(poster, name, value)
     return poster
@@ -77,7 +70,7 @@ def workspace_client(services: Any) -> WebClient | None:
     from services.workspaces.installations import InstallationRows
 
     root = services.root or services
-    org = workspace.enterprise_id is not None and workspace.team_id == workspace.enterprise_id
+    org = workspace.org_wide
     found = InstallationRows(root.engine, root.cipher).find(
         workspace.enterprise_id, None if org else workspace.team_id, org
     )

@@ -91,6 +91,19 @@ class DigestPoster:
         )
 
 
+def poster_for(services: Any, slack: DigestChannel) -> DigestPoster:
+    """The digest poster of ``services`` (``wiring.services.Services``, one workspace's or the
+    deployment's): its settings, database, connection, sync and change feed, posting through ``slack``."""
+    return DigestPoster.from_settings(
+        services.settings,
+        engine=services.engine,
+        connection=services.connection,
+        sync=services.sync,
+        slack=slack,
+        changes=services.changes,
+    )
+
+
 def checked_channel(poster: DigestPoster) -> ChannelCheck:
     """Check the channel, keep what was found (for ``/qbsync status`` and the App Home), and stop the
     digest when nothing can be posted there."""

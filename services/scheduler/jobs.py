@@ -28,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from services.access.workspace import SlackAccessStore
 from services.digest.channel import DigestChannel
-from services.digest.posting import DigestPoster, daily_digest
+from services.digest.posting import DigestPoster, daily_digest, poster_for
 from services.scheduler.changes import TICK
 
 log = logging.getLogger("qbsync.clock")
@@ -99,14 +99,7 @@ def build_scheduler(
         )
 
     if digest_channel is not None and settings.digest_channel:
-        poster = DigestPoster.from_settings(
-            settings,
-            engine=services.engine,
-            connection=services.connection,
-            sync=services.sync,
-            slack=digest_channel,
-            changes=services.changes,
-        )
+        poster = poster_for(services, digest_channel)
         scheduler.add_job(
             DIGEST_FUNC,
             trigger=digest_trigger(settings.digest_time, settings.timezone),

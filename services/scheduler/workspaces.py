@@ -108,18 +108,10 @@ class WorkspaceRounds:
     def _digest(self, services: Any, chat: Any) -> str | None:
         if chat is None or not services.settings.digest_channel:
             return None
-        from services.digest.posting import DigestPoster
+        from services.digest.posting import poster_for
         from services.scheduler.jobs import digest_job
 
-        poster = DigestPoster.from_settings(
-            services.settings,
-            engine=services.engine,
-            connection=services.connection,
-            sync=services.sync,
-            slack=chat,
-            changes=services.changes,
-        )
-        outcome = str(digest_job(poster) or "")
+        outcome = str(digest_job(poster_for(services, chat)) or "")
         return None if any(quiet in outcome for quiet in QUIET) else outcome
 
     def _sync(self, services: Any, _chat: Any) -> str | None:

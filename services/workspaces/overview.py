@@ -53,7 +53,6 @@ def erase(root: Any, workspace: Any) -> bool:
     """Revoke ``workspace``'s QuickBooks grant (when it has one), then erase its data, its Slack
     installation and its row. Returns whether Intuit revoked a grant."""
     from services.store.models import ConnectionState
-    from services.workspaces.installations import InstallationRows
 
     scoped = root.for_workspace(workspace)
     revoked = False
@@ -64,9 +63,5 @@ def erase(root: Any, workspace: Any) -> bool:
         log.warning(
             "workspace %s: the QuickBooks grant was not revoked (%s)", workspace.team_id, type(exc).__name__
         )
-    rows = InstallationRows(root.engine, root.cipher)
-    rows.delete(workspace.enterprise_id, workspace.team_id, False)
-    if workspace.enterprise_id and workspace.team_id == workspace.enterprise_id:
-        rows.delete(workspace.enterprise_id, None, True)
     root.registry.delete(workspace.team_id)
     return revoked

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.access.workspace import SlackAccessStore
 from services.catalogue.workspaces import REALM_TAKEN
 from services.errors import UserInputError
 from services.store.models import utcnow
@@ -25,6 +26,7 @@ from services.store.secrets import TokenCipher
 from services.store.storage import immediate_transaction, retry_busy
 from services.store.tenancy import Tenancy, storage_name
 from services.store.tenants import WorkspaceRecord
+from services.workspaces.installations import InstallationRows
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,11 @@ class Workspace:
     realm_id: str | None
     tms_key: str | None
     settings: dict[str, Any]
+
+    @property
+    def org_wide(self) -> bool:
+        """Installed for a whole Enterprise Grid organisation (its team id is the enterprise's)."""
+        return self.enterprise_id is not None and self.team_id == self.enterprise_id
 
     @property
     def label(self) -> str:
@@ -163,6 +170,7 @@ class WorkspaceRegistry:
         retry_busy(write)
         found = self.get(team_id)
         assert found is not None
+        SlackAccessStore(self.tenancy.engine_for(found.storage)).restored()  # a reinstall: Slack accepts it
         log.info("workspace %s installed (storage %s)", found.label, found.storage or "home")
         return found
 
@@ -187,6 +195,20 @@ class WorkspaceRegistry:
         found = self.get(team_id)
         assert found is not None
         return found
+
+    def removed_from_slack(self, workspace: Workspace, reason: str, *, tokens_only: bool = False) -> None:
+        """Slack removed the app from ``workspace`` (``app_uninstalled``; or ``tokens_revoked`` of its bot,
+        ``tokens_only``): its Slack tokens are deleted, the loss recorded in its storage, and it is marked
+        uninstalled. Its data stays for a reinstall. The two events come in either order; each is enough."""
+        rows = InstallationRows(self.home, self.cipher)
+        org, enterprise = workspace.org_wide, workspace.enterprise_id
+        team = None if org else workspace.team_id
+        if tokens_only:
+            rows.delete_bot_tokens(enterprise, team, org)
+        else:
+            rows.delete(enterprise, team, org)
+        SlackAccessStore(self.tenancy.engine_for(workspace.storage)).lost(reason)
+        self.uninstalled(workspace.team_id, reason)
 
     def uninstalled(self, team_id: str, reason: str) -> bool:
         """Slack says the app left ``team_id`` (``app_uninstalled`` / ``tokens_revoked``): its data stays
@@ -283,10 +305,13 @@ class WorkspaceRegistry:
     # -- erasing ------------------------------------------------------------------------------------------
 
     def delete(self, team_id: str) -> Workspace | None:
-        """Erase ``team_id``: its storage and its row (the caller revoked its QuickBooks grant first)."""
+        """Erase ``team_id``: its Slack installation, its storage and its row (the caller revoked its
+        QuickBooks grant first)."""
         found = self.get(team_id)
         if found is None:
             return None
+        org = found.org_wide
+        InstallationRows(self.home, self.cipher).delete(found.enterprise_id, None if org else team_id, org)
         if found.storage is not None:
             self.tenancy.drop(found.storage)
         else:

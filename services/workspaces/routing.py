@@ -31,6 +31,16 @@ def route(root: Any, value: str | None) -> tuple[Any, str | None]:
     return (scoped, rest) if scoped is not None else (root, value)
 
 
+def services_for_realm(root: Any, realm_id: str) -> Any | None:
+    """The services of the workspace QuickBooks company ``realm_id`` belongs to: in distribution mode the
+    workspace it is bound to, in single-workspace mode the deployment's when it is the company connected;
+    None for a company qbsync does not follow."""
+    if root.settings.distribution:
+        workspace = root.registry.by_realm(realm_id)
+        return root.for_workspace(workspace) if workspace is not None else None
+    return root if root.connection.status().realm_id == realm_id else None
+
+
 def tms_url(settings: Any, key: str | None) -> str | None:
     """The TMS webhook URL of a workspace whose key is ``key`` (None without a key or a public address)."""
     public = (settings.public_url or "").rstrip("/")

@@ -100,3 +100,45 @@ def test_serve_for_many_workspaces_says_what_is_missing(distribution_env):
     answer = subprocess.run([QBSYNC, "serve"], env=env, capture_output=True, text=True, timeout=30)
     assert answer.returncode == 2
     assert answer.stderr.strip().count("\n") == 0 and "QBSYNC_SECRET_KEY" in answer.stderr
+
+
+def test_clock_syncs_each_workspace_from_its_environment(distribution_env, svc, emu):
+    """``qbsync clock`` in distribution mode, as the Procfile runs it: each installed workspace's loads
+    are pushed to its own company; SIGTERM stops it with exit 0."""
+    from services.quickbooks import TokenSet
+    from services.tms.importer import import_data
+    from tests.builders import CHARGE_CODES, CUSTOMERS, qb_company
+    from tests.builders import load as a_load
+
+    scoped = {}
+    for n, team in enumerate(("T0CLK0001", "T0CLK0002")):
+        workspace = svc.registry.installed(team)
+        services = svc.for_workspace(workspace)
+        grant = emu.issue_tokens(realm_id=str(9130000000000100 + n))
+        tokens = TokenSet(grant["access_token"], grant["refresh_token"], 3600, None, grant["realm_id"])
+        services.connection.store(tokens, grant["realm_id"], "test")
+        qb_company(services.api)
+        data = {
+            "customers": CUSTOMERS,
+            "charge_codes": CHARGE_CODES,
+            "loads": [a_load(f"K-{i}") for i in range(3)],
+        }
+        import_data(services.engine, data)
+        scoped[team] = services
+    clock = subprocess.Popen(
+        [QBSYNC, "clock"], env=distribution_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        for team, services in scoped.items():
+            wait_for(
+                lambda services=services: all(
+                    services.sync.current_result(f"K-{i}").state == "synced" for i in range(3)
+                ),
+                60,
+                f"{team}'s loads synced by the clock",
+            )
+    finally:
+        clock.send_signal(signal.SIGTERM)
+        output, _ = clock.communicate(timeout=60)
+    assert clock.returncode == 0, output
+    assert "Traceback" not in output

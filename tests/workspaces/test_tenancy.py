@@ -185,6 +185,17 @@ def test_workspaces_lists_and_erases(root, distribution_env):
         timeout=60,
     )
     assert kept.returncode != 0 and root.registry.get(T1) is not None, "no confirmation, nothing erased"
+    rotated = qbsync(
+        {**distribution_env, "QBSYNC_PUBLIC_URL": "https://qbsync.example.com"},
+        "workspaces",
+        "tms-secret",
+        T2,
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    key = root.registry.get(T2).tms_key
+    assert f"https://qbsync.example.com/tms/events/{key}" in rotated.stdout
+    assert root.registry.by_tms_key(key)[1] in rotated.stdout, "the secret is shown once"
+    assert qbsync(distribution_env, "workspaces", "tms-secret", "T0NOPE999").returncode == 2
     erased = qbsync(distribution_env, "workspaces", "delete", T1, "--yes")
     assert erased.returncode == 0, erased.stderr
     assert root.registry.get(T1) is None and root.registry.get(T2) is not None
