@@ -268,14 +268,6 @@ class WorkspaceRegistry:
             return True  # unknown: refuse rather than give one company to two workspaces
         return any(r.realm_id == realm_id and r.state != ConnectionState.DISCONNECTED for r in rows)
 
-    def release_realm(self, team_id: str) -> None:
-        with immediate_transaction(self.home) as conn:
-            conn.execute(
-                sa.update(_TABLE)
-                .where(_TABLE.c.team_id == team_id)
-                .values(realm_id=None, updated_at=utcnow())
-            )
-
     # -- TMS webhook --------------------------------------------------------------------------------------
 
     def rotate_tms_secret(self, team_id: str) -> tuple[str, str]:
