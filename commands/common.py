@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.response_urls import origin_of, response_url_allowed
 from bot.views.results import error_message, notice_message, refusal_message
 from services.access.roles import Access, audit_refusal
-from services.background import hand_over
+from services.background import hand_over, waiting
 from services.connect.states import issue_ticket
 from services.errors import QbsyncError, UserInputError
 from services.quickbooks import QboError
@@ -80,7 +80,7 @@ class Deps:
         """The dependencies of workspace ``team_id`` as the registry has it now (its settings as last
         saved), or None when it is not installed."""
         root = self.services.root or self.services
-        scoped = root.workspace_of(team_id)
+        scoped = root.workspace_of(team_id, recent=True)
         if scoped is None or not scoped.workspace.installed:  # removed: its Slack requests are refused
             return None
         return Deps(
@@ -129,7 +129,8 @@ def send(respond: Callable[..., Any] | None, payload: dict[str, Any]) -> bool:
         log.warning("an answer was not sent: the response_url is not Slack's (%s)", origin_of(url))
         return False
     try:
-        answer = respond(**payload)
+        with waiting():
+            answer = respond(**payload)
     except Exception:  # the network to Slack: nothing more to tell the user through it
         log.warning("could not answer through the response_url", exc_info=True)
         return False
@@ -161,7 +162,8 @@ def fill_view(client, view_id: str, view: dict[str, Any]) -> bool:
     """Replace a modal opened a moment ago ("Looking up…") with its content. The person may have closed
     it meanwhile (Slack answers ``not_found``): nothing to show then, and nothing went wrong."""
     try:
-        client.views_update(view_id=view_id, view=view)
+        with waiting():
+            client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:
         if exc.response.get("error") != "not_found":
             raise

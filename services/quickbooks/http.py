@@ -9,13 +9,15 @@ import threading
 import requests
 from requests.adapters import HTTPAdapter
 
+from services.background import waiting
 from services.crashpoints import answer_arrived
 
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read: QuickBooks times a request out at 120 s
 
 
 class TimeoutAdapter(HTTPAdapter):
-    """An adapter that applies a default timeout and never retries on its own."""
+    """An adapter that applies a default timeout and never retries on its own; work handed over gives up
+    its turn to run while it waits for the answer (``services.background.waiting``)."""
 
     def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
         self.timeout = timeout
@@ -24,7 +26,8 @@ class TimeoutAdapter(HTTPAdapter):
     def send(self, request, **kwargs):  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        with waiting():
+            return super().send(request, **kwargs)
 
 
 class ResponseRecorder:

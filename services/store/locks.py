@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.background import waiting
 from services.store.models import JobLock, utcnow
 from services.store.storage import engine_key
 from services.store.workers import holder_is_dead, worker_id
@@ -90,7 +91,9 @@ class Claim:
     def __enter__(self) -> Claim:
         deadline = time.monotonic() + self.wait
         local = self._join()
-        if not local.acquire(timeout=max(0.0, self.wait)):
+        with waiting():  # work handed over gives its turn to run meanwhile (services.background)
+            taken = local.acquire(timeout=max(0.0, self.wait))
+        if not taken:
             self._leave(local, release=False)
             return self
         self._mine = local
@@ -102,7 +105,8 @@ class Claim:
                 if left <= 0:
                     self._leave(local, release=True)
                     return self
-                time.sleep(min(self.POLL, left))
+                with waiting():
+                    time.sleep(min(self.POLL, left))
         except BaseException:
             self._leave(local, release=True)
             raise
