@@ -2,7 +2,8 @@
 through the real HTTP server (gunicorn), with QuickBooks answering in 200 ms, against a baseline
 measured in the same run (``GET /healthz`` at the same concurrency on the same server).
 
-Run: ``.venv/bin/python -m benchmarks.ack_latency [--rounds 10] [--concurrency 20] [--workspaces 50]``.
+Run: ``.venv/bin/python -m benchmarks.ack_latency [--rounds 10] [--concurrency 20] [--workspaces 50]
+[--database-url postgresql+psycopg://…/empty_db]`` (a SQLite file by default).
 Target: p99 < 300 ms. With ``--workspaces N`` the server runs in distribution mode with N workspaces
 installed (each its own storage, installation and company), and the commands come from all of them.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import os
 import signal
 import socket
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -113,17 +116,46 @@ def _loads(count: int) -> dict:
     }
 
 
-def _timed(send) -> float:
-    started = time.perf_counter()
-    response = send()
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200:
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-    return elapsed
+def _measure(url: str, plan: list[dict[str, Any]], concurrency: int, folder: Path) -> dict[str, list[float]]:
+    """Run ``plan`` from a client process of its own: here, the emulator and the Slack stand-in answer
+    the server's calls, and a client sharing their interpreter would be measuring their turns too."""
+    plan_file, result_file = folder / "plan.json", folder / "result.json"
+    plan_file.write_text(json.dumps({"url": url, "concurrency": concurrency, "steps": plan}))
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.ack_latency", "--client", str(plan_file), str(result_file)],
+        check=True,
+    )
+    return json.loads(result_file.read_text())
 
 
-def _burst(pool, sends) -> list[float]:
-    return list(pool.map(_timed, sends))
+def _client(plan_file: str, result_file: str) -> None:
+    """The measuring client: each burst's requests sent at once, each timed until its answer."""
+    plan = json.loads(Path(plan_file).read_text())
+    url, session = plan["url"], requests.Session()
+
+    def timed(request: dict[str, Any]) -> float:
+        started = time.perf_counter()
+        if "body" in request:
+            response = session.post(
+                url + request["path"], data=request["body"].encode(), headers=request["headers"], timeout=10
+            )
+        else:
+            response = session.get(url + request["path"], timeout=10)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        return elapsed
+
+    recorded: dict[str, list[float]] = {"baseline": [], "acks": []}
+    with concurrent.futures.ThreadPoolExecutor(plan["concurrency"]) as pool:
+        for step in plan["steps"]:
+            if "sleep" in step:
+                time.sleep(step["sleep"])
+                continue
+            times = list(pool.map(timed, step["burst"]))
+            if step.get("record"):
+                recorded[step["record"]] += times
+    Path(result_file).write_text(json.dumps(recorded))
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -132,6 +164,9 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--client"]:
+        _client(*sys.argv[2:4])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=20)
@@ -139,13 +174,16 @@ def main() -> int:
     parser.add_argument(
         "--workspaces", type=int, default=0, help="distribution mode with this many installed"
     )
+    parser.add_argument(
+        "--database-url", help="an empty database to use (default: a SQLite file in a temporary folder)"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as folder,
         EmulatorServer(port=0, latency_ms=args.latency_ms) as emu,
         SlackStandIn(port=0) as slack,
     ):
-        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        database_url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         env = {
             "DATABASE_URL": database_url,
             "QBO_CLIENT_ID": "bench",
@@ -186,11 +224,13 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     raise RuntimeError("qbsync serve did not start")
                 time.sleep(0.1)
-            session = requests.Session()
+            sent = 0
 
-            def command(i: int):
+            def command(i: int) -> dict[str, Any]:
+                nonlocal sent
+                sent += 1
                 if teams:  # each command from another workspace, in turn
-                    team = slack.team(teams[(i + len(acks)) % len(teams)])
+                    team = slack.team(teams[sent % len(teams)])
                     body = team.slash_command_body(
                         "/qbsync", f"B-{i:04d}", user_id="U0BENCH01", channel_id="C0BENCH01"
                     )
@@ -198,31 +238,21 @@ def main() -> int:
                     body = slash_command_body(
                         "/qbsync", f"B-{i:04d}", response_url=slack.new_response_url("C0BENCH01", "U0BENCH01")
                     )
-                return lambda: session.post(
-                    f"{url}/slack/events",
-                    data=body.encode(),
-                    headers=signed_headers(SECRET, body),
-                    timeout=10,
-                )
+                return {"path": "/slack/events", "body": body, "headers": signed_headers(SECRET, body)}
 
-            def health():
-                return lambda: session.get(f"{url}/healthz", timeout=10)
-
-            baseline: list[float] = []
-            acks: list[float] = []
-            with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
-                _burst(pool, [health() for _ in range(args.concurrency)])  # warm-up
-                if teams:  # a running server has met its workspaces: one command from each first
-                    for start in range(0, len(teams), args.concurrency):
-                        _burst(
-                            pool,
-                            [command(i) for i in range(start, min(start + args.concurrency, len(teams)))],
-                        )
-                    time.sleep(args.latency_ms / 1000 * 5)
-                for _ in range(args.rounds):
-                    baseline += _burst(pool, [health() for _ in range(args.concurrency)])
-                    acks += _burst(pool, [command(i) for i in range(args.concurrency)])
-                    time.sleep(args.latency_ms / 1000 * 3)  # let the work after the acks finish
+            health = {"path": "/healthz"}
+            plan: list[dict[str, Any]] = [{"burst": [health] * args.concurrency}]  # warm-up
+            if teams:  # a running server has met its workspaces: one command from each first
+                for start in range(0, len(teams), args.concurrency):
+                    end = min(start + args.concurrency, len(teams))
+                    plan.append({"burst": [command(i) for i in range(start, end)]})
+                plan.append({"sleep": args.latency_ms / 1000 * 5})
+            for _ in range(args.rounds):
+                plan.append({"burst": [health] * args.concurrency, "record": "baseline"})
+                plan.append({"burst": [command(i) for i in range(args.concurrency)], "record": "acks"})
+                plan.append({"sleep": args.latency_ms / 1000 * 3})  # the work after the acks finishes
+            measured = _measure(url, plan, args.concurrency, Path(folder))
+            baseline, acks = measured["baseline"], measured["acks"]
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)
