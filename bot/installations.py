@@ -47,7 +47,7 @@ class DatabaseInstallationStore(InstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        found = self.rows.find(enterprise_id, team_id, is_enterprise_install)
+        found = self.rows.find(enterprise_id, team_id, is_enterprise_install, recent=True)
         if found is None:
             return None
         if user_id is not None and found.get("user_id") != user_id:

@@ -69,9 +69,10 @@ class Services:
                 self._children[key] = child
             return child
 
-    def workspace_of(self, team_id: str | None) -> Services | None:
-        """The services of installed-or-not workspace ``team_id`` from the registry, or None."""
-        found = self.registry.get(team_id)
+    def workspace_of(self, team_id: str | None, *, recent: bool = False) -> Services | None:
+        """The services of installed-or-not workspace ``team_id`` from the registry, or None (``recent``:
+        the registry as read a moment ago will do, for a Slack request)."""
+        found = self.registry.get(team_id, recent=recent)
         return self.for_workspace(found) if found is not None else None
 
     @cached_property

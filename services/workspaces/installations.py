@@ -17,6 +17,7 @@ from services.store.models import utcnow
 from services.store.secrets import TokenCipher
 from services.store.storage import dialect_insert, immediate_transaction, retry_busy
 from services.store.tenants import SlackInstallationRecord, SlackOAuthStateRecord
+from services.workspaces.recent import forget, recall
 
 TOKENS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 _INSTALLS = SlackInstallationRecord.__table__  # type: ignore[attr-defined]
@@ -58,12 +59,23 @@ class InstallationRows:
                 conn.execute(insert.on_conflict_do_update(index_elements=list(key), set_=values))
 
         retry_busy(write)
+        forget(self.home)
 
     def find(
-        self, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+        self,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+        *,
+        recent: bool = False,
     ) -> dict[str, Any] | None:
         """The latest installation of the key, tokens decrypted; an org-wide one when ``team_id`` has
-        none of its own and ``enterprise_id`` is given."""
+        none of its own and ``enterprise_id`` is given. ``recent``: as read a moment ago will do
+        (:mod:`services.workspaces.recent`), for the lookup every Slack request makes."""
+        if recent:
+            key = ("installation", enterprise_id, team_id, bool(is_enterprise_install))
+            found = recall(self.home, key, lambda: self.find(enterprise_id, team_id, is_enterprise_install))
+            return dict(found) if found is not None else None
         keys = [_key(enterprise_id, team_id, is_enterprise_install)]
         if not is_enterprise_install and enterprise_id:
             keys.append(_key(enterprise_id, None, True))
@@ -88,6 +100,7 @@ class InstallationRows:
             done = conn.execute(
                 sa.delete(_INSTALLS).where(*(_INSTALLS.c[name] == value for name, value in key.items()))
             )
+        forget(self.home)
         return done.rowcount or 0
 
     def delete_bot_tokens(
@@ -100,6 +113,7 @@ class InstallationRows:
                 .where(*(_INSTALLS.c[name] == value for name, value in key.items()))
                 .values(bot_token=None, bot_refresh_token=None)
             )
+        forget(self.home)
 
 
 class InstallStates:

@@ -27,6 +27,7 @@ from services.store.storage import immediate_transaction, retry_busy
 from services.store.tenancy import Tenancy, storage_name
 from services.store.tenants import WorkspaceRecord
 from services.workspaces.installations import InstallationRows
+from services.workspaces.recent import forget, recall
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,13 @@ class WorkspaceRegistry:
             rows = conn.execute(sa.select(_TABLE).order_by(_TABLE.c.team_id)).all()
         return [_workspace(row) for row in rows]
 
-    def get(self, team_id: str | None) -> Workspace | None:
+    def get(self, team_id: str | None, *, recent: bool = False) -> Workspace | None:
+        """Workspace ``team_id``, or None. ``recent``: as read a moment ago will do
+        (:mod:`services.workspaces.recent`), for the lookup every Slack request makes."""
         if not team_id:
             return None
+        if recent:
+            return recall(self.home, ("workspace", team_id), lambda: self.get(team_id))
         with self.home.connect() as conn:
             row = conn.execute(sa.select(_TABLE).where(_TABLE.c.team_id == team_id)).first()
         return _workspace(row) if row is not None else None
@@ -168,6 +173,7 @@ class WorkspaceRegistry:
                 conn.execute(sa.update(_TABLE).where(_TABLE.c.team_id == team_id).values(**values))
 
         retry_busy(write)
+        forget(self.home)
         found = self.get(team_id)
         assert found is not None
         SlackAccessStore(self.tenancy.engine_for(found.storage)).restored()  # a reinstall: Slack accepts it
@@ -192,6 +198,7 @@ class WorkspaceRegistry:
                     )  # fmt: skip
 
         retry_busy(write)
+        forget(self.home)
         found = self.get(team_id)
         assert found is not None
         return found
@@ -227,6 +234,7 @@ class WorkspaceRegistry:
                 return bool(done.rowcount)
 
         news = retry_busy(write)
+        forget(self.home)
         if news:
             log.warning(
                 "workspace %s: the app was removed (%s); its data is kept for a reinstall", team_id, reason
@@ -254,6 +262,8 @@ class WorkspaceRegistry:
                 )
         except IntegrityError:  # another workspace took it at the same moment
             raise RealmTaken(REALM_TAKEN.format(realm=realm_id)) from None
+        finally:
+            forget(self.home)
 
     def _still_connected(self, holder: Workspace, realm_id: str) -> bool:
         """Whether ``holder``'s own storage still holds a connection (or a broken one, to reconnect) to
@@ -281,6 +291,7 @@ class WorkspaceRegistry:
                 .where(_TABLE.c.team_id == team_id)
                 .values(tms_key=key, tms_secret=self.cipher.encrypt(secret), updated_at=utcnow())
             )
+        forget(self.home)
         return key, secret
 
     # -- settings -----------------------------------------------------------------------------------------
@@ -293,6 +304,7 @@ class WorkspaceRegistry:
             conn.execute(
                 sa.update(_TABLE).where(_TABLE.c.team_id == team_id).values(**values, updated_at=utcnow())
             )
+        forget(self.home)
 
     # -- erasing ------------------------------------------------------------------------------------------
 
@@ -310,4 +322,5 @@ class WorkspaceRegistry:
             self.tenancy.clear_home()
         with immediate_transaction(self.home) as conn:
             conn.execute(sa.delete(_TABLE).where(_TABLE.c.team_id == team_id))
+        forget(self.home)
         return found
