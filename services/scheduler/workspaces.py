@@ -8,9 +8,9 @@ tick starts as many rounds as there are free threads, for the workspaces next in
 its turn elsewhere). A round pushes at most ``ROUND_LOADS`` loads, in QuickBooks batches: a company with
 10,000 loads waiting takes its turn like the others, and the companies with 10 are served between. A
 round that fails is logged with its workspace and holds back no other. Across processes (several
-and holds back no other. Across processes (several ``clock`` processes, on several hosts) the database
-decides, per workspace, as it does for one: the sync's lock, the digest's claim per channel and day, the
-change feed's lock are rows of that workspace's own storage.
+``clock`` processes, on several hosts) the database decides, per workspace, as it does for one: the
+sync's lock, the digest's claim per channel and day, the change feed's lock are rows of that workspace's
+own storage.
 """
 
 from __future__ import annotations
