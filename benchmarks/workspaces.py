@@ -23,9 +23,13 @@ the tokens stored as Connect stores them and the company bound to the workspace 
 the loads imported into each workspace's storage (the same load numbers everywhere: separate companies).
 The baseline's workspace is marked uninstalled once it is synced, so the clocks serve exactly N.
 
+With ``--backlog B`` the first workspace has B new loads instead: one company's month-end beside the
+others' few loads. Then the others' completion is reported beside the backlog's (they must not wait
+behind it: the rounds take turns and push at most 300 loads each), and the fairness is theirs.
+
 Run: ``.venv/bin/python -m benchmarks.workspaces [--workspaces 50] [--invoices 200] [--clocks 2]
-[--database postgresql|sqlite] [--quick]`` (``--quick``: 10 workspaces x 50 invoices; without
-``--database``, PostgreSQL when its server answers, else SQLite).
+[--backlog B] [--database postgresql|sqlite] [--quick]`` (``--quick``: 10 workspaces x 50 invoices;
+without ``--database``, PostgreSQL when its server answers, else SQLite).
 Target: all workspaces within about the baseline's time (each company has its own limits), fairness
 (slowest / median) near 1, every invoice exactly once, no throttled answer.
 """
@@ -361,9 +365,10 @@ def run(args: Any, folder: Path) -> dict[str, Any]:
         teams = [team(n) for n in range(1, args.workspaces + 1)]
         realms = {t: str(FIRST_REALM + n) for n, t in enumerate([BASELINE_TEAM, *teams])}
         base = install(root, emu, BASELINE_TEAM, realms[BASELINE_TEAM], args.invoices)
-        workspaces = {}
+        workspaces, sizes = {}, {}
         for n, team_id in enumerate(teams, start=1):
-            workspaces[team_id] = install(root, emu, team_id, realms[team_id], args.invoices)
+            sizes[team_id] = args.backlog if args.backlog and n == 1 else args.invoices
+            workspaces[team_id] = install(root, emu, team_id, realms[team_id], sizes[team_id])
             if n % 10 == 0 or n == len(teams):
                 print(f"  setup: {n} of {len(teams)} workspaces installed and loaded", flush=True)
         print(f"setup, not measured: {time.perf_counter() - began:.0f} s", flush=True)
@@ -399,6 +404,7 @@ def run(args: Any, folder: Path) -> dict[str, Any]:
             numbers = collections.Counter(inv.get("DocNumber") for inv in invoices)
             per_team[team_id] = {
                 "realm": realms[team_id],
+                "expected": sizes[team_id],
                 "done": (spent["last"] - clocks.started_at).total_seconds() if spent["last"] else None,
                 "start": (spent["first"] - clocks.started_at).total_seconds() if spent["first"] else None,
                 "seen": seen.get(team_id),
@@ -443,6 +449,10 @@ def run(args: Any, folder: Path) -> dict[str, Any]:
         drop()
 
 
+def s_(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "—"
+
+
 def report(args: Any, found: dict[str, Any]) -> list[list[Any]]:
     base, teams, shares = found["baseline"], found["teams"], found["shares"]
     expected = args.invoices
@@ -458,29 +468,51 @@ def report(args: Any, found: dict[str, Any]) -> list[list[Any]]:
         (sum(1 for a, b in zip(starts, spans, strict=True) if a <= moment <= a + b) for moment in starts),
         default=0,
     )
+    if args.backlog:  # fairness among the others: the backlog's workspace is meant to finish last
+        big = teams[team(1)]
+        small = [t["done"] for k, t in teams.items() if k != team(1) and t["done"] is not None]
+        median, p90 = statistics.median(small), nearest_rank(small, 0.9)
+        backlog_rows = [
+            [
+                f"the backlog's workspace ({args.backlog} loads) done (s)",
+                s_(big["done"]),
+                "",
+                f"{args.backlog / big['done'] * 60:.0f} loads a minute" if big["done"] else "",
+            ],
+            [
+                f"the other {len(small)} workspaces ({expected} loads each) done (s): median / slowest",
+                f"{s_(median)} / {s_(max(small))}",
+                s_(base["wall"]),
+                f"slowest at {max(small) / big['done']:.0%} of the backlog's time" if big["done"] else "",
+            ],
+        ]
+        done = small
     requests_ = [t["requests"] for t in teams.values()]
     throttled = [t["throttled"] for t in teams.values()]
-    wrong = [k for k, t in teams.items() if t["invoices"] != expected]
+    wrong = [k for k, t in teams.items() if t["invoices"] != t["expected"]]
     twice = sum(t["twice"] for t in teams.values())
     problems = sum(sum(n for o, n in t["outcomes"].items() if o != "synced") for t in teams.values())
     reasons = collections.Counter()
     for t in teams.values():
         reasons.update(t["reasons"])
     n = len(teams)
-
-    def s(value: float | None) -> str:
-        return f"{value:.1f}" if value is not None else "—"
+    total_loads = sum(t["expected"] for t in teams.values())
+    s = s_
 
     rows = [
         [
-            f"all {n} workspaces x {expected} loads synced (s, from the clocks' start)",
+            (
+                f"all {n} workspaces ({args.backlog} + {n - 1} x {expected} loads) synced (s, from the start)"
+                if args.backlog
+                else f"all {n} workspaces x {expected} loads synced (s, from the clocks' start)"
+            ),
             s(total) if every else f"timed out ({len(done)} of {n} done)",
             s(base["wall"]),
             f"{total / base['wall']:.1f}x" if every else "—",
         ],
         ["  seen done by the poll (s)", s(found["observed"]), "", ""],
         [
-            "per workspace done (s): median / p90 / slowest",
+            ("the others: " if args.backlog else "") + "per workspace done (s): median / p90 / slowest",
             f"{s(median)} / {s(p90)} / {s(max(done) if done else None)}",
             s(base["wall"]),
             f"{median / base['wall']:.1f}x" if done else "—",
@@ -500,7 +532,7 @@ def report(args: Any, found: dict[str, Any]) -> list[list[Any]]:
         ],
         [f"workspaces syncing at one moment (most; {len(shares)} clocks)", str(at_once), "1", ""],
         [
-            f"companies with ≠ {expected} invoices / DocNumbers twice",
+            "companies with other than their loads' invoices / DocNumbers twice",
             f"{len(wrong)} / {twice}",
             f"{int(base['invoices'] != expected)} / {base['twice']}",
             "",
@@ -524,6 +556,8 @@ def report(args: Any, found: dict[str, Any]) -> list[list[Any]]:
             f"{statistics.median(requests_) / max(base['requests'], 1):.1f}x",
         ],
     ]
+    if args.backlog:
+        rows[2:2] = backlog_rows
     for k, share in enumerate(shares):
         cpu = found["clock_cpu"][k]
         rows.append(
@@ -532,7 +566,7 @@ def report(args: Any, found: dict[str, Any]) -> list[list[Any]]:
                 f"{share['synced']} ({len(share['teams'])}) / {share['idle']} / {share['skipped']} / "
                 f"{share['failed']} / {s(cpu)}",
                 "",
-                f"{share['synced'] / max(1, n * expected):.0%}",
+                f"{share['synced'] / max(1, total_loads):.0%}",
             ]
         )
     clock_cpu = [c for c in found["clock_cpu"] if c is not None]
@@ -540,9 +574,9 @@ def report(args: Any, found: dict[str, Any]) -> list[list[Any]]:
         rows.append(
             [
                 "qbsync CPU ms per load (processes' start-up included)",
-                f"{1000 * sum(clock_cpu) / (n * expected):.0f}",
+                f"{1000 * sum(clock_cpu) / total_loads:.0f}",
                 f"{1000 * base['cpu'] / expected:.0f}",
-                f"{sum(clock_cpu) / (n * expected) / (base['cpu'] / expected):.1f}x",
+                f"{sum(clock_cpu) / total_loads / (base['cpu'] / expected):.1f}x",
             ]
         )
     rows.append(
@@ -567,6 +601,12 @@ def main(argv: list[str] | None = None) -> list[list[Any]]:
         help="default: PostgreSQL when its server answers, else SQLite",
     )
     parser.add_argument("--postgres-url", default=POSTGRES, help="the server a database is made on")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=0,
+        help="the first workspace's new loads instead: one company's large backlog beside the others'",
+    )
     parser.add_argument("--quick", action="store_true", help="10 workspaces x 50 invoices")
     parser.add_argument("--timeout", type=float, default=720, help="seconds the measured run may take")
     parser.add_argument("--latency-ms", type=int, default=0, help="the emulator's added latency per request")
