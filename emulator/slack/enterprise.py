@@ -11,6 +11,8 @@ at once, so the token works in each of them.
 A Web API call with the organization's token is answered by the member workspace it is about: the
 ``team_id`` argument (Slack's way for org-level tokens, https://api.slack.com/enterprise/apps/changes-apis),
 else the workspace of the channel, user, trigger id or view it names, else the first member workspace.
+Files uploaded with the organization's token are the organization's: completing an upload in another
+member workspace's channel finds them.
 ``auth.test`` answers for the organization (its id as ``team_id``, ``is_enterprise_install: true``).
 The app's bot is one user of the organization (``W…``), the same in every member workspace, and so is
 the bot of a workspace-level installation in one of them.
@@ -29,7 +31,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulator.slack.app_requests import app_uninstalled_body, post_to_app, tokens_revoked_body
-from emulator.slack.common import Context, Settings, manifest_bot_scopes
+from emulator.slack.common import Context, Settings, decode_json_arg, manifest_bot_scopes
 from emulator.slack.model import Call
 
 if TYPE_CHECKING:
@@ -156,6 +158,25 @@ class SlackEnterprise:
             if _holds(team, args):
                 return team
         return members[0]
+
+    def gather_files(self, team: SlackTeam, args: dict[str, Any]) -> None:
+        """Bring the files a call names (``files``: ``[{"id": …}]``), uploaded with the organization's
+        token in another member workspace, into ``team``, where the call is answered."""
+        try:
+            wanted = decode_json_arg(args, "files")
+        except ValueError:
+            return
+        ids = [f.get("id") for f in wanted if isinstance(f, dict)] if isinstance(wanted, list) else []
+        for file_id in ids:
+            for other in self.teams():
+                if other is team:
+                    continue
+                with other.workspace.lock:
+                    found = other.workspace.files.pop(file_id, None)
+                if found is not None:
+                    with team.workspace.lock:
+                        team.workspace.files.setdefault(file_id, found)
+                    break
 
     def settings_in(self, team: SlackTeam) -> Settings:
         """The settings a call with the organization's token sees in member workspace ``team``."""

@@ -93,6 +93,7 @@ class Router:
         if org is None or team is None:
             team = self.teams.for_token(token) or self.teams.default
             return team, team.ctx, None
+        org.gather_files(team, args)
         return team, org.context_in(team), org.token_state(token)
 
     def _oauth_access(

@@ -126,6 +126,8 @@ def test_an_org_admin_installs_the_app_for_the_whole_organization(
     )
     web(slack, token).views_publish(user_id="W0NEW0001", view=home(), team_id="T0WEST01")  # Slack's own way
     assert west.home("W0NEW0001") is not None and east.home("W0NEW0001") is None
+    shared = web(slack, token).files_upload_v2(channel="C0EAST01", content=b"chart", filename="chart.png")
+    assert east.file_content(shared["file"]["id"]) == b"chart", "the organization's upload, shared in east"
     assert {c.method for c in org.calls()} >= {
         "auth.test",
         "chat.postMessage",
