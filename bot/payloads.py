@@ -279,8 +279,10 @@ class TokensRevoked(Slack):
 
 
 class EventCallback(Payload):
+    """An event; one for a whole organisation (an org-wide install removed) names no team."""
+
     type: Literal["event_callback"]
-    team_id: TeamId
+    team_id: TeamId | None = None
     event_id: Token
     event_time: int | None = None
     is_ext_shared_channel: bool | None = None
