@@ -108,6 +108,8 @@ def test_slacks_own_payloads_pass(kind):
         with_(click(), ("\ud800",), 1),  # a field Slack added, under any name
         with_(home(), ("event", "view"), {}),
         with_(home(), ("event_time",), 10**30),
+        json.loads(slack.app_uninstalled_body(team_id=None, enterprise_id="E0ORG0001")),  # an org-wide one
+        json.loads(slack.tokens_revoked_body(["W0BOTORG1"], team_id=None, enterprise_id="E0ORG0001")),
         with_(submission(), ("view", "callback_id"), ""),
         {**SLACKS_OWN["slash command"](), "enterprise_id": ""},
         {"type": "url_verification", "challenge": "a" * 255},
