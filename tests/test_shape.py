@@ -142,6 +142,7 @@ def test_what_slack_may_send_passes(body):
         (with_(submission(), ("view", "callback_id"), None), "view_submission.view.callback_id: string_type"),
         (with_(closed(), ("view",), {}), "view_closed.view.type: missing"),
         (with_(home(), ("event_time",), True), "event_callback.event_time: int_type"),
+        (with_(json.loads(slack.app_uninstalled_body()), ("team_id",), None), "event_callback: no_team"),
         (with_(home(), ("event_time",), 1.0), "event_callback.event_time: int_type"),
         (with_(home(), ("event", "type"), "app_home_closed"), "event_callback.event: union_tag_invalid"),
         (
