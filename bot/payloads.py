@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
     Tag,
     TypeAdapter,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -279,12 +280,22 @@ class TokensRevoked(Slack):
 
 
 class EventCallback(Payload):
+    """An event from a team; one for a whole organisation (an org-wide install removed) names the
+    organisation and no team."""
+
     type: Literal["event_callback"]
-    team_id: TeamId
+    team_id: TeamId | None = None
+    enterprise_id: EnterpriseId | None = None
     event_id: Token
     event_time: int | None = None
     is_ext_shared_channel: bool | None = None
     event: Annotated[AppHomeOpened | AppUninstalled | TokensRevoked, Field(discriminator="type")]
+
+    @model_validator(mode="after")
+    def _names_its_team_or_organisation(self) -> EventCallback:
+        if self.team_id is None and self.enterprise_id is None:
+            raise PydanticCustomError("no_team", "names no team and no organisation")
+        return self
 
 
 TYPED = (  # the payloads with a ``type``; a form without one is told by its fields

@@ -68,12 +68,14 @@ class Deps:
         """The dependencies of the workspace a request comes from. In single-workspace mode, these; in
         distribution mode, a copy whose services are that workspace's (built on its own storage, so
         that nothing a listener does can read or write another workspace's data), or None when the
-        workspace is not installed."""
+        workspace is not installed. An org-wide install's workspace is its organisation's: requests from
+        its member workspaces say ``is_enterprise_install``, and an event about the whole organisation
+        (the org-wide install removed) names the organisation and no team."""
         if not getattr(self.services.settings, "distribution", False) or self.services.workspace is not None:
             return self
-        tenant = (
-            context.get("enterprise_id") if context.get("is_enterprise_install") else context.get("team_id")
-        )
+        enterprise, team = context.get("enterprise_id"), context.get("team_id")
+        org_wide = context.get("is_enterprise_install") or (enterprise and not team)
+        tenant = enterprise if org_wide else team
         return self.of_workspace(tenant) if tenant else None
 
     def of_workspace(self, team_id: str) -> Deps | None:

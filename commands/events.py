@@ -34,16 +34,22 @@ def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient, 
 
 
 def uninstalled(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
-    log.warning("the Slack app was uninstalled from team %s", body.get("team_id"))
+    log.warning("the Slack app was uninstalled from %s", _where(body))
     _lost(deps, "app_uninstalled", client.token, tokens_only=False)
 
 
 def revoked(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
-    log.warning("Slack tokens were revoked in team %s", body.get("team_id"))
+    log.warning("Slack tokens were revoked in %s", _where(body))
     event = body.get("event") if isinstance(body.get("event"), dict) else {}
     tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
     if deps.services.workspace is None or tokens.get("bot"):
         _lost(deps, "tokens_revoked", client.token, tokens_only=True)
+
+
+def _where(body: dict[str, Any]) -> str:
+    """The team an event came from, or the organisation (an org-wide install's event names no team)."""
+    team = body.get("team_id")
+    return f"team {team}" if team else f"organisation {body.get('enterprise_id')}"
 
 
 def _lost(deps: Deps, reason: str, token: str | None, *, tokens_only: bool) -> None:

@@ -108,6 +108,8 @@ def test_slacks_own_payloads_pass(kind):
         with_(click(), ("\ud800",), 1),  # a field Slack added, under any name
         with_(home(), ("event", "view"), {}),
         with_(home(), ("event_time",), 10**30),
+        json.loads(slack.app_uninstalled_body(team_id=None, enterprise_id="E0ORG0001")),  # an org-wide one
+        json.loads(slack.tokens_revoked_body(["W0BOTORG1"], team_id=None, enterprise_id="E0ORG0001")),
         with_(submission(), ("view", "callback_id"), ""),
         {**SLACKS_OWN["slash command"](), "enterprise_id": ""},
         {"type": "url_verification", "challenge": "a" * 255},
@@ -140,6 +142,7 @@ def test_what_slack_may_send_passes(body):
         (with_(submission(), ("view", "callback_id"), None), "view_submission.view.callback_id: string_type"),
         (with_(closed(), ("view",), {}), "view_closed.view.type: missing"),
         (with_(home(), ("event_time",), True), "event_callback.event_time: int_type"),
+        (with_(json.loads(slack.app_uninstalled_body()), ("team_id",), None), "event_callback: no_team"),
         (with_(home(), ("event_time",), 1.0), "event_callback.event_time: int_type"),
         (with_(home(), ("event", "type"), "app_home_closed"), "event_callback.event: union_tag_invalid"),
         (

@@ -8,11 +8,12 @@ The real ``slack_sdk.WebClient`` and the real Bolt app talk to it over HTTP on 1
 
 It keeps small workspaces (messages per channel, modals per user, Home tabs, files), one per team
 (``slack.add_team``, ``slack.team``; a call's token picks its workspace), installs the app with OAuth
-v2 (``slack.authorize_url``, ``oauth.v2.access``), refuses Block Kit that Slack would refuse
+v2 (``slack.authorize_url``, ``oauth.v2.access``), also for a whole Enterprise Grid organization
+(``slack.add_enterprise``; see :mod:`.enterprise`), refuses Block Kit that Slack would refuse
 (:func:`validate_blocks`, :func:`validate_view`), and issues trigger ids and response URLs with
-Slack's lifetimes. The ``*_body`` functions and :func:`signed_headers` build
-what Slack posts to an app's request URL; ``slack.socket_mode`` delivers the same to an app connected
-in Socket Mode (``apps.connections.open`` with ``slack.app_token``; see :mod:`.socket_mode`).
+Slack's lifetimes. The ``*_body`` functions and :func:`signed_headers` build what Slack posts to an
+app's request URL; ``slack.socket_mode`` delivers the same to an app connected in Socket Mode
+(``apps.connections.open`` with ``slack.app_token``; see :mod:`.socket_mode`).
 """
 
 from emulator.slack.app_requests import (
@@ -26,6 +27,7 @@ from emulator.slack.app_requests import (
     view_submission_body,
 )
 from emulator.slack.blocks import validate_blocks, validate_options, validate_view
+from emulator.slack.enterprise import SlackEnterprise
 from emulator.slack.model import Call, Message
 from emulator.slack.server import SlackStandIn
 from emulator.slack.teams import SlackTeam
@@ -33,6 +35,7 @@ from emulator.slack.teams import SlackTeam
 __all__ = [
     "Call",
     "Message",
+    "SlackEnterprise",
     "SlackStandIn",
     "SlackTeam",
     "app_home_opened_body",

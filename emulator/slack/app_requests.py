@@ -10,6 +10,20 @@ Enterprise Grid organization, its ``enterprise_id`` (and ``enterprise_name``), p
 them: the ``enterprise_id``/``enterprise_name`` form fields of a slash command, ``enterprise`` and
 ``team.enterprise_id`` of an interaction payload, ``enterprise_id`` and ``authorizations`` of an
 event. ``SlackTeam`` (``slack.team(team_id)``) has helpers that fill these in for its workspace.
+
+``is_enterprise_install=True``: the app reaches the workspace through its organization's org-wide
+installation (https://api.slack.com/enterprise/apps/changes-apis ; sample payloads at
+https://api.slack.com/enterprise/apps/reference). Then a slash command's form says
+``is_enterprise_install=true`` beside the member workspace's ``team_id`` and the ``enterprise_id``; an
+interaction payload has ``"team": null``, the ``enterprise`` object, ``"is_enterprise_install": true`` and
+the member workspace only in ``user.team_id`` (and ``view.team_id``), as java-slack-sdk's
+``BlockActionRequestTest``/``ViewSubmissionRequestTest`` show Slack's org-wide payloads; an event keeps the
+member workspace in the outer ``team_id`` while its ``authorizations`` entry names the installation:
+the organization, ``"team_id": null`` and ``"is_enterprise_install": true`` (as in bolt-python's
+``test_context_generation`` and java-slack-sdk's fix #918 for a null team of org-wide installs; the
+sample on Slack's reference page shows a team id there, which Bolt would read the same way). The
+org-wide uninstall events carry only the organization (``"team_id": null``, as for
+https://docs.slack.dev/reference/events/team_access_revoked/).
 """
 
 from __future__ import annotations
@@ -54,6 +68,19 @@ def _enterprise(enterprise_id: str | None, enterprise_name: str | None) -> dict[
     return {"id": enterprise_id, "name": enterprise_name or enterprise_id.lower()}
 
 
+def _installation(
+    team_id: str, enterprise_id: str | None, enterprise_name: str | None, org_wide: bool
+) -> dict[str, Any]:
+    """An interaction payload's ``team``, ``enterprise`` and ``is_enterprise_install``: an org-wide
+    installation's payloads name no team (``null``; the member workspace is in ``user.team_id``)."""
+    team = None if org_wide and enterprise_id else _team(team_id, enterprise_id, enterprise_name)
+    return {
+        "team": team,
+        "enterprise": _enterprise(enterprise_id, enterprise_name),
+        "is_enterprise_install": bool(org_wide and enterprise_id),
+    }
+
+
 def slash_command_body(
     command: str,
     text: str = "",
@@ -66,6 +93,7 @@ def slash_command_body(
     api_app_id: str = DEFAULT_APP,
     enterprise_id: str | None = None,
     enterprise_name: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """The form body of a slash command invocation; ``&``, ``<`` and ``>`` in the text arrive as entities,
     as Slack sends them. In an Enterprise Grid workspace the form also names the organization."""
@@ -85,7 +113,7 @@ def slash_command_body(
             "command": command,
             "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": api_app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if is_enterprise_install else "false",
             "response_url": response_url,
             "trigger_id": trigger_id or _fake_trigger_id(),
         }
@@ -115,6 +143,7 @@ def block_actions_body(
     is_ephemeral: bool = False,
     enterprise_id: str | None = None,
     enterprise_name: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """The form body of a click on an interactive element, in a message or (with ``view``) in a view."""
     action: dict[str, Any] = {
@@ -133,9 +162,7 @@ def block_actions_body(
         "api_app_id": api_app_id,
         "token": VERIFICATION_TOKEN,
         "trigger_id": trigger_id or _fake_trigger_id(),
-        "team": _team(team_id, enterprise_id, enterprise_name),
-        "enterprise": _enterprise(enterprise_id, enterprise_name),
-        "is_enterprise_install": False,
+        **_installation(team_id, enterprise_id, enterprise_name, is_enterprise_install),
         "actions": [action],
     }
     if view is not None:
@@ -173,6 +200,7 @@ def block_suggestion_body(
     message_ts: str | None = None,
     enterprise_id: str | None = None,
     enterprise_name: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """The form body of an options request: Slack asks the app for an ``external_select``'s options
     when the menu opens and as the person types (``value`` is what they typed; with
@@ -191,9 +219,7 @@ def block_suggestion_body(
         "action_id": action_id,
         "block_id": block_id,
         "value": value,
-        "team": _team(team_id, enterprise_id, enterprise_name),
-        "enterprise": _enterprise(enterprise_id, enterprise_name),
-        "is_enterprise_install": False,
+        **_installation(team_id, enterprise_id, enterprise_name, is_enterprise_install),
     }
     if view is not None:
         shown = {**view, "state": view.get("state") or {"values": {}}}
@@ -225,6 +251,7 @@ def view_submission_body(
     response_urls: list[dict[str, Any]] | None = None,
     enterprise_id: str | None = None,
     enterprise_name: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """The form body of a modal's submission.
 
@@ -237,15 +264,13 @@ def view_submission_body(
         submitted.setdefault(key, "")
     payload = {
         "type": "view_submission",
-        "team": _team(team_id, enterprise_id, enterprise_name),
         "user": _user(user_id, team_id),
         "api_app_id": api_app_id,
         "token": VERIFICATION_TOKEN,
         "trigger_id": trigger_id or _fake_trigger_id(),
         "view": submitted,
         "response_urls": response_urls or [],
-        "is_enterprise_install": False,
-        "enterprise": _enterprise(enterprise_id, enterprise_name),
+        **_installation(team_id, enterprise_id, enterprise_name, is_enterprise_install),
     }
     return _payload_form(payload)
 
@@ -259,9 +284,12 @@ def event_callback_body(
     bot_user_id: str = "U0BOT0001",
     event_time: int | None = None,
     enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """The JSON body of an Events API delivery wrapping ``event``; ``authorizations`` names the app's bot
-    user in the workspace (``bot_user_id``), as Slack's deliveries do."""
+    user in the workspace (``bot_user_id``), as Slack's deliveries do (for an org-wide installation: the
+    organization, no team)."""
+    org_wide = bool(is_enterprise_install and enterprise_id)
     body: dict[str, Any] = {"token": VERIFICATION_TOKEN, "team_id": team_id}
     if enterprise_id:
         body["enterprise_id"] = enterprise_id
@@ -275,10 +303,10 @@ def event_callback_body(
             "authorizations": [
                 {
                     "enterprise_id": enterprise_id,
-                    "team_id": team_id,
+                    "team_id": None if org_wide else team_id,
                     "user_id": bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": org_wide,
                 }
             ],
             "is_ext_shared_channel": False,
@@ -297,6 +325,7 @@ def app_home_opened_body(
     api_app_id: str = DEFAULT_APP,
     bot_user_id: str = "U0BOT0001",
     enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """The JSON body of ``app_home_opened`` (https://docs.slack.dev/reference/events/app_home_opened): the
     person opened the app's Home tab; ``view`` is the Home view last published for them, if any."""
@@ -316,18 +345,20 @@ def app_home_opened_body(
         api_app_id=api_app_id,
         bot_user_id=bot_user_id,
         enterprise_id=enterprise_id,
+        is_enterprise_install=is_enterprise_install,
     )
 
 
 def app_uninstalled_body(
     event_id: str | None = None,
     *,
-    team_id: str = DEFAULT_TEAM,
+    team_id: str | None = DEFAULT_TEAM,
     api_app_id: str = DEFAULT_APP,
     enterprise_id: str | None = None,
 ) -> str:
     """The JSON body of ``app_uninstalled`` as Slack documents it
-    (https://api.slack.com/events/app_uninstalled): the outer wrapper and ``{"type": "app_uninstalled"}``."""
+    (https://api.slack.com/events/app_uninstalled): the outer wrapper and ``{"type": "app_uninstalled"}``.
+    ``team_id=None`` with ``enterprise_id``: an org-wide installation was removed from the organization."""
     return _bare_event({"type": "app_uninstalled"}, event_id, team_id, api_app_id, enterprise_id)
 
 
@@ -336,7 +367,7 @@ def tokens_revoked_body(
     oauth_user_ids: list[str] | None = None,
     event_id: str | None = None,
     *,
-    team_id: str = DEFAULT_TEAM,
+    team_id: str | None = DEFAULT_TEAM,
     api_app_id: str = DEFAULT_APP,
     enterprise_id: str | None = None,
 ) -> str:
@@ -351,7 +382,11 @@ def tokens_revoked_body(
 
 
 def _bare_event(
-    event: dict[str, Any], event_id: str | None, team_id: str, api_app_id: str, enterprise_id: str | None
+    event: dict[str, Any],
+    event_id: str | None,
+    team_id: str | None,
+    api_app_id: str,
+    enterprise_id: str | None,
 ) -> str:
     """An Events API body with only the fields Slack's documented examples carry (no ``authorizations``:
     the app no longer has any), and the organization of an Enterprise Grid workspace."""

@@ -35,7 +35,10 @@ from emulator.slack.model import ResponseUrl
 
 def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Who the token is: its workspace, bot user and bot, and the organization of a workspace in an
-    Enterprise Grid (https://docs.slack.dev/reference/methods/auth.test)."""
+    Enterprise Grid (https://docs.slack.dev/reference/methods/auth.test). An org-wide installation's token
+    answers for the organization: its id as ``team_id``, ``is_enterprise_install: true`` and the
+    organization's URL (as Slack's own SDKs model that answer, e.g. java-slack-sdk's test_locally
+    AuditLogsMockApi; Bolt keeps that ``url`` as the installation's ``enterprise_url``)."""
     s = ctx.settings
     out: dict[str, Any] = {
         "url": f"https://{s.team_domain}.slack.com/",
@@ -48,6 +51,14 @@ def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     }
     if s.enterprise_id:
         out["enterprise_id"] = s.enterprise_id
+    if s.is_enterprise_install and s.enterprise_id:
+        domain = s.enterprise_domain or s.enterprise_id.lower()
+        out.update(
+            url=f"https://{domain}.enterprise.slack.com/",
+            team=s.enterprise_name or s.enterprise_id,
+            team_id=s.enterprise_id,
+            is_enterprise_install=True,
+        )
     return out
 
 

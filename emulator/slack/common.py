@@ -70,6 +70,10 @@ class Settings:
     team_domain: str = "qbsync-test"
     enterprise_id: str | None = None  # the Enterprise Grid organization the workspace belongs to
     enterprise_name: str | None = None
+    enterprise_domain: str | None = None
+    # The token is the organization's org-wide installation's, used in this (member) workspace: auth.test
+    # answers for the organization (:mod:`.enterprise`).
+    is_enterprise_install: bool = False
     bot_user_id: str = "U0BOT0001"
     bot_id: str = "B0BOT0001"
     app_id: str = "A0APP0001"

@@ -4,19 +4,24 @@
   person approves at once; ``302`` to ``redirect_uri?code=…&state=…``. The workspace is ``team``
   (Slack's way to preselect one), else the default workspace. Test hooks in the query: ``deny=1`` →
   ``302`` to ``redirect_uri?error=access_denied&state=…``; ``user=U…`` → who installs (default: the
-  stand-in's default user). An unknown ``client_id`` or ``team``, a ``redirect_uri`` missing (with no
-  Redirect URL configured) or outside the configured ones, and scopes the app's manifest does not ask
-  for are answered ``400`` with a short HTML page naming the error: Slack shows an error page there,
-  it does not redirect.
+  stand-in's default user); ``enterprise=E…`` (instead of ``team``) → an admin of that Enterprise
+  Grid organization installs the app for the whole organization (an org-wide install, see
+  :mod:`.enterprise`; an unknown organization, or one without workspaces, is ``invalid_enterprise``; an
+  installer who is a user of a workspace outside it, ``user_not_found``). An unknown ``client_id`` or
+  ``team``, a ``redirect_uri`` missing (with no Redirect URL configured) or outside the configured
+  ones, and scopes the app's manifest does not ask for are answered ``400`` with a short HTML page
+  naming the error: Slack shows an error page there, it does not redirect.
 * ``POST /api/oauth.v2.access`` (``code``, ``redirect_uri``; the client credentials as HTTP Basic auth,
   as slack_sdk sends them, or as the form fields ``client_id``/``client_secret``) answers like
   https://docs.slack.dev/reference/methods/oauth.v2.access: ``access_token`` (``xoxb-…``),
   ``token_type: "bot"``, ``scope``, ``bot_user_id``, ``app_id``, ``team``, ``enterprise``,
-  ``authed_user``, ``is_enterprise_install``. Refusals: ``invalid_client_id``, ``bad_client_secret``,
-  ``invalid_code`` (unknown, already exchanged, or older than ``code_ttl`` — ten minutes),
-  ``bad_redirect_uri`` (a ``redirect_uri`` given at the authorize step must be repeated identically),
-  ``invalid_grant_type``, ``invalid_refresh_token`` (token rotation is off: there are no refresh
-  tokens).
+  ``authed_user``, ``is_enterprise_install``; for an org-wide install ``"team": null``, the
+  ``enterprise`` and ``"is_enterprise_install": true``, with one token for the organization
+  (https://api.slack.com/enterprise/apps/reference, "Sample oauth.v2.access response"). Refusals:
+  ``invalid_client_id``, ``bad_client_secret``, ``invalid_code`` (unknown, already exchanged, or
+  older than ``code_ttl`` — ten minutes), ``bad_redirect_uri`` (a ``redirect_uri`` given at the
+  authorize step must be repeated identically), ``invalid_grant_type``, ``invalid_refresh_token``
+  (token rotation is off: there are no refresh tokens).
 
 Installing into a workspace whose app was uninstalled issues a new token (the revoked one stays
 refused); installing again while installed answers the current token, its scopes widened. The bot
@@ -52,20 +57,22 @@ class Grant:
     """An authorization code: who approved what, in which workspace, redirected where."""
 
     code: str
-    team_id: str
+    team_id: str  # "" for an org-wide install
     user_id: str
     scopes: frozenset[str]
     redirect_uri: str | None  # as given at the authorize step (None: not given, the configured one used)
     used_redirect: str
     issued: float
     used: bool = False
+    enterprise_id: str | None = None  # an org-wide install of this organization
 
 
 @dataclass(frozen=True)
 class Install:
-    """A completed installation (an ``oauth.v2.access`` that answered ``ok``)."""
+    """A completed installation (an ``oauth.v2.access`` that answered ``ok``); an org-wide one has no
+    ``team_id`` and ``is_enterprise_install``."""
 
-    team_id: str
+    team_id: str | None
     enterprise_id: str | None
     user_id: str
     scopes: frozenset[str]
@@ -73,6 +80,7 @@ class Install:
     bot_user_id: str
     new_token: bool  # False: the app was installed already and kept its token
     at: float
+    is_enterprise_install: bool = False
 
 
 class OAuthError(Exception):
@@ -139,8 +147,11 @@ class OAuthInstaller:
         return 302, {"Location": location, "Content-Type": "text/html; charset=utf-8"}, ""
 
     def team_for_authorize(self, query: dict[str, str]) -> SlackTeam:
-        """The workspace an authorize request is for (the default one when unknown), to record it in."""
-        return self.teams.get(query.get("team") or "") or self.teams.default
+        """The workspace an authorize request is for (the default one when unknown; an organization's
+        first workspace for an org-wide install), to record it in."""
+        org = self.teams.enterprise(query.get("enterprise"))
+        members = org.teams() if org is not None else []
+        return members[0] if members else self.teams.get(query.get("team") or "") or self.teams.default
 
     def _authorize(self, query: dict[str, str]) -> str:
         s = self.settings
@@ -148,29 +159,54 @@ class OAuthInstaller:
             raise OAuthError("invalid_client_id", "Unknown client_id.")
         redirect_given = query.get("redirect_uri") or None
         redirect = self._redirect_for(redirect_given)
+        if query.get("enterprise"):
+            return self._authorize_org(query, redirect, redirect_given)
         team = self.teams.get(query["team"]) if query.get("team") else self.teams.default
         if team is None:
             raise OAuthError("invalid_team", f"No workspace {query['team']}.")
-        scopes, user_scopes = scope_list(query.get("scope")), scope_list(query.get("user_scope"))
-        if not scopes and not user_scopes:
-            raise OAuthError("no_scopes", "No scopes were requested.")
-        unknown = (scopes - manifest_bot_scopes()) | user_scopes  # manifest.yml asks for no user scopes
-        if unknown:
-            raise OAuthError("invalid_scope", "Not in the app's configuration: " + ",".join(sorted(unknown)))
+        scopes = _requested_scopes(query)
         user = query.get("user") or DEFAULT_USER
         if not USER_ID.fullmatch(user) or _owned_elsewhere(team, user):
             raise OAuthError("user_not_found", f"{user} is not a member of {team.team_id}.")
+        return self._grant(query, redirect, redirect_given, scopes, user, team_id=team.team_id)
+
+    def _authorize_org(self, query: dict[str, str], redirect: str, redirect_given: str | None) -> str:
+        """An org admin approves an install for the whole organization ``query["enterprise"]``."""
+        org = self.teams.enterprise(query["enterprise"])
+        if org is None or not org.teams():
+            raise OAuthError("invalid_enterprise", f"No organization {query['enterprise']} with workspaces.")
+        if query.get("team"):
+            raise OAuthError("invalid_team", "A workspace or the whole organization, not both.")
+        scopes = _requested_scopes(query)
+        user = query.get("user") or DEFAULT_USER
+        owner = org.teams()[0].claims.owner("user", user)
+        if not USER_ID.fullmatch(user) or (owner is not None and owner not in org.team_ids()):
+            raise OAuthError("user_not_found", f"{user} is not a member of {org.enterprise_id}.")
+        return self._grant(query, redirect, redirect_given, scopes, user, enterprise_id=org.enterprise_id)
+
+    def _grant(
+        self,
+        query: dict[str, str],
+        redirect: str,
+        redirect_given: str | None,
+        scopes: frozenset[str],
+        user: str,
+        *,
+        team_id: str = "",
+        enterprise_id: str | None = None,
+    ) -> str:
         state = {"state": query["state"]} if "state" in query else {}
         if query.get("deny") in ("1", "true"):
             return _with_query(redirect, {"error": "access_denied", **state})
         grant = Grant(
             code=f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**12)}.{secrets.token_hex(32)}",
-            team_id=team.team_id,
+            team_id=team_id,
             user_id=user,
             scopes=scopes,
             redirect_uri=redirect_given,
             used_redirect=redirect,
             issued=self.clock(),
+            enterprise_id=enterprise_id,
         )
         with self._lock:
             self._grants[grant.code] = grant
@@ -193,8 +229,13 @@ class OAuthInstaller:
     # -- oauth.v2.access ----------------------------------------------------------------------------------
 
     def team_for_code(self, code: str | None) -> SlackTeam | None:
+        """The workspace the code's install is for (an org-wide one's: the organization's first)."""
         with self._lock:
             grant = self._grants.get(code or "")
+        if grant is not None and grant.enterprise_id:
+            org = self.teams.enterprise(grant.enterprise_id)
+            members = org.teams() if org is not None else []
+            return members[0] if members else None
         return self.teams.get(grant.team_id) if grant else None
 
     def access(self, args: dict[str, Any], basic: tuple[str, str] | None) -> dict[str, Any]:
@@ -219,6 +260,8 @@ class OAuthInstaller:
                 raise ApiError("bad_redirect_uri")
             if redirect is not None and redirect != grant.used_redirect:
                 raise ApiError("bad_redirect_uri")
+            if grant.enterprise_id:
+                return self._access_org(grant)
             team = self.teams.get(grant.team_id)
             if team is None:
                 raise ApiError("invalid_code")
@@ -252,6 +295,38 @@ class OAuthInstaller:
             "is_enterprise_install": False,
         }
 
+    def _access_org(self, grant: Grant) -> dict[str, Any]:
+        """``oauth.v2.access`` for an org-wide install (the caller holds the lock)."""
+        org = self.teams.enterprise(grant.enterprise_id)
+        if org is None:
+            raise ApiError("invalid_code")
+        grant.used = True
+        token, new = org.install(grant.scopes, grant.user_id)
+        self._installs.append(
+            Install(
+                team_id=None,
+                enterprise_id=org.enterprise_id,
+                user_id=grant.user_id,
+                scopes=org.scopes,
+                bot_token=token,
+                bot_user_id=org.bot_user_id,
+                new_token=new,
+                at=time.time(),
+                is_enterprise_install=True,
+            )
+        )
+        return {
+            "app_id": org.app_id,
+            "authed_user": {"id": grant.user_id},
+            "scope": ",".join(sorted(org.scopes)),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": org.bot_user_id,
+            "team": None,
+            "enterprise": {"id": org.enterprise_id, "name": org.name},
+            "is_enterprise_install": True,
+        }
+
     # -- what tests read ----------------------------------------------------------------------------------
 
     def installs(self, team_id: str | None = None) -> list[Install]:
@@ -262,6 +337,17 @@ class OAuthInstaller:
         with self._lock:
             self._grants.clear()
             self._installs.clear()
+
+
+def _requested_scopes(query: dict[str, str]) -> frozenset[str]:
+    """The bot scopes an authorize request asks for, checked against the app's configuration."""
+    scopes, user_scopes = scope_list(query.get("scope")), scope_list(query.get("user_scope"))
+    if not scopes and not user_scopes:
+        raise OAuthError("no_scopes", "No scopes were requested.")
+    unknown = (scopes - manifest_bot_scopes()) | user_scopes  # manifest.yml asks for no user scopes
+    if unknown:
+        raise OAuthError("invalid_scope", "Not in the app's configuration: " + ",".join(sorted(unknown)))
+    return scopes
 
 
 def _owned_elsewhere(team: SlackTeam, user: str) -> bool:

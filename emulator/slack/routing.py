@@ -2,7 +2,9 @@
 
 A Web API call is answered by the workspace its token belongs to (:class:`~emulator.slack.teams.Teams`):
 past that workspace's uninstall, rate-limit and token checks to its method (:data:`.methods.METHODS`),
-which reads and writes only that workspace. A post to a response URL or an upload URL goes to the
+which reads and writes only that workspace. A call with an organization's org-wide token is answered by
+the member workspace it is about (:meth:`~emulator.slack.enterprise.SlackEnterprise.locate`), as the
+organization's installation sees it there. A post to a response URL or an upload URL goes to the
 workspace that issued it (:mod:`.chat`, :mod:`.files`). ``oauth.v2.access`` and the authorize step go
 to :mod:`.oauth`. Every request is recorded as a :class:`~emulator.slack.model.Call` in the workspace
 that answered it; calls with a token no workspace knows (and app-level calls) in the default one.
@@ -16,7 +18,7 @@ import time
 from typing import Any
 
 from emulator.slack import chat, files, methods
-from emulator.slack.common import ApiError, decode_json_arg
+from emulator.slack.common import ApiError, Context, decode_json_arg
 from emulator.slack.model import Call
 from emulator.slack.oauth import OAuthInstaller
 from emulator.slack.teams import SlackTeam, Teams
@@ -49,12 +51,13 @@ class Router:
         credentials of ``oauth.v2.access``."""
         if method == OAUTH_ACCESS:
             return self._oauth_access(args, client)
-        team = self.teams.for_token(token) or self.teams.default
+        team, ctx, org_state = self._answering(token, args)
         app_token = self.teams.default.settings.app_token
         app_level = method in methods.APP_LEVEL
         is_bot_token = app_level and self.teams.is_bot_token(token)
         headers: dict[str, str] = {}
         with team.workspace.lock:
+            expected, revoked = org_state or (team.settings.bot_token, token in team.revoked)
             status, body = 200, {"ok": False, "error": "unknown_method"}
             retry_after = team.rate_limited(method)
             if retry_after is None and team.tiers is not None and method in methods.METHODS:
@@ -64,20 +67,34 @@ class Router:
                 headers["Retry-After"] = str(retry_after)
             elif method in methods.METHODS:
                 try:
-                    if token is not None and token in team.revoked:
+                    if token is not None and revoked:
                         raise ApiError(UNINSTALLED_ERROR)
                     if app_level:
                         _check_token(token, app_token, other_kind=is_bot_token)
                     elif method not in methods.NO_AUTH:
-                        _check_token(token, team.settings.bot_token, other_kind=token == app_token)
-                    body = {"ok": True, **methods.METHODS[method](team.ctx, args)}
+                        _check_token(token, expected, other_kind=token == app_token)
+                    body = {"ok": True, **methods.METHODS[method](ctx, args)}
                 except ApiError as exc:
                     body = exc.body()
             self._record(team, method, _decoded(args), token, status, body)
         team.workspace.flush()
         if method == "auth.test" and body.get("ok"):  # https://docs.slack.dev/reference/methods/auth.test
-            headers["X-OAuth-Scopes"] = ",".join(sorted(team.settings.granted))
+            headers["X-OAuth-Scopes"] = ",".join(sorted(ctx.settings.granted))
         return status, body, headers
+
+    def _answering(
+        self, token: str | None, args: dict[str, Any]
+    ) -> tuple[SlackTeam, Context, tuple[str, bool] | None]:
+        """(the workspace that answers a call with ``token``, the context its method sees, and for an
+        organization's token: (its live token, whether ``token`` was revoked); None for a workspace's,
+        whose state is read under the workspace's lock)."""
+        org = self.teams.enterprise_for_token(token)
+        team = org.locate(args) if org is not None else None
+        if org is None or team is None:
+            team = self.teams.for_token(token) or self.teams.default
+            return team, team.ctx, None
+        org.gather_files(team, args)
+        return team, org.context_in(team), org.token_state(token)
 
     def _oauth_access(
         self, args: dict[str, Any], client: tuple[str, str] | None

@@ -10,6 +10,8 @@ One server serves several workspaces (:mod:`.teams`): the default one (``T0001``
 which every workspace-level method of :class:`SlackStandIn` acts on, and those ``add_team`` adds. The
 token of a call picks its workspace. The app can also be installed with OAuth v2 (:mod:`.oauth`):
 ``slack.authorize_url`` is Slack's ``/oauth/v2/authorize``, ``oauth.v2.access`` exchanges the code.
+Workspaces can belong to an Enterprise Grid organization (``slack.add_enterprise``), where an org admin
+can install the app for the whole organization (:mod:`.enterprise`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from emulator.slack.app_requests import DEFAULT_USER, post_to_app
 from emulator.slack.common import Claims, Settings
+from emulator.slack.enterprise import SlackEnterprise
 from emulator.slack.http_handler import handler_for
 from emulator.slack.model import Call, EventCallback, Message
 from emulator.slack.oauth import Install, OAuthInstaller
@@ -151,6 +154,26 @@ class SlackStandIn:
 
     # -- workspaces ---------------------------------------------------------------------------------------
 
+    def add_enterprise(
+        self, enterprise_id: str, *, name: str | None = None, domain: str | None = None
+    ) -> SlackEnterprise:
+        """Add an Enterprise Grid organization (no member workspace yet: ``add_team(...,
+        enterprise_id=…)`` adds them). Its app bot is ``W0BOT<id>``/``B0BOT<id>``, one user of the whole
+        organization. :meth:`reset` forgets it."""
+        suffix = enterprise_id[1:] if enterprise_id[:1] == "E" else enterprise_id
+        bot = (f"W0BOT{suffix}", f"B0BOT{suffix}")
+        if self._teams.taken(bot_user_id=bot[0], bot_id=bot[1]):
+            bot = ("W0B" + secrets.token_hex(4).upper(), "B0B" + secrets.token_hex(4).upper())
+        org = SlackEnterprise(enterprise_id, name=name, domain=domain, app_id=self.settings.app_id, bot=bot)
+        return self._teams.add_enterprise(org)
+
+    def enterprise(self, enterprise_id: str) -> SlackEnterprise:
+        """The organization ``enterprise_id``; ``KeyError`` when there is none."""
+        org = self._teams.enterprise(enterprise_id)
+        if org is None:
+            raise KeyError(enterprise_id)
+        return org
+
     def add_team(
         self,
         team_id: str,
@@ -162,22 +185,34 @@ class SlackStandIn:
         bot_token: str | None = None,
         installed: bool = True,
     ) -> SlackTeam:
-        """Add a workspace with its own state, bot user, bot id and bot token (``bot_token``, or a new
-        ``xoxb-<team>-<hex>``), in the Enterprise Grid organization ``enterprise_id`` if given.
-        ``installed=False``: the app is not installed there yet; the first OAuth install issues the
-        token. The bot token holds manifest.yml's bot scopes; rate tiers apply as in the default
-        workspace. :meth:`reset` forgets added workspaces."""
-        suffix = team_id[1:] if team_id[:1] == "T" else team_id
-        bot_user_id, bot_id = f"U0BOT{suffix}", f"B0BOT{suffix}"
-        if self._teams.taken(bot_user_id=bot_user_id, bot_id=bot_id):
-            bot_user_id, bot_id = "U0B" + secrets.token_hex(4).upper(), "B0B" + secrets.token_hex(4).upper()
+        """Add a workspace with its own state, bot token (``bot_token``, or a new ``xoxb-<team>-<hex>``)
+        and bot user and bot id, in the Enterprise Grid organization ``enterprise_id`` if given (made
+        when it does not exist yet, named ``enterprise_name``; the app's bot there is the
+        organization's). ``installed=False``: the app is not installed there yet; the first OAuth
+        install issues the token. The bot token holds manifest.yml's bot scopes; rate tiers apply as in
+        the default workspace. :meth:`reset` forgets added workspaces and organizations."""
+        org = None
+        if enterprise_id:
+            org = self._teams.enterprise(enterprise_id) or self.add_enterprise(
+                enterprise_id, name=enterprise_name
+            )
+            bot_user_id, bot_id = org.bot_user_id, org.bot_id
+        else:
+            suffix = team_id[1:] if team_id[:1] == "T" else team_id
+            bot_user_id, bot_id = f"U0BOT{suffix}", f"B0BOT{suffix}"
+            if self._teams.taken(bot_user_id=bot_user_id, bot_id=bot_id):
+                bot_user_id, bot_id = (
+                    "U0B" + secrets.token_hex(4).upper(),
+                    "B0B" + secrets.token_hex(4).upper(),
+                )
         settings = replace(
             self.settings,
             team_id=team_id,
             team_name=name or f"{team_id} workspace",
             team_domain=domain or team_id.lower(),
             enterprise_id=enterprise_id,
-            enterprise_name=(enterprise_name or enterprise_id.lower()) if enterprise_id else None,
+            enterprise_name=org.name if org else None,
+            enterprise_domain=org.domain if org else None,
             bot_user_id=bot_user_id,
             bot_id=bot_id,
             bot_token=bot_token or new_bot_token(team_id),
@@ -190,7 +225,11 @@ class SlackStandIn:
             socket_url=self._socket_url,
             installed=installed,
         )
-        return self._teams.add(team)
+        self._teams.add(team)
+        if org is not None:
+            team.enterprise = org
+            org.add_member(team)
+        return team
 
     def team(self, team_id: str | None = None) -> SlackTeam:
         """The workspace ``team_id`` (``None``: the default one); ``KeyError`` when there is none."""
@@ -364,11 +403,11 @@ class SlackStandIn:
         self._default.clear()
 
     def reset(self) -> None:
-        """Back to how the stand-in was built: forget the workspaces ``add_team`` added, OAuth codes and
-        installations; in the default workspace forget calls, messages, views, files, triggers, response
-        URLs and rate limits (rate tiers back to how the stand-in was built) and reinstall the app with
-        its first token; forget Socket Mode's envelopes and acks. Described channels, users and scopes
-        of the default workspace stay."""
+        """Back to how the stand-in was built: forget the workspaces ``add_team`` added and the
+        organizations, OAuth codes and installations; in the default workspace forget calls, messages,
+        views, files, triggers, response URLs and rate limits (rate tiers back to how the stand-in was
+        built) and reinstall the app with its first token; forget Socket Mode's envelopes and acks.
+        Described channels, users and scopes of the default workspace stay."""
         for team in self._teams.drop_added():
             self._claims.release_team(team.team_id)
         self._oauth.reset()

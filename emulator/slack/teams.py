@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.slack import chat
 from emulator.slack.app_requests import (
@@ -40,6 +40,9 @@ from emulator.slack.app_requests import (
 from emulator.slack.common import Claims, Context, Settings, add_members, manifest_bot_scopes
 from emulator.slack.model import Call, EventCallback, Message, Trigger, Workspace
 from emulator.slack.tiers import RateTiers
+
+if TYPE_CHECKING:
+    from emulator.slack.enterprise import SlackEnterprise
 
 
 def new_bot_token(team_id: str) -> str:
@@ -69,6 +72,7 @@ class SlackTeam:
         self.claims = claims
         self.revoked: set[str] = set()  # bot tokens of an uninstall: answered ``account_inactive``
         self.tiers = tiers
+        self.enterprise: SlackEnterprise | None = None  # its Enterprise Grid organization, if any
         self._first_token = "" if installed else settings.bot_token  # what the first OAuth install issues
         if not installed:
             settings.bot_token = ""
@@ -280,12 +284,21 @@ class SlackTeam:
 
     # -- what Slack sends to the app from this workspace ---------------------------------------------------
 
+    @property
+    def org_wide(self) -> bool:
+        """Whether the app reaches this workspace through its organization's org-wide installation (the
+        organization's installation is live and the workspace has no live one of its own): what Slack
+        sends the app from here then says ``is_enterprise_install: true``."""
+        return self.enterprise is not None and self.enterprise.installed and not self.installed
+
     def _app_fields(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
         kwargs.setdefault("team_id", s.team_id)
         kwargs.setdefault("api_app_id", s.app_id)
         if s.enterprise_id:
             kwargs.setdefault("enterprise_id", s.enterprise_id)
+            if self.org_wide:
+                kwargs.setdefault("is_enterprise_install", True)
         return kwargs
 
     def _grid_name(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -429,14 +442,37 @@ class SlackTeam:
 
 
 class Teams:
-    """The stand-in's workspaces by team id, the first one being the default. Finds the workspace of a
-    token (current or revoked), of a response URL and of an upload URL. Its lock is never taken while a
-    workspace's lock is held."""
+    """The stand-in's workspaces by team id, the first one being the default, and the Enterprise Grid
+    organizations some of them belong to. Finds the workspace of a token (current or revoked), the
+    organization of an org-wide token, and the workspace of a response URL and of an upload URL. Its lock
+    is never taken while a workspace's lock is held."""
 
     def __init__(self, default: SlackTeam) -> None:
         self.lock = threading.RLock()
         self.default = default
         self._teams: dict[str, SlackTeam] = {default.team_id: default}
+        self._enterprises: dict[str, SlackEnterprise] = {}
+
+    def enterprise(self, enterprise_id: str | None) -> SlackEnterprise | None:
+        with self.lock:
+            return self._enterprises.get(enterprise_id or "")
+
+    def enterprises(self) -> list[SlackEnterprise]:
+        with self.lock:
+            return list(self._enterprises.values())
+
+    def add_enterprise(self, enterprise: SlackEnterprise) -> SlackEnterprise:
+        with self.lock:
+            if enterprise.enterprise_id in self._enterprises:
+                raise ValueError(f"organization {enterprise.enterprise_id} exists already")
+            self._enterprises[enterprise.enterprise_id] = enterprise
+            return enterprise
+
+    def enterprise_for_token(self, token: str | None) -> SlackEnterprise | None:
+        """The organization whose org-wide token (current or revoked) ``token`` is."""
+        if not token:
+            return None
+        return next((org for org in self.enterprises() if org.is_token(token)), None)
 
     def get(self, team_id: str) -> SlackTeam | None:
         with self.lock:
@@ -458,6 +494,7 @@ class Teams:
         with self.lock:
             dropped = [t for t in self._teams.values() if t is not self.default]
             self._teams = {self.default.team_id: self.default}
+            self._enterprises = {}
             return dropped
 
     def taken(self, *, bot_user_id: str | None = None, bot_id: str | None = None) -> bool:
@@ -465,6 +502,9 @@ class Teams:
             return any(
                 (bot_user_id and t.bot_user_id == bot_user_id) or (bot_id and t.bot_id == bot_id)
                 for t in self._teams.values()
+            ) or any(
+                (bot_user_id and o.bot_user_id == bot_user_id) or (bot_id and o.bot_id == bot_id)
+                for o in self._enterprises.values()
             )
 
     def for_token(self, token: str | None) -> SlackTeam | None:
@@ -477,8 +517,11 @@ class Teams:
         return None
 
     def is_bot_token(self, token: str | None) -> bool:
-        """Whether ``token`` is the live bot token of some workspace."""
-        return bool(token) and any(token == t.settings.bot_token for t in self.all())
+        """Whether ``token`` is the live bot token of some workspace or organization."""
+        return bool(token) and (
+            any(token == t.settings.bot_token for t in self.all())
+            or any(token == o.bot_token for o in self.enterprises())
+        )
 
     def for_response_url(self, key: str) -> SlackTeam:
         """The workspace that issued the response URL (the default when none did)."""

@@ -5,6 +5,7 @@ its messages, its settings or its company, through any surface."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import threading
@@ -37,19 +38,25 @@ VERIFIER = "intuit-verifier-token"
 
 
 class Deployment:
+    """qbsync served over HTTP beside the Slack stand-in; ``channels``, ``clerks`` and ``admins`` are each
+    workspace's channel and people (by team id)."""
+
     def __init__(self, slack: SlackStandIn, url: str, services: Any, emu: Any) -> None:
         self.slack, self.url, self.services, self.emu = slack, url, services, emu
+        self.channels, self.clerks, self.admins = dict(CHANNEL), dict(CLERK), dict(ADMIN)
 
     # -- a person in a workspace ---------------------------------------------------------------------
 
-    def install(self, team: str, user: str) -> requests.Response:
+    def install(self, team: str | None, user: str, *, enterprise: str | None = None) -> requests.Response:
+        """ "Add to Slack" by ``user``, for workspace ``team`` or (``enterprise``) a whole organization."""
+        where = {"enterprise": enterprise} if enterprise else {"team": team}
         browser = requests.Session()
         page = browser.get(f"{self.url}/slack/install", timeout=10)
         assert page.status_code == 200, page.text
         href = html.unescape(re.search(r'<a href="([^"]+)"', page.text).group(1))
         assert href.startswith(self.slack.authorize_url)
         at_slack = browser.get(
-            f"{href}&{urlencode({'team': team, 'user': user})}", allow_redirects=False, timeout=10
+            f"{href}&{urlencode({**where, 'user': user})}", allow_redirects=False, timeout=10
         )
         assert at_slack.status_code == 302, at_slack.text
         # Bolt's state cookie is Secure: requests keeps it off http://127.0.0.1, a browser on localhost not
@@ -63,7 +70,9 @@ class Deployment:
     def command(self, team: str, text: str, user: str | None = None) -> tuple[int, Any]:
         room = self.slack.team(team)
         return self.post(
-            room.slash_command_body("/qbsync", text, user_id=user or CLERK[team], channel_id=CHANNEL[team])
+            room.slash_command_body(
+                "/qbsync", text, user_id=user or self.clerks[team], channel_id=self.channels[team]
+            )
         )
 
     def click(self, team: str, message: Any, action_id: str, user: str, value: str | None = None) -> int:
@@ -80,7 +89,7 @@ class Deployment:
         return self.post(body)[0]
 
     def messages(self, team: str) -> list[Any]:
-        return [m for m in self.slack.team(team).messages(CHANNEL[team]) if not m.deleted]
+        return [m for m in self.slack.team(team).messages(self.channels[team]) if not m.deleted]
 
     def wait_message(self, team: str, contains: str) -> Any:
         def found():
@@ -89,19 +98,19 @@ class Deployment:
 
         return wait_for(found, 20, contains)
 
-    def connect(self, team: str, realm: str) -> requests.Response:
-        """An administrator presses Connect QuickBooks and completes Intuit's pages in the browser."""
-        self.command(team, "status", user=ADMIN[team])
+    def connect(self, team: str, realm: str, *, tenant: str | None = None) -> requests.Response:
+        """An administrator presses Connect QuickBooks in Slack workspace ``team`` and completes Intuit's
+        pages in the browser; the link names qbsync's workspace (``tenant``: an organisation's)."""
+        admin = self.admins[team]
+        self.command(team, "status", user=admin)
         status = self.wait_message(team, "QuickBooks")
-        assert self.click(team, status, "fix.connect", ADMIN[team]) == 200
-        modal = wait_for(
-            lambda: (self.slack.team(team).views(ADMIN[team]) or [None])[-1], 10, "the connect modal"
-        )
+        assert self.click(team, status, "fix.connect", admin) == 200
+        modal = wait_for(lambda: (self.slack.team(team).views(admin) or [None])[-1], 10, "the connect modal")
         link = next(e["url"] for b in modal["blocks"] if b["type"] == "actions" for e in b["elements"])
-        assert parse_qs(urlparse(link).query)["ticket"][0].startswith(f"{team}."), (
+        assert parse_qs(urlparse(link).query)["ticket"][0].startswith(f"{tenant or team}."), (
             "the link names its workspace"
         )
-        self.slack.team(team).close_views(ADMIN[team])
+        self.slack.team(team).close_views(admin)
         opened = requests.get(link, allow_redirects=False, timeout=10)
         assert opened.status_code == 302, opened.text
         cookie = opened.headers["Set-Cookie"].split(";", 1)[0].partition("=")[2]
@@ -160,42 +169,50 @@ def loads_of(engine, number: str | None = None) -> int:
 
 @pytest.fixture
 def deployment(settings, engine, emu) -> Iterator[Deployment]:
+    with SlackStandIn(port=0) as slack:
+        for team in (A, B):
+            slack.add_team(team, name=f"Drayage {team[-1]}", installed=False)
+        with serving(slack, settings, engine, emu) as served:
+            yield served
+
+
+@contextlib.contextmanager
+def serving(slack: SlackStandIn, settings: Any, engine: Any, emu: Any) -> Iterator[Deployment]:
+    """qbsync in distribution mode (``qbsync serve``'s web app with the Bolt app qbsync builds) on a local
+    port, installed from ``slack``'s OAuth and talking to its Web API."""
     from services.quickbooks import RetryPolicy
     from web.app import create_web_app
     from wiring.services import bootstrap
     from wiring.slack import create_app
 
-    with SlackStandIn(port=0) as slack:
-        for team in (A, B):
-            slack.add_team(team, name=f"Drayage {team[-1]}", installed=False)
-        holder: dict[str, Any] = {}
-        server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
-        url = f"http://127.0.0.1:{server.server_port}"
-        web_settings = settings.model_copy(
-            update={
-                "slack_client_id": slack.client_id,
-                "slack_client_secret": SecretStr(slack.client_secret),
-                "slack_authorize_url": slack.authorize_url,
-                "slack_api_url": slack.api_url,
-                "slack_signing_secret": SecretStr(SECRET),
-                "public_url": url,
-                "qbo_redirect_uri": f"{url}/qbo/callback",
-                "qbo_webhook_verifier_token": SecretStr(VERIFIER),
-            }
-        )
-        services = bootstrap(
-            web_settings, engine=engine, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
-        )
-        holder["app"] = create_web_app(create_app(web_settings, services), services)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        try:
-            yield Deployment(slack, url, services, emu)
-        finally:
-            from services.background import wait_for_work
+    holder: dict[str, Any] = {}
+    server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    web_settings = settings.model_copy(
+        update={
+            "slack_client_id": slack.client_id,
+            "slack_client_secret": SecretStr(slack.client_secret),
+            "slack_authorize_url": slack.authorize_url,
+            "slack_api_url": slack.api_url,
+            "slack_signing_secret": SecretStr(SECRET),
+            "public_url": url,
+            "qbo_redirect_uri": f"{url}/qbo/callback",
+            "qbo_webhook_verifier_token": SecretStr(VERIFIER),
+        }
+    )
+    services = bootstrap(
+        web_settings, engine=engine, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+    )
+    holder["app"] = create_web_app(create_app(web_settings, services), services)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield Deployment(slack, url, services, emu)
+    finally:
+        from services.background import wait_for_work
 
-            wait_for_work(timeout=30)
-            server.shutdown()
+        wait_for_work(timeout=30)
+        server.shutdown()
 
 
 def test_two_workspaces_from_install_to_reinstall(deployment, emu):
