@@ -947,8 +947,8 @@ def main(argv: list[str] | None = None) -> list[list[Any]]:
         default=0.25,
         help="procrastinate's fetch_job_polling_interval (5 s, its default)",
     )
-    parser.add_argument("--warm", type=float, default=1.5, help="seconds the workers run before the backlog")
-    parser.add_argument("--idle", type=float, default=4.0, help="seconds of the idle case")
+    parser.add_argument("--warm", type=float, default=1.0, help="seconds the workers run before the backlog")
+    parser.add_argument("--idle", type=float, default=3.0, help="seconds of the idle case")
     parser.add_argument("--timeout", type=float, default=200, help="seconds a run may take")
     parser.add_argument(
         "--systems",
