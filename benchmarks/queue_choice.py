@@ -32,8 +32,8 @@ imports, retries), so the backlog is found by each system's own periodic pass.
 Time runs 20 times faster than in production (each option's help gives its production value): a tick of
 0.5 s (10 s), ``QBSYNC_SYNC_EVERY`` 2 s (40 s; the setting's minimum is 30 s, its default 300 s), a round
 of 125 ms of I/O (2.5 s) + 5 ms CPU; qbsync's lease and procrastinate's stalled timeout 1.5 s (30 s,
-procrastinate's default; qbsync's sync lock has a 600 s lease), procrastinate's polling 0.25 s (5 s) and
-heartbeat 0.5 s (10 s).
+procrastinate's default; qbsync's sync lock has a 600 s lease), procrastinate's polling 0.25 s (5 s), its
+heartbeat 0.5 s (10 s) and the stalled-job retry every second (20 s).
 
 Cases: ``even`` (every workspace ``--rounds`` rounds); ``skew`` (one workspace ``--big`` rounds, the others
 one each: the small ones must not wait behind the big one); ``kill`` (``--kill-workspaces`` workspaces
@@ -54,8 +54,8 @@ Ctrl-C), ``upgrade`` as ``qbsync db upgrade`` does, the workspaces registered, p
 applied.
 
 Run: ``.venv/bin/python -m benchmarks.queue_choice [--workspaces 50] [--rounds 2] [--big 100]
-[--systems baseline,qbsync,qbsync-eager,procrastinate] [--cases even,skew,kill,idle] [--keep DIR]``,
-about 5 minutes.
+[--systems baseline,qbsync,qbsync-eager,procrastinate] [--cases even,skew,kill,idle] [--keep DIR]``:
+5 to 6 minutes on 2 CPUs, half of them qbsync's clock on the skewed case.
 procrastinate is an optional extra, ``pip install -e '.[queue-bench]'``; without it the benchmark says so
 and exits 2, unless ``--systems`` leaves it out.
 """
