@@ -38,7 +38,7 @@ LOOKBACK = dt.timedelta(days=30)
 SAFE_LOOKBACK = LOOKBACK - dt.timedelta(hours=1)
 OVERLAP = dt.timedelta(minutes=2)  # asked again each time: QuickBooks' clock and ours may disagree
 ROUNDS = 3  # catch-ups in a row while notifications keep arriving
-LOCK_TTL = dt.timedelta(minutes=15)
+LOCK_TTL = dt.timedelta(minutes=2)  # renewed while the catch-up goes on (JobLockHeld)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the time of an object QuickBooks gave none
 _POINT = QboChangePoint.__table__  # type: ignore[attr-defined]
 

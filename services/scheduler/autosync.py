@@ -24,7 +24,7 @@ from services.sync.company import CompanySnapshot
 log = logging.getLogger(__name__)
 
 LOCK = "sync"
-LOCK_TTL = dt.timedelta(minutes=10)  # renewed after every load
+LOCK_TTL = dt.timedelta(minutes=2)  # renewed while the run goes on: a dead holder frees it within 2 min
 RETRYABLE = frozenset({"qb_throttled", "qb_unavailable", "qb_not_connected"})
 STOP_RUN = frozenset({"qb_throttled", "qb_unavailable"})  # QuickBooks itself is struggling: wait
 BACKOFF_FIRST = dt.timedelta(minutes=5)

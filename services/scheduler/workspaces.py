@@ -7,6 +7,8 @@ Fairness: a workspace's round runs in a pool of threads, at most one round per w
 tick starts as many rounds as there are free threads, for the workspaces next in turn (each process starts
 its turn elsewhere). A round pushes at most ``ROUND_LOADS`` loads, in QuickBooks batches: a company with
 10,000 loads waiting takes its turn like the others, and the companies with 10 are served between. A
+round whose sync left loads due pushes the next ``ROUND_LOADS`` at once while a thread is free (no
+workspace is waiting for one), instead of waiting for its turn to come round again. A
 round that fails is logged with its workspace and holds back no other. Across processes (several
 ``clock`` processes, on several hosts) the database decides, per workspace, as it does for one: the
 sync's lock, the digest's claim per channel and day, the change feed's lock are rows of that workspace's
@@ -53,6 +55,7 @@ class WorkspaceRounds:
         # Each process starts its turn elsewhere: two clocks do not queue the same workspaces first.
         self.offset = zlib.crc32(worker_id().encode()) % 1000
         self.running: set[str] = set()
+        self._more: dict[str, bool] = {}  # a workspace's last sync left loads due
         self.last_sync: dict[str, float] = {}
         self.turn = 0
         self.lock = threading.Lock()
@@ -83,13 +86,17 @@ class WorkspaceRounds:
         try:
             services = self.root.for_workspace(workspace)
             chat = self.chat_for(services)
-            for name, step in (("digest", self._digest), ("sync", self._sync), ("changes", self._changes)):
+            steps = [("digest", self._digest), ("sync", self._sync), ("changes", self._changes)]
+            while steps:
+                name, step = steps.pop(0)
                 if self.stop.is_set():
                     return
                 try:
                     outcome = step(services, chat)
                     if outcome:
                         log.info("workspace %s: %s: %s", team, name, outcome)
+                    if name == "sync" and self._more.pop(team, False) and self._free():
+                        steps.insert(0, (name, step))  # work left and nobody waiting for a thread: go on
                 except Exception as exc:  # this workspace's QuickBooks or Slack is broken: only its round
                     error_id = uuid.uuid4().hex[:8]
                     log.error(
@@ -104,6 +111,11 @@ class WorkspaceRounds:
         finally:
             with self.lock:
                 self.running.discard(team)
+
+    def _free(self) -> bool:
+        """Whether a thread is free, which a tick would give to a workspace waiting its turn."""
+        with self.lock:
+            return len(self.running) < self.threads
 
     def _digest(self, services: Any, chat: Any) -> str | None:
         if chat is None or not services.settings.digest_channel:
@@ -127,6 +139,7 @@ class WorkspaceRounds:
         report = sync_and_retry(services, stop=self.stop, limit=ROUND_LOADS)
         if report.ran and not report.more:
             self.last_sync[team] = now
+        self._more[team] = report.ran and report.more and not report.stopped_early
         return report.summary() if report.ran else None
 
     def _changes(self, services: Any, chat: Any) -> str | None:

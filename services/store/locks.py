@@ -54,14 +54,28 @@ class JobLockHeld:
 
     def __enter__(self) -> JobLockHeld:
         self.held = acquire(self.engine, self.name, self.me, self.ttl, now=self.now)
+        if self.held and self.now is None:  # renewed while the run goes on: a short lease is enough, and
+            self._stop = threading.Event()  # a holder that died (on another host too) frees it soon
+            self._renewer = threading.Thread(
+                target=_keep_renewed,
+                args=(self.engine, self.name, self.me, self.ttl, self._stop),
+                name=f"renew {self.name}",
+                daemon=True,
+            )
+            self._renewer.start()
         return self
 
     def renew(self) -> bool:
         return renew(self.engine, self.name, self.me, self.ttl)
 
     def __exit__(self, *exc: object) -> None:
-        if self.held:
-            release(self.engine, self.name, self.me, outcome=self.outcome or ("failed" if exc[0] else "done"))
+        if not self.held:
+            return
+        renewer = getattr(self, "_renewer", None)
+        if renewer is not None:
+            self._stop.set()
+            renewer.join(timeout=5)
+        release(self.engine, self.name, self.me, outcome=self.outcome or ("failed" if exc[0] else "done"))
 
 
 class Claim:
@@ -128,14 +142,7 @@ class Claim:
             self._leave(self._mine, release=True)
 
     def _renew(self) -> None:
-        every = self.ttl.total_seconds() / 3
-        while not self._stop.wait(every):
-            try:
-                if not renew(self.engine, self.name, self.me, self.ttl):
-                    log.warning("lock %s: lost to another holder while still working", self.name)
-                    return
-            except Exception:  # noqa: BLE001 - a failed renewal is tried again at the next beat
-                log.warning("lock %s: could not renew the lease", self.name, exc_info=True)
+        _keep_renewed(self.engine, self.name, self.me, self.ttl, self._stop)
 
     def _join(self) -> threading.Lock:
         """This process's lock for the name (made by its first user, dropped by its last)."""
@@ -201,6 +208,18 @@ def acquire(engine: Engine, name: str, me: str, ttl: dt.timedelta, *, now: dt.da
                 ).rowcount
             )
     return False
+
+
+def _keep_renewed(engine: Engine, name: str, me: str, ttl: dt.timedelta, stop: threading.Event) -> None:
+    """Renew the lease every third of ``ttl`` until ``stop`` is set."""
+    every = ttl.total_seconds() / 3
+    while not stop.wait(every):
+        try:
+            if not renew(engine, name, me, ttl):
+                log.warning("lock %s: lost to another holder while still working", name)
+                return
+        except Exception:  # noqa: BLE001 - a failed renewal is tried again at the next beat
+            log.warning("lock %s: could not renew the lease", name, exc_info=True)
 
 
 def renew(engine: Engine, name: str, me: str, ttl: dt.timedelta) -> bool:

@@ -89,3 +89,44 @@ def test_a_broken_workspace_holds_back_no_other(svc, caplog):
             done = conn.execute(sa.select(JobLock.__table__.c.last_finished_at)).scalars().all()
         assert done and all(done), f"{team}'s sync ran"
     assert any(TEAMS[1] in r.getMessage() and "failed" in r.getMessage() for r in caplog.records)
+
+
+class Backlogged(WorkspaceRounds):
+    """Rounds whose sync leaves loads due its first ``due`` times (nothing else runs)."""
+
+    def __init__(self, *args, due: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.due, self.syncs = due, 0
+
+    def _digest(self, services, chat):
+        return None
+
+    def _changes(self, services, chat):
+        return None
+
+    def _sync(self, services, chat):
+        self.syncs += 1
+        self._more[services.workspace.team_id] = self.syncs <= self.due
+        return None
+
+
+def test_a_backlog_goes_on_at_once_while_a_thread_is_free(svc):
+    svc.registry.installed(TEAMS[0])
+    rounds = Backlogged(svc, lambda _services: None, threads=2, due=3)
+    try:
+        rounds.tick()
+        wait_for(lambda: not rounds.running, 10, "the round to end")
+    finally:
+        rounds.close()
+    assert rounds.syncs == 4, "three more batches of loads in the same round, then nothing left"
+
+
+def test_a_backlog_waits_its_turn_when_no_thread_is_free(svc):
+    svc.registry.installed(TEAMS[0])
+    rounds = Backlogged(svc, lambda _services: None, threads=1, due=3)
+    try:
+        rounds.tick()
+        wait_for(lambda: not rounds.running, 10, "the round to end")
+    finally:
+        rounds.close()
+    assert rounds.syncs == 1, "the next loads at its next turn"
