@@ -20,8 +20,6 @@ workspaces (``WorkspaceRegistry.installed``: each its own PostgreSQL schema, mig
   a stalled round whose workspace has another queued cannot be requeued, the queueing lock's unique index
   refuses it, so it is marked failed and the queued one runs); ``delete_jobs="successful"``; the event
   loop's thread pool sized to the concurrency (sync tasks run there).
-* ``qbsync-eager``, in the skewed case only: a what-if, not qbsync's code: qbsync's way, but a round that
-  leaves work is followed at once by the next (the lock let go and taken again between them).
 
 A synthetic round: the workspace's next undone round read, a sleep (I/O: a QuickBooks round waits on HTTP),
 a small CPU part, the round marked done. The bookkeeping is unlocked on purpose: a round run twice, or two
@@ -32,7 +30,7 @@ imports, retries), so the backlog is found by each system's own periodic pass.
 Time runs 20 times faster than in production (each option's help gives its production value): a tick of
 0.5 s (10 s), ``QBSYNC_SYNC_EVERY`` 2 s (40 s; the setting's minimum is 30 s, its default 300 s), a round
 of 125 ms of I/O (2.5 s) + 5 ms CPU; qbsync's lease and procrastinate's stalled timeout 1.5 s (30 s,
-procrastinate's default; qbsync's sync lock has a 600 s lease), procrastinate's polling 0.25 s (5 s), its
+procrastinate's default; qbsync's sync lock has a 120 s lease, renewed while it works), procrastinate's polling 0.25 s (5 s), its
 heartbeat 0.5 s (10 s) and the stalled-job retry every second (20 s).
 
 Cases: ``even`` (every workspace ``--rounds`` rounds); ``skew`` (one workspace ``--big`` rounds, the others
@@ -54,7 +52,7 @@ Ctrl-C), ``upgrade`` as ``qbsync db upgrade`` does, the workspaces registered, p
 applied.
 
 Run: ``.venv/bin/python -m benchmarks.queue_choice [--workspaces 50] [--rounds 2] [--big 100]
-[--systems baseline,qbsync,qbsync-eager,procrastinate] [--cases even,skew,kill,idle] [--keep DIR]``:
+[--systems baseline,qbsync,procrastinate] [--cases even,skew,kill,idle] [--keep DIR]``:
 5 to 6 minutes on 2 CPUs, half of them qbsync's clock on the skewed case.
 procrastinate is an optional extra, ``pip install -e '.[queue-bench]'``; without it the benchmark says so
 and exits 2, unless ``--systems`` leaves it out.
@@ -89,7 +87,7 @@ POSTGRES = os.environ.get(
     "QBSYNC_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
 )
 ROOT = Path(__file__).resolve().parents[1]
-SYSTEMS = ("baseline", "qbsync", "qbsync-eager", "procrastinate")
+SYSTEMS = ("baseline", "qbsync", "procrastinate")
 CASES = ("even", "skew", "kill", "idle")
 WORKERS = 2
 SCALE = 20  # the defaults' time runs this many times faster than production's
@@ -263,26 +261,23 @@ def qbsync_worker(cfg: dict[str, Any]) -> dict[str, Any]:
             return None
 
         def _sync(self, services: Any, _chat: Any) -> None:
-            """As ``WorkspaceRounds._sync``: every ``sync_every``, again at once while work is left or
-            while another process held the lock; the QuickBooks round replaced by the synthetic one."""
+            """As ``WorkspaceRounds._sync``: every ``sync_every``; a round that leaves work tells the
+            round's loop (``_more``), which goes on at once while a thread is free; the QuickBooks round
+            replaced by the synthetic one."""
             team_id = services.workspace.team_id
             now = self.clock()
             if now - self.last_sync.get(team_id, -1e18) < cfg["sync_every"]:
                 return None
-            while True:
-                with JobLockHeld(services.engine, LOCK, lease) as lock:
-                    if not lock.held:
-                        counts["skipped"] += 1
-                        return None
-                    ran, more = synthetic_round(home, team_id, cfg["index"], cfg["io"], cfg["cpu"])
-                    counts["rounds" if ran else "idle"] += 1
-                    lock.outcome = "ran" if ran else "idle"
-                # qbsync-eager (not qbsync's code): a round that leaves work is followed at once by the
-                # next, the lock let go and taken again between them, instead of waiting for its turn
-                if not (more and cfg["eager"]) or self.stop.is_set():
-                    break
+            with JobLockHeld(services.engine, LOCK, lease) as lock:
+                if not lock.held:
+                    counts["skipped"] += 1
+                    return None
+                ran, more = synthetic_round(home, team_id, cfg["index"], cfg["io"], cfg["cpu"])
+                counts["rounds" if ran else "idle"] += 1
+                lock.outcome = "ran" if ran else "idle"
             if not more:
                 self.last_sync[team_id] = now
+            self._more[team_id] = more
             return None
 
     rounds = SyntheticRounds(Root(), lambda _services: None, threads=cfg["threads"], stop=stop)
@@ -384,7 +379,6 @@ def worker_main(cfg: dict[str, Any]) -> None:
     run = {
         "baseline": baseline_worker,
         "qbsync": qbsync_worker,
-        "qbsync-eager": qbsync_worker,
         "procrastinate": procrastinate_worker,
     }
     counts = run[cfg["system"]](cfg)
@@ -622,7 +616,6 @@ class Bench:
                 "sync_every": args.sync_every,
                 "lease": args.lease,
                 "poll": args.poll,
-                "eager": system == "qbsync-eager",
                 "host": f"{host}-{k + 1}" if host else None,
             }
             self.workers.append(Worker(cfg, self.folder / f"{label}-{k + 1}.log"))
@@ -939,7 +932,7 @@ def main(argv: list[str] | None = None) -> list[list[Any]]:
         type=float,
         default=1.5,
         help="qbsync's sync lock lease and procrastinate's stalled timeout (30 s, procrastinate's default; "
-        "qbsync's sync lock has 600 s)",
+        "qbsync's sync lock has 120 s, renewed)",
     )
     parser.add_argument(
         "--poll",
@@ -953,7 +946,6 @@ def main(argv: list[str] | None = None) -> list[list[Any]]:
     parser.add_argument(
         "--systems",
         default=",".join(SYSTEMS),
-        help="qbsync-eager is a what-if (not qbsync's code), run in the skewed case only",
     )
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--postgres-url", default=POSTGRES, help="the server a database is made on")
@@ -987,8 +979,7 @@ def main(argv: list[str] | None = None) -> list[list[Any]]:
                 (s, c)
                 for c in args.cases
                 for s in args.systems
-                if (s, c) in (("baseline", "even"), ("baseline", "skew"), ("qbsync-eager", "skew"))
-                or s in ("qbsync", "procrastinate")
+                if (s, c) in (("baseline", "even"), ("baseline", "skew")) or s in ("qbsync", "procrastinate")
             ]
             for system, case in plan:
                 hosts = [None, "bench-host"] if (system, case) == ("qbsync", "kill") else [None]
