@@ -118,7 +118,7 @@ class AdaptiveLimiter:
         deadline = None if max_wait is None else self._clock() + max_wait
         self._take(batch, deadline, cancel)
         if cancel is None:
-            timeout = -1 if deadline is None else max(0.0, deadline - self._clock())
+            timeout = None if deadline is None else max(0.0, deadline - self._clock())
             if not self._slots.acquire(timeout=timeout):
                 raise Exhausted(max_wait or 0.0)
         else:
