@@ -4,8 +4,9 @@ Everything returns plain JSON dicts (amounts as ``Decimal``). Each call:
 - uses the current access token from a ``TokenSource``; on 401 it asks for a refreshed token once,
   and if that is rejected too, marks the connection broken (``NotConnected``);
 - passes the realm's adaptive limiter first (``limiter.py``: requests and batch requests per minute,
-  requests in flight); a throttled answer (429/3001) pauses and slows the limiter and is tried again
-  (``RetryPolicy.throttle_attempts`` times in all);
+  requests in flight), and with it the company's budget shared with the other processes when one is
+  given (``shared_budget.py``); a throttled answer (429/3001) pauses and slows the limiter, pauses the
+  company for every process, and is tried again (``RetryPolicy.throttle_attempts`` times in all);
 - retries outages (5xx, timeouts, dropped connections) with jittered exponential backoff, only for
   calls that are safe to repeat (reads, and writes carrying a ``requestid``, which QuickBooks
   answers idempotently — a batch too);
@@ -33,6 +34,7 @@ from services.quickbooks.auth import IntuitAuth, allow_loopback_http
 from services.quickbooks.errors import Kind, NotConnected, QboError, from_response, from_transport
 from services.quickbooks.http import DEFAULT_TIMEOUT, ResponseRecorder, equip
 from services.quickbooks.limiter import Exhausted, LimiterRegistry, Limits
+from services.quickbooks.shared_budget import SharedBudget
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class QuickBooksApi:
         api_base: str,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        shared: SharedBudget | None = None,
     ):
         allow_loopback_http(api_base)
         self.auth = auth
@@ -81,7 +84,7 @@ class QuickBooksApi:
         self.api_base = api_base.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.recorder = ResponseRecorder()
-        self.limiters = LimiterRegistry(limits or Limits())
+        self.limiters = LimiterRegistry(limits or Limits(), shared)
         self._local = threading.local()
         self._count_lock = threading.Lock()
         self.request_count = 0

@@ -8,6 +8,13 @@ bucket refilled at the limit would let a burst and the refill together exceed it
 minute for the time a request takes to arrive. On a throttled answer (429/3001) it pauses every
 thread — ``Retry-After`` when QuickBooks gives one, else a growing, jittered wait — and halves its
 budgets (never below a tenth); each answer that is not throttled wins back 2 % of the limit.
+
+Those limits hold within the process. With ``shared`` (``shared_budget.RealmBudget``, given when the
+services are built over a database) the limiter then consults the company's budget shared by every
+process and host through that database: a request goes only with a grant of the shared minute and a
+shared place in flight, and a throttled answer pauses the company for every process. Waiting there
+keeps ``max_wait`` (``Exhausted``) and ``cancel`` (``Cancelled``, nothing sent) as here. When the
+database cannot be reached the process keeps the limits on its own, as without it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.quickbooks.shared_budget import RealmBudget, SharedBudget
 
 MARGIN = 0.02
 FLOOR = 0.1  # the rate never drops below a tenth of the limit
@@ -94,8 +105,10 @@ class AdaptiveLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: RealmBudget | None = None,
     ) -> None:
         self.limits = limits
+        self.shared = shared
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -117,16 +130,7 @@ class AdaptiveLimiter:
         while it waits, ``Cancelled``."""
         deadline = None if max_wait is None else self._clock() + max_wait
         self._take(batch, deadline, cancel)
-        if cancel is None:
-            timeout = None if deadline is None else max(0.0, deadline - self._clock())
-            if not self._slots.acquire(timeout=timeout):
-                raise Exhausted(max_wait or 0.0)
-        else:
-            while not self._slots.acquire(timeout=0.1):
-                if cancel.is_set():
-                    raise Cancelled()
-                if deadline is not None and self._clock() > deadline:
-                    raise Exhausted(max_wait or 0.0)
+        ticket = self._place(batch, deadline, cancel, max_wait)
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -135,7 +139,48 @@ class AdaptiveLimiter:
         finally:
             with self._lock:
                 self.in_flight -= 1
+            if ticket is not None:
+                ticket.done()
             self._slots.release()
+
+    def _place(
+        self, batch: bool, deadline: float | None, cancel: threading.Event | None, max_wait: float | None
+    ):
+        """A place among this process's requests in flight and, with a shared budget, leave from it (a
+        grant and a place among the company's requests in flight, the ticket returned). This process's
+        place is not held while the shared budget is waited for."""
+        while True:
+            self._acquire(deadline, cancel, max_wait)
+            if self.shared is None:
+                return None
+            try:
+                ticket, wait = self.shared.enter(batch=batch, patient=deadline is None)
+            except BaseException:
+                self._slots.release()
+                raise
+            if ticket is not None:
+                return ticket
+            self._slots.release()
+            if deadline is not None and self._clock() + wait > deadline:
+                raise Exhausted(wait)
+            if cancel is None:
+                self._sleep(wait)
+            elif cancel.wait(wait):
+                raise Cancelled()
+
+    def _acquire(
+        self, deadline: float | None, cancel: threading.Event | None, max_wait: float | None
+    ) -> None:
+        if cancel is None:
+            timeout = None if deadline is None else max(0.0, deadline - self._clock())
+            if not self._slots.acquire(timeout=timeout):
+                raise Exhausted(max_wait or 0.0)
+            return
+        while not self._slots.acquire(timeout=0.1):
+            if cancel.is_set():
+                raise Cancelled()
+            if deadline is not None and self._clock() > deadline:
+                raise Exhausted(max_wait or 0.0)
 
     def _take(self, batch: bool, deadline: float | None, cancel: threading.Event | None = None) -> None:
         while True:
@@ -177,14 +222,17 @@ class AdaptiveLimiter:
                 self._requests.slow_down()  # flight that QuickBooks refuses in the same burst belong
                 self._batches.slow_down()  # to the pause already taken
             self._paused_until = max(self._paused_until, now + wait)
-            return wait
+        if self.shared is not None:
+            self.shared.pause(wait)  # every process of this company waits as well
+        return wait
 
 
 class LimiterRegistry:
-    """One limiter per realm."""
+    """One limiter per realm; each consults ``shared``, the budgets shared with other processes, if given."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, shared: SharedBudget | None = None) -> None:
         self.limits = limits
+        self.shared = shared
         self._lock = threading.Lock()
         self._by_realm: dict[str, AdaptiveLimiter] = {}
 
@@ -192,5 +240,6 @@ class LimiterRegistry:
         with self._lock:
             limiter = self._by_realm.get(realm_id)
             if limiter is None:
-                limiter = self._by_realm[realm_id] = AdaptiveLimiter(self.limits)
+                shared = None if self.shared is None else self.shared.for_realm(realm_id, self.limits)
+                limiter = self._by_realm[realm_id] = AdaptiveLimiter(self.limits, shared=shared)
             return limiter
