@@ -37,7 +37,7 @@ def spend_all(realm, *, batch: bool = False, patient: bool = True) -> tuple[int,
     """Send (with an immediate answer) until the budget says wait: (sends, the wait)."""
     sent = 0
     while True:
-        ticket, wait = realm.enter(batch=batch, patient=patient)
+        ticket, wait, _ = realm.enter(batch=batch, patient=patient)
         if ticket is None:
             if wait > 0.25:  # a wait for the budget, not a look for a free place in flight
                 return sent, wait
@@ -64,10 +64,14 @@ def test_processes_together_never_get_more_than_the_limit_in_a_minute(engine):
         thread.start()
     for thread in threads:
         thread.join()
-    assert 36 <= sum(sent) <= 40, sent  # never more than the limit (each may leave a grant's 2 unspent)
-    assert sum(sends for kind, sends in grants(engine) if kind == "request") <= 40
-    more, wait = spend_all(SharedBudget(engine).for_realm(REALM, limits))  # a third process: nothing left
+    # never more than bulk work may take (36: 4 are kept for people), though each may leave 2 unspent
+    assert 32 <= sum(sent) <= 36, sent
+    assert sum(sends for kind, sends in grants(engine) if kind == "request") <= 36
+    third = SharedBudget(engine).for_realm(REALM, limits)  # a third process: nothing left for bulk work
+    more, wait = spend_all(third)
     assert more == 0 and 0 < wait <= 60 * 1.02
+    people, _ = spend_all(third, patient=False)  # what is kept for people's requests, and no more
+    assert sum(sent) + people <= 40 and people >= 4
 
 
 def test_a_batch_needs_a_grant_of_both_kinds(engine):
@@ -82,18 +86,20 @@ def test_a_batch_needs_a_grant_of_both_kinds(engine):
 def test_grants_leave_the_minute_and_unspent_sends_stop_counting(engine):
     limits = Limits(requests_per_minute=40, batches_per_minute=3, in_flight=4, minute=6.0)
     first, second = (SharedBudget(engine).for_realm(REALM, limits) for _ in range(2))
-    ticket, _ = first.enter(batch=False, patient=True)  # a bulk grant of 2 (a twentieth), one spent
+    ticket, *_ = first.enter(batch=False, patient=True)  # a bulk grant of 2 (a twentieth), one spent
     ticket.done()
     assert grants(engine) == [("request", 2)]
     with engine.connect() as conn:
         firsts = set(conn.execute(sa.select(_GRANT.c.id)).scalars())
     threading.Event().wait(first.hold)  # the time to spend it has passed
-    ticket, _ = first.enter(batch=True, patient=False)  # the next ask settles the first grant: 1 sent
+    ticket, *_ = first.enter(batch=True, patient=False)  # the next ask settles the first grant: 1 sent
     ticket.done()
     assert grants(engine) == [("batch", 1), ("request", 1), ("request", 1)]
 
     sent, wait = spend_all(second)
-    assert sent == 38 and wait > 0  # 40 less the two requests sent: the unspent one counts no more
+    assert (
+        sent == 34 and wait > 0
+    )  # 40 less the 2 sent and the 4 kept for people: the unspent one counts no more
     ticket = wait_for(
         lambda: second.enter(batch=False, patient=True)[0], timeout=60, what="the minute to pass"
     )
@@ -107,7 +113,7 @@ def test_a_pause_in_one_process_holds_the_others(engine):
     throttled, other = (SharedBudget(engine).for_realm(REALM, limits) for _ in range(2))
     throttled.pause(30.0)
     throttled.pause(5.0)  # a shorter pause does not shorten the first
-    ticket, wait = other.enter(batch=False, patient=False)
+    ticket, wait, _ = other.enter(batch=False, patient=False)
     assert ticket is None and 25 < wait <= 30
 
 
@@ -131,10 +137,10 @@ def test_places_in_flight_are_shared_and_freed_by_their_holder(engine):
     one, two = (SharedBudget(engine).for_realm(REALM, limits) for _ in range(2))
     held = [one.enter(batch=False, patient=True)[0], two.enter(batch=False, patient=True)[0]]
     assert all(ticket is not None for ticket in held)
-    ticket, wait = one.enter(batch=False, patient=True)
+    ticket, wait, _ = one.enter(batch=False, patient=True)
     assert ticket is None and 0 < wait < 0.25  # none free: look again soon
     held[1].done()
-    ticket, _ = one.enter(batch=False, patient=True)
+    ticket, *_ = one.enter(batch=False, patient=True)
     assert ticket is not None
     limiter = AdaptiveLimiter(limits, shared=two)
     with pytest.raises(Exhausted), limiter.slot(max_wait=0.3):  # both places taken by the other process
@@ -145,16 +151,35 @@ def test_places_in_flight_are_shared_and_freed_by_their_holder(engine):
         pass
 
 
+def test_people_s_requests_find_a_place_and_a_send_when_bulk_work_has_taken_all_it_may(engine):
+    limits = Limits(requests_per_minute=40, batches_per_minute=3, in_flight=5, minute=60.0)
+    bulk, person = (SharedBudget(engine).for_realm(REALM, limits) for _ in range(2))
+    held = [bulk.enter(batch=False, patient=True)[0] for _ in range(4)]
+    assert all(ticket is not None for ticket in held)
+    ticket, wait, _ = bulk.enter(batch=False, patient=True)
+    assert ticket is None and wait < 0.25  # bulk work has its 4 places of 5
+    ticket, *_ = person.enter(batch=False, patient=False)
+    assert ticket is not None  # the fifth is a person's
+    ticket.done()
+    for ticket in held:
+        ticket.done()
+    sent, _ = spend_all(bulk)
+    assert sent <= 36  # of 40 requests, 4 are kept for people
+    ticket, *_ = person.enter(batch=False, patient=False)
+    assert ticket is not None
+    ticket.done()
+
+
 @pytest.mark.skipif(not PG_URL, reason="SQLite lives on one host: its places are lock files, with no lease")
 def test_a_place_held_by_a_process_on_another_host_is_free_when_its_lease_runs_out(engine):
     limits = Limits(requests_per_minute=40, batches_per_minute=3, in_flight=1, minute=60.0)
     elsewhere = SharedBudget(engine, lease=1.0).for_realm(REALM, limits)
-    ticket, _ = elsewhere.enter(batch=False, patient=True)
+    ticket, *_ = elsewhere.enter(batch=False, patient=True)
     assert ticket is not None
     with engine.begin() as conn:  # its holder: a process of another host, never answered (it died)
         conn.execute(sa.update(_SLOT).values(holder="another-host/4026531836:4242:1:00ff"))
     here = SharedBudget(engine).for_realm(REALM, limits)
-    ticket, wait = here.enter(batch=False, patient=True)
+    ticket, wait, _ = here.enter(batch=False, patient=True)
     assert ticket is None and wait < 0.25  # taken, and its holder cannot be seen to die
     ticket = wait_for(
         lambda: here.enter(batch=False, patient=True)[0], timeout=60, what="the lease to run out"
@@ -169,7 +194,7 @@ from services.quickbooks.shared_budget import SharedBudget
 from services.store.storage import make_engine
 limits = Limits(requests_per_minute=40, batches_per_minute=3, in_flight=1, minute=60.0)
 realm = SharedBudget(make_engine(sys.argv[1])).for_realm(sys.argv[2], limits)
-ticket, _ = realm.enter(batch=False, patient=True)
+ticket, *_ = realm.enter(batch=False, patient=True)
 assert ticket is not None
 os._exit(0)  # killed before its request was answered: the place is never freed by it
 """
@@ -181,7 +206,7 @@ def test_a_place_held_by_a_dead_process_of_this_host_is_free_at_once(engine, dat
         with engine.connect() as conn:
             assert conn.execute(sa.select(_SLOT.c.holder).where(_SLOT.c.realm_id == REALM)).scalar()
     limits = Limits(requests_per_minute=40, batches_per_minute=3, in_flight=1, minute=60.0)
-    ticket, _ = SharedBudget(engine).for_realm(REALM, limits).enter(batch=False, patient=True)
+    ticket, *_ = SharedBudget(engine).for_realm(REALM, limits).enter(batch=False, patient=True)
     assert ticket is not None  # the lease (150 s) has not run out: the holder was seen to be dead
 
 

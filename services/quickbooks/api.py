@@ -41,7 +41,10 @@ log = logging.getLogger(__name__)
 MINOR_VERSION = 75
 PAGE_SIZE = 1000
 BATCH_LIMIT = 30
-INTERACTIVE_WAIT = 3.0  # seconds a request waits for the limiter unless ``patient()``
+INTERACTIVE_WAIT = 3.0  # seconds a request waits for the budget unless ``patient()``
+# ...and for a place in flight, which a request ends within seconds: before the places were shared by
+# every process, a request over QuickBooks' 10 in flight was answered 429 and tried again
+INTERACTIVE_PLACE_WAIT = 30.0
 
 
 class TokenSource(Protocol):
@@ -115,7 +118,8 @@ class QuickBooksApi:
     @contextlib.contextmanager
     def patient(self, cancel: threading.Event | None = None) -> Iterator[None]:
         """Requests of this thread wait for the limiter as long as it takes (bulk syncs); others give
-        up after ``INTERACTIVE_WAIT`` seconds as throttled, so a person is answered. Setting ``cancel``
+        up as throttled after ``INTERACTIVE_WAIT`` seconds of waiting for the budget (or
+        ``INTERACTIVE_PLACE_WAIT`` for a place in flight), so a person is answered. Setting ``cancel``
         ends a wait with ``Cancelled`` (nothing sent)."""
         before = getattr(self._local, "patient", False), getattr(self._local, "cancel", None)
         self._local.patient, self._local.cancel = True, cancel
@@ -157,11 +161,12 @@ class QuickBooksApi:
         """The exchange inside the realm's limiter; throttled answers slow it down and are tried again."""
         limiter = self.limiters.for_realm(qb.company_id)
         attempts = max(1, self.retry.throttle_attempts or self.retry.attempts)
-        max_wait = None if getattr(self._local, "patient", False) else INTERACTIVE_WAIT
+        patient = getattr(self._local, "patient", False)
+        max_wait, place_wait = (None, None) if patient else (INTERACTIVE_WAIT, INTERACTIVE_PLACE_WAIT)
         cancel = getattr(self._local, "cancel", None)
         for attempt in range(1, attempts + 1):
             try:
-                with limiter.slot(batch=batch, max_wait=max_wait, cancel=cancel):
+                with limiter.slot(batch=batch, max_wait=max_wait, place_wait=place_wait, cancel=cancel):
                     try:
                         result = self._exchange(qb, operation)
                     except QboError as exc:

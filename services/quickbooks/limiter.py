@@ -11,10 +11,11 @@ budgets (never below a tenth); each answer that is not throttled wins back 2 % o
 
 Those limits hold within the process. With ``shared`` (``shared_budget.RealmBudget``, given when the
 services are built over a database) the limiter then consults the company's budget shared by every
-process and host through that database: a request goes only with a grant of the shared minute and a
-shared place in flight, and a throttled answer pauses the company for every process. Waiting there
-keeps ``max_wait`` (``Exhausted``) and ``cancel`` (``Cancelled``, nothing sent) as here. When the
-database cannot be reached the process keeps the limits on its own, as without it.
+process and host through that database: a request goes only with a grant of the shared minute and one
+of the company's places in flight, and a throttled answer pauses the company for every process. Waiting
+there keeps ``max_wait`` (for the budget; ``place_wait`` for a place: ``Exhausted``) and ``cancel``
+(``Cancelled``, nothing sent) as here. When the database cannot be reached the process keeps the limits
+on its own, as without it.
 """
 
 from __future__ import annotations
@@ -123,14 +124,23 @@ class AdaptiveLimiter:
 
     @contextlib.contextmanager
     def slot(
-        self, *, batch: bool = False, max_wait: float | None = None, cancel: threading.Event | None = None
+        self,
+        *,
+        batch: bool = False,
+        max_wait: float | None = None,
+        place_wait: float | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[None]:
         """Hold a place among the requests in flight, with the budget this request needs; waiting at
-        most ``max_wait`` seconds (``Exhausted`` then), or as long as it takes. When ``cancel`` is set
-        while it waits, ``Cancelled``."""
-        deadline = None if max_wait is None else self._clock() + max_wait
+        most ``max_wait`` seconds for the budget and ``place_wait`` (else ``max_wait``) for a place
+        (``Exhausted`` then), or as long as it takes. When ``cancel`` is set while it waits,
+        ``Cancelled``."""
+        now = self._clock()
+        deadline = None if max_wait is None else now + max_wait
+        place_wait = max_wait if place_wait is None else place_wait
+        place_deadline = None if max_wait is None else now + max(max_wait, place_wait or 0.0)
         self._take(batch, deadline, cancel)
-        ticket = self._place(batch, deadline, cancel, max_wait)
+        ticket = self._place(batch, deadline, place_deadline, cancel)
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -144,43 +154,55 @@ class AdaptiveLimiter:
             self._slots.release()
 
     def _place(
-        self, batch: bool, deadline: float | None, cancel: threading.Event | None, max_wait: float | None
+        self,
+        batch: bool,
+        deadline: float | None,
+        place_deadline: float | None,
+        cancel: threading.Event | None,
     ):
-        """A place among this process's requests in flight and, with a shared budget, leave from it (a
-        grant and a place among the company's requests in flight, the ticket returned). This process's
-        place is not held while the shared budget is waited for."""
-        while True:
-            self._acquire(deadline, cancel, max_wait)
-            if self.shared is None:
-                return None
-            try:
-                ticket, wait = self.shared.enter(batch=batch, patient=deadline is None)
-            except BaseException:
+        """One of this process's places among the requests in flight (its threads queue for them in
+        turn) and, with a shared budget, leave from it — the company's place among every process's
+        requests and a grant of the shared minute — returned as a ticket (None without). This process's
+        place is kept while a place of the company's is waited for (a short wait: requests end), not
+        while the budget is."""
+        held = False
+        try:
+            while True:
+                if not held:
+                    self._acquire(place_deadline, cancel)
+                    held = True
+                if self.shared is None:
+                    return None
+                ticket, wait, for_place = self.shared.enter(batch=batch, patient=deadline is None)
+                if ticket is not None:
+                    return None if ticket.local else ticket  # local: the database is out of reach
+                if not for_place:
+                    self._slots.release()
+                    held = False
+                until = place_deadline if for_place else deadline
+                if until is not None and self._clock() + wait > until:
+                    raise Exhausted(wait)
+                if cancel is None:
+                    self._sleep(wait)
+                elif cancel.wait(wait):
+                    raise Cancelled()
+        except BaseException:
+            if held:
                 self._slots.release()
-                raise
-            if ticket is not None:
-                return ticket
-            self._slots.release()
-            if deadline is not None and self._clock() + wait > deadline:
-                raise Exhausted(wait)
-            if cancel is None:
-                self._sleep(wait)
-            elif cancel.wait(wait):
-                raise Cancelled()
+            raise
 
-    def _acquire(
-        self, deadline: float | None, cancel: threading.Event | None, max_wait: float | None
-    ) -> None:
+    def _acquire(self, deadline: float | None, cancel: threading.Event | None) -> None:
+        """One of this process's places, waiting until ``deadline`` at most."""
         if cancel is None:
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             if not self._slots.acquire(timeout=timeout):
-                raise Exhausted(max_wait or 0.0)
+                raise Exhausted(0.0)
             return
         while not self._slots.acquire(timeout=0.1):
             if cancel.is_set():
                 raise Cancelled()
             if deadline is not None and self._clock() > deadline:
-                raise Exhausted(max_wait or 0.0)
+                raise Exhausted(0.0)
 
     def _take(self, batch: bool, deadline: float | None, cancel: threading.Event | None = None) -> None:
         while True:
