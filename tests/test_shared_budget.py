@@ -36,7 +36,7 @@ def grants(engine) -> list[tuple[str, int]]:
 def spend_all(realm, *, batch: bool = False, patient: bool = True) -> tuple[int, float]:
     """Send (with an immediate answer) until the budget says wait: (sends, the wait)."""
     sent = 0
-    while True:
+    for _ in range(1000):  # far more than any limit here
         ticket, wait, _ = realm.enter(batch=batch, patient=patient)
         if ticket is None:
             if wait > 0.25:  # a wait for the budget, not a look for a free place in flight
@@ -46,6 +46,7 @@ def spend_all(realm, *, batch: bool = False, patient: bool = True) -> tuple[int,
         assert ticket is not LOCAL
         sent += 1
         ticket.done()
+    raise AssertionError(f"{sent} sent and the budget never said wait")
 
 
 def test_processes_together_never_get_more_than_the_limit_in_a_minute(engine):
