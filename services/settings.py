@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     qbo_in_flight: int = Field(10, ge=1, validation_alias="QBSYNC_QBO_IN_FLIGHT")
     qbo_throttle_attempts: int = Field(12, ge=1, validation_alias="QBSYNC_QBO_THROTTLE_ATTEMPTS")
     qbo_time_scale: float = Field(1.0, gt=0, validation_alias="QBSYNC_QBO_TIME_SCALE")
+    # off: each process keeps QuickBooks' limits on its own (services.quickbooks.shared_budget)
+    qbo_shared_limits: Literal["on", "off"] = Field("on", validation_alias="QBSYNC_QBO_SHARED_LIMITS")
     sync_workers: int = Field(8, ge=1, validation_alias="QBSYNC_SYNC_WORKERS")
     # How long a load being pushed stays claimed by a worker that stopped renewing (died, or lost
     # the database); renewed every third of it while the worker lives.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from services.quickbooks.limiter import AdaptiveLimiter, Exhausted, Limits
@@ -67,3 +69,24 @@ def test_a_burst_of_throttled_answers_slows_down_once():
     clock.now += 2.5  # the pause is over; QuickBooks refuses again: that is a new throttling
     lim.throttled(2.0, 0.5, 30)
     assert lim._requests.allowed == 25
+
+
+def test_a_patient_request_waits_for_a_place_in_flight_however_long():
+    lim = AdaptiveLimiter(Limits(in_flight=1, minute=60.0))
+    trying, outcome = threading.Event(), []
+
+    def patient() -> None:
+        trying.set()
+        try:
+            with lim.slot():
+                outcome.append("sent")
+        except Exhausted as exc:
+            outcome.append(exc)
+
+    with lim.slot():
+        waiter = threading.Thread(target=patient)
+        waiter.start()
+        trying.wait()
+        waiter.join(0.3)  # it is waiting for the place, not giving up
+    waiter.join()
+    assert outcome == ["sent"]

@@ -65,7 +65,8 @@ class Services:
                 )
                 if key in self._children:  # its settings changed: its connection and QuickBooks limiter stay
                     old = self._children[key].__dict__
-                    child.__dict__.update({name: old[name] for name in ("connection", "api") if name in old})
+                    kept = ("connection", "api", "shared_budget")
+                    child.__dict__.update({name: old[name] for name in kept if name in old})
                 self._children[key] = child
             return child
 
@@ -99,6 +100,16 @@ class Services:
         return ConnectionService(self.engine, self.auth, self.cipher)
 
     @cached_property
+    def shared_budget(self):
+        """QuickBooks' limits per company kept with every other process on this storage, or None when
+        ``QBSYNC_QBO_SHARED_LIMITS`` is off."""
+        if self.settings.qbo_shared_limits == "off":
+            return None
+        from services.quickbooks.shared_budget import SharedBudget
+
+        return SharedBudget.over(self.engine)
+
+    @cached_property
     def api(self):
         from services.quickbooks import QuickBooksApi, RetryPolicy
 
@@ -107,7 +118,12 @@ class Services:
             max_delay=min(30.0, 30.0 / self.settings.qbo_time_scale),
         )
         return QuickBooksApi(
-            self.auth, self.connection, self.settings.qbo_api_base, retry, self.settings.qbo_limits
+            self.auth,
+            self.connection,
+            self.settings.qbo_api_base,
+            retry,
+            self.settings.qbo_limits,
+            self.shared_budget,
         )
 
     @cached_property
@@ -127,7 +143,14 @@ class Services:
     def connector(self):
         from services.connect.flow import Connector
 
-        return Connector(self.auth, self.connection, self.cipher, self.settings.qbo_api_base)
+        return Connector(
+            self.auth,
+            self.connection,
+            self.cipher,
+            self.settings.qbo_api_base,
+            self.settings.qbo_limits,
+            self.shared_budget,
+        )
 
     @cached_property
     def browser_connect(self):

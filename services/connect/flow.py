@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from services.connect.connection import CompanySwitch, ConnectionService, ConnectionStatus
 from services.errors import ConfigurationError, UserInputError
 from services.quickbooks import IntuitAuth, Kind, NotConnected, QboError, QuickBooksApi, RetryPolicy
+from services.quickbooks.limiter import Limits
+from services.quickbooks.shared_budget import SharedBudget
 from services.store.secrets import TokenCipher
 
 log = logging.getLogger(__name__)
@@ -28,12 +30,14 @@ _REALM = re.compile(r"[0-9]{1,32}")
 @dataclass(frozen=True)
 class Connector:
     """What connecting needs: Intuit's OAuth, the stored connection, the key that encrypts the tokens,
-    and the QuickBooks API's base URL (to read the company's name)."""
+    and the QuickBooks API's base URL, limits and shared budget (to read the company's name)."""
 
     auth: IntuitAuth
     connection: ConnectionService
     cipher: TokenCipher
     api_base: str
+    limits: Limits | None = None
+    shared: SharedBudget | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,8 @@ def company_name(svc: Connector, realm_id: str, access_token: str | None) -> str
     company. Without it (tokens just stored from Intuit's own answer), the name is a courtesy.
     """
     source = _JustIssued(realm_id, access_token) if access_token else svc.connection
-    api = QuickBooksApi(svc.auth, source, svc.api_base, RetryPolicy(attempts=2, base_delay=0.5, max_delay=2))
+    retry = RetryPolicy(attempts=2, base_delay=0.5, max_delay=2)
+    api = QuickBooksApi(svc.auth, source, svc.api_base, retry, svc.limits, svc.shared)
     try:
         rows = api.query("SELECT * FROM CompanyInfo").get("CompanyInfo", [])
     except QboError as exc:

@@ -4,8 +4,9 @@ Everything returns plain JSON dicts (amounts as ``Decimal``). Each call:
 - uses the current access token from a ``TokenSource``; on 401 it asks for a refreshed token once,
   and if that is rejected too, marks the connection broken (``NotConnected``);
 - passes the realm's adaptive limiter first (``limiter.py``: requests and batch requests per minute,
-  requests in flight); a throttled answer (429/3001) pauses and slows the limiter and is tried again
-  (``RetryPolicy.throttle_attempts`` times in all);
+  requests in flight), and with it the company's budget shared with the other processes when one is
+  given (``shared_budget.py``); a throttled answer (429/3001) pauses and slows the limiter, pauses the
+  company for every process, and is tried again (``RetryPolicy.throttle_attempts`` times in all);
 - retries outages (5xx, timeouts, dropped connections) with jittered exponential backoff, only for
   calls that are safe to repeat (reads, and writes carrying a ``requestid``, which QuickBooks
   answers idempotently — a batch too);
@@ -33,13 +34,17 @@ from services.quickbooks.auth import IntuitAuth, allow_loopback_http
 from services.quickbooks.errors import Kind, NotConnected, QboError, from_response, from_transport
 from services.quickbooks.http import DEFAULT_TIMEOUT, ResponseRecorder, equip
 from services.quickbooks.limiter import Exhausted, LimiterRegistry, Limits
+from services.quickbooks.shared_budget import SharedBudget
 
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
 PAGE_SIZE = 1000
 BATCH_LIMIT = 30
-INTERACTIVE_WAIT = 3.0  # seconds a request waits for the limiter unless ``patient()``
+INTERACTIVE_WAIT = 3.0  # seconds a request waits for the budget unless ``patient()``
+# ...and for a place in flight, which a request ends within seconds: before the places were shared by
+# every process, a request over QuickBooks' 10 in flight was answered 429 and tried again
+INTERACTIVE_PLACE_WAIT = 30.0
 
 
 class TokenSource(Protocol):
@@ -74,6 +79,7 @@ class QuickBooksApi:
         api_base: str,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        shared: SharedBudget | None = None,
     ):
         allow_loopback_http(api_base)
         self.auth = auth
@@ -81,7 +87,7 @@ class QuickBooksApi:
         self.api_base = api_base.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.recorder = ResponseRecorder()
-        self.limiters = LimiterRegistry(limits or Limits())
+        self.limiters = LimiterRegistry(limits or Limits(), shared)
         self._local = threading.local()
         self._count_lock = threading.Lock()
         self.request_count = 0
@@ -112,7 +118,8 @@ class QuickBooksApi:
     @contextlib.contextmanager
     def patient(self, cancel: threading.Event | None = None) -> Iterator[None]:
         """Requests of this thread wait for the limiter as long as it takes (bulk syncs); others give
-        up after ``INTERACTIVE_WAIT`` seconds as throttled, so a person is answered. Setting ``cancel``
+        up as throttled after ``INTERACTIVE_WAIT`` seconds of waiting for the budget (or
+        ``INTERACTIVE_PLACE_WAIT`` for a place in flight), so a person is answered. Setting ``cancel``
         ends a wait with ``Cancelled`` (nothing sent)."""
         before = getattr(self._local, "patient", False), getattr(self._local, "cancel", None)
         self._local.patient, self._local.cancel = True, cancel
@@ -154,11 +161,12 @@ class QuickBooksApi:
         """The exchange inside the realm's limiter; throttled answers slow it down and are tried again."""
         limiter = self.limiters.for_realm(qb.company_id)
         attempts = max(1, self.retry.throttle_attempts or self.retry.attempts)
-        max_wait = None if getattr(self._local, "patient", False) else INTERACTIVE_WAIT
+        patient = getattr(self._local, "patient", False)
+        max_wait, place_wait = (None, None) if patient else (INTERACTIVE_WAIT, INTERACTIVE_PLACE_WAIT)
         cancel = getattr(self._local, "cancel", None)
         for attempt in range(1, attempts + 1):
             try:
-                with limiter.slot(batch=batch, max_wait=max_wait, cancel=cancel):
+                with limiter.slot(batch=batch, max_wait=max_wait, place_wait=place_wait, cancel=cancel):
                     try:
                         result = self._exchange(qb, operation)
                     except QboError as exc:

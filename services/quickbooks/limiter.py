@@ -8,6 +8,14 @@ bucket refilled at the limit would let a burst and the refill together exceed it
 minute for the time a request takes to arrive. On a throttled answer (429/3001) it pauses every
 thread — ``Retry-After`` when QuickBooks gives one, else a growing, jittered wait — and halves its
 budgets (never below a tenth); each answer that is not throttled wins back 2 % of the limit.
+
+Those limits hold within the process. With ``shared`` (``shared_budget.RealmBudget``, given when the
+services are built over a database) the limiter then consults the company's budget shared by every
+process and host through that database: a request goes only with a grant of the shared minute and one
+of the company's places in flight, and a throttled answer pauses the company for every process. Waiting
+there keeps ``max_wait`` (for the budget; ``place_wait`` for a place: ``Exhausted``) and ``cancel``
+(``Cancelled``, nothing sent) as here. When the database cannot be reached the process keeps the limits
+on its own, as without it.
 """
 
 from __future__ import annotations
@@ -19,6 +27,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.quickbooks.shared_budget import RealmBudget, SharedBudget
 
 MARGIN = 0.02
 FLOOR = 0.1  # the rate never drops below a tenth of the limit
@@ -94,8 +106,10 @@ class AdaptiveLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: RealmBudget | None = None,
     ) -> None:
         self.limits = limits
+        self.shared = shared
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -110,23 +124,23 @@ class AdaptiveLimiter:
 
     @contextlib.contextmanager
     def slot(
-        self, *, batch: bool = False, max_wait: float | None = None, cancel: threading.Event | None = None
+        self,
+        *,
+        batch: bool = False,
+        max_wait: float | None = None,
+        place_wait: float | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[None]:
         """Hold a place among the requests in flight, with the budget this request needs; waiting at
-        most ``max_wait`` seconds (``Exhausted`` then), or as long as it takes. When ``cancel`` is set
-        while it waits, ``Cancelled``."""
-        deadline = None if max_wait is None else self._clock() + max_wait
+        most ``max_wait`` seconds for the budget and ``place_wait`` (else ``max_wait``) for a place
+        (``Exhausted`` then), or as long as it takes. When ``cancel`` is set while it waits,
+        ``Cancelled``."""
+        now = self._clock()
+        deadline = None if max_wait is None else now + max_wait
+        place_wait = max_wait if place_wait is None else place_wait
+        place_deadline = None if max_wait is None else now + max(max_wait, place_wait or 0.0)
         self._take(batch, deadline, cancel)
-        if cancel is None:
-            timeout = -1 if deadline is None else max(0.0, deadline - self._clock())
-            if not self._slots.acquire(timeout=timeout):
-                raise Exhausted(max_wait or 0.0)
-        else:
-            while not self._slots.acquire(timeout=0.1):
-                if cancel.is_set():
-                    raise Cancelled()
-                if deadline is not None and self._clock() > deadline:
-                    raise Exhausted(max_wait or 0.0)
+        ticket = self._place(batch, deadline, place_deadline, cancel)
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -135,7 +149,60 @@ class AdaptiveLimiter:
         finally:
             with self._lock:
                 self.in_flight -= 1
+            if ticket is not None:
+                ticket.done()
             self._slots.release()
+
+    def _place(
+        self,
+        batch: bool,
+        deadline: float | None,
+        place_deadline: float | None,
+        cancel: threading.Event | None,
+    ):
+        """One of this process's places among the requests in flight (its threads queue for them in
+        turn) and, with a shared budget, leave from it — the company's place among every process's
+        requests and a grant of the shared minute — returned as a ticket (None without). This process's
+        place is kept while a place of the company's is waited for (a short wait: requests end), not
+        while the budget is."""
+        held = False
+        try:
+            while True:
+                if not held:
+                    self._acquire(place_deadline, cancel)
+                    held = True
+                if self.shared is None:
+                    return None
+                ticket, wait, for_place = self.shared.enter(batch=batch, patient=deadline is None)
+                if ticket is not None:
+                    return None if ticket.local else ticket  # local: the database is out of reach
+                if not for_place:
+                    self._slots.release()
+                    held = False
+                until = place_deadline if for_place else deadline
+                if until is not None and self._clock() + wait > until:
+                    raise Exhausted(wait)
+                if cancel is None:
+                    self._sleep(wait)
+                elif cancel.wait(wait):
+                    raise Cancelled()
+        except BaseException:
+            if held:
+                self._slots.release()
+            raise
+
+    def _acquire(self, deadline: float | None, cancel: threading.Event | None) -> None:
+        """One of this process's places, waiting until ``deadline`` at most."""
+        if cancel is None:
+            timeout = None if deadline is None else max(0.0, deadline - self._clock())
+            if not self._slots.acquire(timeout=timeout):
+                raise Exhausted(0.0)
+            return
+        while not self._slots.acquire(timeout=0.1):
+            if cancel.is_set():
+                raise Cancelled()
+            if deadline is not None and self._clock() > deadline:
+                raise Exhausted(0.0)
 
     def _take(self, batch: bool, deadline: float | None, cancel: threading.Event | None = None) -> None:
         while True:
@@ -177,14 +244,17 @@ class AdaptiveLimiter:
                 self._requests.slow_down()  # flight that QuickBooks refuses in the same burst belong
                 self._batches.slow_down()  # to the pause already taken
             self._paused_until = max(self._paused_until, now + wait)
-            return wait
+        if self.shared is not None:
+            self.shared.pause(wait)  # every process of this company waits as well
+        return wait
 
 
 class LimiterRegistry:
-    """One limiter per realm."""
+    """One limiter per realm; each consults ``shared``, the budgets shared with other processes, if given."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, shared: SharedBudget | None = None) -> None:
         self.limits = limits
+        self.shared = shared
         self._lock = threading.Lock()
         self._by_realm: dict[str, AdaptiveLimiter] = {}
 
@@ -192,5 +262,6 @@ class LimiterRegistry:
         with self._lock:
             limiter = self._by_realm.get(realm_id)
             if limiter is None:
-                limiter = self._by_realm[realm_id] = AdaptiveLimiter(self.limits)
+                shared = None if self.shared is None else self.shared.for_realm(realm_id, self.limits)
+                limiter = self._by_realm[realm_id] = AdaptiveLimiter(self.limits, shared=shared)
             return limiter

@@ -391,3 +391,44 @@ class DigestChannel(SQLModel, table=True):
     problem: str | None = Field(default=None, max_length=64)
     needed: str | None = Field(default=None, max_length=200)
     checked_at: dt.datetime = _when(nullable=False, default=utcnow)
+
+
+class QboBudget(SQLModel, table=True):
+    """One QuickBooks company's budget shared by every process (``services.quickbooks.shared_budget``): the
+    row a process locks while it changes the company's grants, and until when QuickBooks asked every
+    process to wait (seconds since the epoch on the database's clock; 0: no pause)."""
+
+    __tablename__ = "qbo_budget"
+
+    realm_id: str = Field(primary_key=True, max_length=32)
+    paused_until: float = Field(default=0.0)
+
+
+class QboGrant(SQLModel, table=True):
+    """Sends of one company's budget granted to a process: ``kind`` ``request`` or ``batch``, at most
+    ``sends`` of them between ``granted_at`` and ``use_by`` (the database's clock). A grant counts against
+    QuickBooks' sliding minute until ``use_by`` and a minute have passed; once its process is done with
+    it, ``sends`` and ``use_by`` become what it really sent and when it last did."""
+
+    __tablename__ = "qbo_grant"
+    __table_args__ = (sa.Index("ix_qbo_grant_realm_id_use_by", "realm_id", "use_by"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    realm_id: str = Field(max_length=32)
+    kind: str = Field(max_length=8)
+    sends: int
+    granted_at: float
+    use_by: float
+
+
+class QboSlot(SQLModel, table=True):
+    """One of a company's places among the requests in flight (``slot`` from 0 to the limit less one),
+    held by one request of one process (``holder``) until it is answered, or until its lease ``until``
+    (the database's clock) runs out when its process died."""
+
+    __tablename__ = "qbo_slot"
+
+    realm_id: str = Field(primary_key=True, max_length=32)
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    holder: str | None = Field(default=None, max_length=120)
+    until: float | None = Field(default=None)

@@ -29,7 +29,7 @@ MAX_ROUNDS = 6
 def test_a_bulk_sync_under_injected_faults_loses_nothing_and_duplicates_nothing(connected, engine, emu):
     connected.api.timeout = (5.0, 0.5)  # a request unanswered after 0.5 s is a timeout
     emu.configure(rate_limit=500 * SCALE, batch_rate_limit=40 * SCALE)
-    connected.api.limiters = LimiterRegistry(Limits(minute=60.0 / SCALE))
+    connected.api.limiters = LimiterRegistry(Limits(minute=60.0 / SCALE), connected.api.limiters.shared)
     qb_company(connected.api)
     numbers = [f"T-{n:04d}" for n in range(SIZE)]
     tms(engine, [a_load(n) for n in numbers])
