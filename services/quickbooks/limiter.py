@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from services.background import waiting
+
 if TYPE_CHECKING:
     from services.quickbooks.shared_budget import RealmBudget, SharedBudget
 
@@ -182,10 +184,11 @@ class AdaptiveLimiter:
                 until = place_deadline if for_place else deadline
                 if until is not None and self._clock() + wait > until:
                     raise Exhausted(wait)
-                if cancel is None:
-                    self._sleep(wait)
-                elif cancel.wait(wait):
-                    raise Cancelled()
+                with waiting():  # work handed over gives its turn to run meanwhile (services.background)
+                    if cancel is None:
+                        self._sleep(wait)
+                    elif cancel.wait(wait):
+                        raise Cancelled()
         except BaseException:
             if held:
                 self._slots.release()
@@ -193,6 +196,12 @@ class AdaptiveLimiter:
 
     def _acquire(self, deadline: float | None, cancel: threading.Event | None) -> None:
         """One of this process's places, waiting until ``deadline`` at most."""
+        if self._slots.acquire(blocking=False):
+            return
+        with waiting():
+            self._wait_for_place(deadline, cancel)
+
+    def _wait_for_place(self, deadline: float | None, cancel: threading.Event | None) -> None:
         if cancel is None:
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             if not self._slots.acquire(timeout=timeout):
@@ -218,10 +227,11 @@ class AdaptiveLimiter:
                         return
             if deadline is not None and self._clock() + wait > deadline:
                 raise Exhausted(wait)
-            if cancel is None:
-                self._sleep(wait)
-            elif cancel.wait(wait):
-                raise Cancelled()
+            with waiting():
+                if cancel is None:
+                    self._sleep(wait)
+                elif cancel.wait(wait):
+                    raise Cancelled()
 
     def answered(self) -> None:
         """A request was answered without throttling: win back some rate."""
