@@ -28,14 +28,13 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.slack.app_requests import app_uninstalled_body, post_to_app, tokens_revoked_body
 from emulator.slack.common import Context, Settings, decode_json_arg, manifest_bot_scopes
 from emulator.slack.model import Call
 
-if TYPE_CHECKING:
-    from emulator.slack.teams import SlackTeam
+Member = Any  # a member workspace: emulator.slack.teams' SlackTeam (teams builds organisations, not this)
 
 ARG_USERS = ("user", "user_id")
 ARG_CHANNELS = ("channel", "channel_id")
@@ -55,7 +54,7 @@ class SlackEnterprise:
         self.app_id = app_id
         self.bot_user_id, self.bot_id = bot
         self._lock = threading.Lock()
-        self._members: list[SlackTeam] = []
+        self._members: list[Member] = []
         self._token = ""  # the org-wide installation's bot token ("" before the first install)
         self._revoked: set[str] = set()
         self._granted: frozenset[str] = frozenset()
@@ -66,11 +65,11 @@ class SlackEnterprise:
 
     # -- the organization ---------------------------------------------------------------------------------
 
-    def add_member(self, team: SlackTeam) -> None:
+    def add_member(self, team: Member) -> None:
         with self._lock:
             self._members.append(team)
 
-    def teams(self) -> list[SlackTeam]:
+    def teams(self) -> list[Member]:
         """The member workspaces, in the order they were added."""
         with self._lock:
             return list(self._members)
@@ -140,7 +139,7 @@ class SlackEnterprise:
 
     # -- answering a call made with the organization's token ----------------------------------------------
 
-    def locate(self, args: dict[str, Any]) -> SlackTeam | None:
+    def locate(self, args: dict[str, Any]) -> Member | None:
         """The member workspace a call with the organization's token is about (None without members)."""
         members = self.teams()
         if not members:
@@ -159,7 +158,7 @@ class SlackEnterprise:
                 return team
         return members[0]
 
-    def gather_files(self, team: SlackTeam, args: dict[str, Any]) -> None:
+    def gather_files(self, team: Member, args: dict[str, Any]) -> None:
         """Bring the files a call names (``files``: ``[{"id": …}]``), uploaded with the organization's
         token in another member workspace, into ``team``, where the call is answered."""
         try:
@@ -178,7 +177,7 @@ class SlackEnterprise:
                         team.workspace.files.setdefault(file_id, found)
                     break
 
-    def settings_in(self, team: SlackTeam) -> Settings:
+    def settings_in(self, team: Member) -> Settings:
         """The settings a call with the organization's token sees in member workspace ``team``."""
         with self._lock:
             token, granted = self._token, self._granted
@@ -194,7 +193,7 @@ class SlackEnterprise:
             scopes=granted,
         )
 
-    def context_in(self, team: SlackTeam) -> Context:
+    def context_in(self, team: Member) -> Context:
         return Context(
             team.workspace, self.settings_in(team), socket_url=team.ctx.socket_url, claims=team.claims
         )
@@ -236,7 +235,7 @@ def _named_ids(args: dict[str, Any]) -> list[tuple[str, str]]:
     return named
 
 
-def _holds(team: SlackTeam, args: dict[str, Any]) -> bool:
+def _holds(team: Member, args: dict[str, Any]) -> bool:
     """Whether the workspace issued the call's trigger id, holds its view, or shows the user a view."""
     ws = team.workspace
     trigger, view_id, external_id = args.get("trigger_id"), args.get("view_id"), args.get("external_id")

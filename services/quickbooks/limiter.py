@@ -26,25 +26,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from services.background import waiting
+from services.quickbooks.limits import MARGIN, Limits
 
 if TYPE_CHECKING:
     from services.quickbooks.shared_budget import RealmBudget, SharedBudget
 
-MARGIN = 0.02
 FLOOR = 0.1  # the rate never drops below a tenth of the limit
 RECOVERY = 0.02
-
-
-@dataclass(frozen=True)
-class Limits:
-    requests_per_minute: int = 500
-    batches_per_minute: int = 40
-    in_flight: int = 10
-    minute: float = 60.0  # seconds; shorter against an emulator whose time is scaled
 
 
 class _Window:

@@ -58,7 +58,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.quickbooks.limiter import MARGIN, Limits
+from services.quickbooks.limits import MARGIN, Limits
 from services.store.models import QboBudget, QboGrant, QboSlot
 from services.store.storage import dialect_insert, immediate_transaction, lock_row, retry_busy
 from services.store.workers import holder_is_dead, worker_id
