@@ -108,8 +108,15 @@ def test_two_sync_all_processes_and_serve_retrying_push_each_load_once(
     assert sorted(states) == numbers  # the first run listed every load (no Retry before it began)
     assert set().union(*states.values()) <= {"synced", "pending"}  # pending: being pushed by another
     assert sorted(answered) == retried and all(len(said) == 1 for said in answered.values()), answered
-    kinds = collections.Counter(kind(number, said[0]) for number, said in answered.items())
-    assert set(kinds) <= {"synced", "pushed elsewhere"}, kinds
+    slow_down = "QuickBooks asked us to slow down"
+    kinds = collections.Counter(
+        "told to slow down" if slow_down in said[0] else kind(number, said[0])
+        for number, said in answered.items()
+    )
+    # The company's minute is shared by every process: a person's Retry that finds it spent by two bulk
+    # syncs at QuickBooks' ceiling is told so after its 3 s, nothing sent (the load is pushed by them).
+    assert set(kinds) <= {"synced", "pushed elsewhere", "told to slow down"}, kinds
+    assert kinds["told to slow down"] <= len(retried) // 10, kinds
     errors = [c.args for c in bot.slack.calls("response_url") if "error id" in str(c.args.get("text"))]
     assert not errors, errors[:3]
 
