@@ -172,7 +172,9 @@ class AdaptiveLimiter:
                 if not for_place:
                     self._slots.release()
                     held = False
-                until = place_deadline if for_place else deadline
+                # a wait for the budget is bounded by ``max_wait``; a place, or asking again at once
+                # (the grant came too late: the database was slow), by ``place_wait``
+                until = place_deadline if for_place or wait <= 0 else deadline
                 if until is not None and self._clock() + wait > until:
                     raise Exhausted(wait)
                 with waiting():  # work handed over gives its turn to run meanwhile (services.background)
