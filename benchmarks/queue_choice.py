@@ -30,8 +30,8 @@ imports, retries), so the backlog is found by each system's own periodic pass.
 Time runs 20 times faster than in production (each option's help gives its production value): a tick of
 0.5 s (10 s), ``QBSYNC_SYNC_EVERY`` 2 s (40 s; the setting's minimum is 30 s, its default 300 s), a round
 of 125 ms of I/O (2.5 s) + 5 ms CPU; qbsync's lease and procrastinate's stalled timeout 1.5 s (30 s,
-procrastinate's default; qbsync's sync lock has a 120 s lease, renewed while it works), procrastinate's polling 0.25 s (5 s), its
-heartbeat 0.5 s (10 s) and the stalled-job retry every second (20 s).
+procrastinate's default; qbsync's sync lock has a 120 s lease, renewed while it works), procrastinate's
+polling 0.25 s (5 s), its heartbeat 0.5 s (10 s) and the stalled-job retry every second (20 s).
 
 Cases: ``even`` (every workspace ``--rounds`` rounds); ``skew`` (one workspace ``--big`` rounds, the others
 one each: the small ones must not wait behind the big one); ``kill`` (``--kill-workspaces`` workspaces
