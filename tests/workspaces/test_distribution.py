@@ -176,6 +176,25 @@ def deployment(settings, engine, emu) -> Iterator[Deployment]:
             yield served
 
 
+def digests_posted(d, teams) -> None:
+    """One tick of the scheduler's rounds, and each of ``teams`` shown its digest (the workspaces' digest
+    settings made due already)."""
+    from services.scheduler.workspaces import WorkspaceRounds
+    from wiring.slack import workspace_chat
+
+    rounds = WorkspaceRounds(d.services, workspace_chat, threads=2)
+    try:
+        rounds.tick()
+        for team in teams:
+            wait_for(
+                lambda team=team: any("digest" in words(m).lower() for m in d.messages(team)),
+                30,
+                f"{team}'s digest",
+            )
+    finally:
+        rounds.close()
+
+
 @contextlib.contextmanager
 def serving(slack: SlackStandIn, settings: Any, engine: Any, emu: Any) -> Iterator[Deployment]:
     """qbsync in distribution mode (``qbsync serve``'s web app with the Bolt app qbsync builds) on a local
@@ -280,22 +299,9 @@ def test_two_workspaces_from_install_to_reinstall(deployment, emu):
     assert _count(d.scoped(A).engine, FixAudit) == audits_before, "nothing written in A"
 
     # -- the digest: each workspace's channel, its own numbers --------------------------------------------
-    from services.scheduler.workspaces import WorkspaceRounds
-    from wiring.slack import workspace_chat
-
     for team in (A, B):
         registry.update_settings(team, digest_channel=CHANNEL[team], digest_time="00:00", timezone="UTC")
-    rounds = WorkspaceRounds(d.services, workspace_chat, threads=2)
-    try:
-        rounds.tick()
-        for team in (A, B):
-            wait_for(
-                lambda team=team: any("digest" in words(m).lower() for m in d.messages(team)),
-                30,
-                f"{team}'s digest",
-            )
-    finally:
-        rounds.close()
+    digests_posted(d, (A, B))
 
     # -- uninstall A: its Slack stops, its data stays; B goes on ----------------------------------------
     statuses = d.slack.team(A).uninstall(f"{d.url}/slack/events", SECRET)

@@ -25,7 +25,15 @@ from services.store.tenants import SlackInstallationRecord
 from tests.builders import CHARGE_CODES, CUSTOMERS, qb_company
 from tests.builders import load as a_load
 from tests.waiting import wait_for
-from tests.workspaces.test_distribution import SECRET, Deployment, loads_of, newer, serving, words
+from tests.workspaces.test_distribution import (
+    SECRET,
+    Deployment,
+    digests_posted,
+    loads_of,
+    newer,
+    serving,
+    words,
+)
 from tests.workspaces.test_tenancy import qbsync
 
 ORG, ORG_NAME = "E0ACME001", "Acme Holdings"
@@ -183,22 +191,9 @@ def test_an_organisation_installs_once_for_all_its_workspaces(grid, operator_env
     assert "digest_time" not in registry.get(REGULAR).settings
 
     # -- the digest of the organisation, posted with its token in a member workspace's channel ------------
-    from services.scheduler.workspaces import WorkspaceRounds
-    from wiring.slack import workspace_chat
-
     registry.update_settings(ORG, digest_channel=CHANNEL[EAST], digest_time="00:00", timezone="UTC")
     registry.update_settings(REGULAR, digest_channel=CHANNEL[REGULAR], digest_time="00:00", timezone="UTC")
-    rounds = WorkspaceRounds(d.services, workspace_chat, threads=2)
-    try:
-        rounds.tick()
-        for team in (EAST, REGULAR):
-            wait_for(
-                lambda team=team: any("digest" in words(m).lower() for m in d.messages(team)),
-                30,
-                f"{team}'s digest",
-            )
-    finally:
-        rounds.close()
+    digests_posted(d, (EAST, REGULAR))
     posted = [
         c for c in d.slack.team(EAST).calls("chat.postMessage") if c.args.get("channel") == CHANNEL[EAST]
     ]
